@@ -1,0 +1,49 @@
+# The two commands: `make run` and `make test`. Both install what they need first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ASSETS := graphiql/node_modules/.installed
+
+.PHONY: install assets run test lint bench schema clean
+
+install: $(INSTALLED) assets
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Shopgraph needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+# GraphiQL's scripts come from the npm registry so the explorer works offline.
+# Without npm the page loads them from a CDN instead (the server says so on start).
+assets:
+	@if [ -f $(ASSETS) ] && [ $(ASSETS) -nt graphiql/package-lock.json ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix graphiql --no-audit --no-fund --ignore-scripts --loglevel=error && touch $(ASSETS); \
+	else \
+		echo "npm not found: GraphiQL will load its scripts from a CDN (install Node.js/npm to serve them locally)"; \
+	fi
+
+run: install
+	$(BIN)/shopgraph serve
+
+test: install
+	$(BIN)/ruff check shopgraph tests bench
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check shopgraph tests bench
+	$(BIN)/ruff format --check shopgraph tests bench
+
+bench: install
+	$(BIN)/python -m bench
+
+schema: $(INSTALLED)
+	$(BIN)/shopgraph export-schema > schema.graphql
+
+clean:
+	rm -rf $(VENV) graphiql/node_modules .pytest_cache .ruff_cache

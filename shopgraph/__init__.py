@@ -1,0 +1,1 @@
+"""Shopgraph: the GraphQL backend of an online store."""

@@ -1,0 +1,1 @@
+"""All MongoDB access: one module per collection, its indexes beside its queries."""

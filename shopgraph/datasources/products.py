@@ -1,0 +1,106 @@
+"""The `products` collection: the catalog read path and its indexes."""
+
+import re
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+
+from shopgraph.datasources.keyset import Document, Page, PageRequest, fetch_page
+
+# Single-key indexes only: the sort adds `_id` as a tie-breaker, which MongoDB handles
+# with a small in-memory sort of ties (and the embedded server cannot index `_id` in a
+# compound key).
+INDEXES = [
+    IndexModel([("sku", ASCENDING)], name="sku_unique", unique=True),
+    IndexModel([("createdAt", ASCENDING)], name="createdAt"),
+    IndexModel([("name", ASCENDING)], name="name"),
+    IndexModel([("price", ASCENDING)], name="price"),
+    IndexModel([("stock", ASCENDING)], name="stock"),
+    IndexModel([("category", ASCENDING)], name="category"),
+    IndexModel([("tags", ASCENDING)], name="tags"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ProductQuery:
+    """Which products a listing shows; prices in minor units."""
+
+    search: str | None = None
+    category: str | None = None
+    tags: Sequence[str] = ()
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool | None = None
+    include_inactive: bool = False
+
+    def to_filter(self) -> Document:
+        filter_: Document = {}
+        if not self.include_inactive:
+            # Products written by other programs without `active` count as active.
+            filter_["active"] = {"$ne": False}
+        if self.search:
+            pattern = {"$regex": re.escape(self.search), "$options": "i"}
+            filter_["$or"] = [{"name": pattern}, {"sku": pattern}, {"description": pattern}]
+        if self.category is not None:
+            filter_["category"] = self.category
+        if self.tags:
+            filter_["tags"] = {"$all": list(self.tags)}
+        price: dict[str, int] = {}
+        if self.min_price is not None:
+            price["$gte"] = self.min_price
+        if self.max_price is not None:
+            price["$lte"] = self.max_price
+        if price:
+            filter_["price"] = price
+        if self.in_stock is not None:
+            filter_["stock"] = {"$gt": 0} if self.in_stock else {"$lte": 0}
+        return filter_
+
+
+class ProductsDatasource:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_indexes(INDEXES)
+
+    async def page(
+        self, query: ProductQuery, request: PageRequest, fields: Collection[str] | None
+    ) -> Page:
+        return await fetch_page(self.collection, query.to_filter(), request, fields)
+
+    async def count(self, query: ProductQuery) -> int:
+        return await self.collection.count_documents(query.to_filter())
+
+    async def by_ids(
+        self, ids: Iterable[ObjectId], fields: Collection[str] | None
+    ) -> dict[ObjectId, Document]:
+        """One `find` for many ids; missing ids are simply absent from the result."""
+        projection = None if fields is None else dict.fromkeys(fields, 1)
+        cursor = self.collection.find({"_id": {"$in": list(ids)}}, projection)
+        return {document["_id"]: document async for document in cursor}
+
+    async def by_sku(self, sku: str, fields: Collection[str] | None) -> Document | None:
+        projection = None if fields is None else dict.fromkeys(fields, 1)
+        return await self.collection.find_one({"sku": sku}, projection)
+
+    async def is_empty(self) -> bool:
+        return await self.collection.find_one({}, {"_id": 1}) is None
+
+    async def insert_missing(self, products: Iterable[dict[str, Any]]) -> int:
+        """Insert the products whose SKU is not in the catalog yet; returns how many."""
+        operations = [
+            UpdateOne({"sku": product["sku"]}, {"$setOnInsert": product}, upsert=True)
+            for product in products
+        ]
+        if not operations:
+            return 0
+        result = await self.collection.bulk_write(operations, ordered=False)
+        return result.upserted_count
+
+    async def delete_all(self) -> None:
+        await self.collection.delete_many({})

@@ -1,0 +1,1 @@
+"""Resolvers: permissions, validation and business rules over the datasources."""

@@ -1,0 +1,25 @@
+"""What every resolver receives as `info.context`: built per request by the server."""
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
+
+from shopgraph.datasources.client import Datasources
+from shopgraph.resolvers.loaders import Loaders
+from shopgraph.server.settings import Settings
+
+
+@dataclass(slots=True)
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    request_id: str
+    settings: Settings
+    datasources: Datasources
+    loaders: Loaders
+
+
+Info = StrawberryInfo[Context, None]

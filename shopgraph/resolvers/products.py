@@ -1,0 +1,169 @@
+"""Catalog queries: one product, a filtered and sorted page of products, node refetch."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from shopgraph.datasources.keyset import Document
+from shopgraph.datasources.products import ProductQuery
+from shopgraph.resolvers.context import Info
+from shopgraph.resolvers.ids import decode_global_id, object_id
+from shopgraph.resolvers.loaders import DocumentKey
+from shopgraph.resolvers.pagination import (
+    Ordering,
+    PageArgs,
+    SortValue,
+    encode_cursor,
+    page_info,
+    page_request,
+)
+from shopgraph.resolvers.projection import document_fields, selected_names
+from shopgraph.schema.errors import BadUserInput
+from shopgraph.schema.money import to_minor_units
+from shopgraph.schema.products import (
+    PRODUCT_FIELDS,
+    Product,
+    ProductConnection,
+    ProductFilter,
+    ProductSort,
+    ProductSortField,
+    SortDirection,
+)
+
+MAX_SEARCH_LENGTH = 200
+MAX_FILTER_TAGS = 20
+
+SORT_KEYS: dict[ProductSortField, tuple[str, type[SortValue]]] = {
+    ProductSortField.CREATED_AT: ("createdAt", datetime),
+    ProductSortField.NAME: ("name", str),
+    ProductSortField.PRICE: ("price", int),
+    ProductSortField.STOCK: ("stock", int),
+}
+DEFAULT_SORT = ProductSort(field=ProductSortField.CREATED_AT, direction=SortDirection.DESC)
+
+
+def _is_visible(document: Document) -> bool:
+    return document.get("active", True) is not False
+
+
+def _wanted_fields(info: Info, path: Sequence[str] = ()) -> frozenset[str] | None:
+    """The selected fields plus `active`, which decides whether the caller may see it."""
+    fields = document_fields(info, path, PRODUCT_FIELDS)
+    return None if fields is None else fields | {"active"}
+
+
+def _price_bound(amount: Decimal | None, name: str, currency: str) -> int | None:
+    if amount is None:
+        return None
+    try:
+        return to_minor_units(amount, currency)
+    except ValueError as error:
+        raise BadUserInput(f"`filter.{name}` {error}.") from error
+
+
+def product_query(filter_: ProductFilter | None, currency: str) -> ProductQuery:
+    """The datasource's query from the API's filter, refusing what cannot be meant."""
+    if filter_ is None:
+        return ProductQuery()
+    search = (filter_.search or "").strip() or None
+    if search is not None and len(search) > MAX_SEARCH_LENGTH:
+        raise BadUserInput(f"`filter.search` may be at most {MAX_SEARCH_LENGTH} characters.")
+    tags = tuple(dict.fromkeys(filter_.tags or ()))
+    if len(tags) > MAX_FILTER_TAGS:
+        raise BadUserInput(f"`filter.tags` may list at most {MAX_FILTER_TAGS} tags.")
+    if filter_.include_inactive:
+        raise BadUserInput("`filter.includeInactive` is for admins only.")
+    query = ProductQuery(
+        search=search,
+        category=filter_.category,
+        tags=tags,
+        min_price=_price_bound(filter_.min_price, "minPrice", currency),
+        max_price=_price_bound(filter_.max_price, "maxPrice", currency),
+        in_stock=filter_.in_stock,
+    )
+    low, high = query.min_price, query.max_price
+    if low is not None and high is not None and low > high:
+        raise BadUserInput("`filter.minPrice` is greater than `filter.maxPrice`.")
+    return query
+
+
+def _ordering(sort: ProductSort) -> Ordering:
+    key, value_type = SORT_KEYS[sort.field]
+    descending = sort.direction is SortDirection.DESC
+    return Ordering(
+        f"products:{sort.field.value}:{sort.direction.value}", key, value_type, descending
+    )
+
+
+async def products(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    filter: ProductFilter | None = None,
+    sort: ProductSort | None = None,
+) -> ProductConnection:
+    """Active products, newest first unless `sort` says otherwise."""
+    settings = info.context.settings
+    datasource = info.context.datasources.products
+    query = product_query(filter, settings.currency)
+    ordering = _ordering(sort or DEFAULT_SORT)
+    request = page_request(
+        PageArgs(first, after, last, before),
+        ordering,
+        settings.default_page_size,
+        settings.max_page_size,
+    )
+    fields = document_fields(info, ("edges", "node"), PRODUCT_FIELDS)
+    # Cursors cost the sort key in every document: only when the client asks for them.
+    wants_cursors = "cursor" in selected_names(info, ("edges",)) or "pageInfo" in selected_names(
+        info, ()
+    )
+    if fields is not None and wants_cursors:
+        fields |= {ordering.key}
+    page = await datasource.page(query, request, fields)
+    cursors = [
+        encode_cursor(ordering, document) if wants_cursors else "" for document in page.documents
+    ]
+    return ProductConnection(
+        edges=[
+            relay.Edge(cursor=cursor, node=Product(document=document))
+            for cursor, document in zip(cursors, page.documents, strict=True)
+        ],
+        page_info=page_info(page, request, cursors),
+        count_products=lambda: datasource.count(query),
+    )
+
+
+async def product(
+    info: Info,
+    id: strawberry.ID | None = None,
+    sku: str | None = None,
+) -> Product | None:
+    """One active product by global ID or by SKU; null when there is none."""
+    if (id is None) == (sku is None):
+        raise BadUserInput("Give exactly one of `id` or `sku`.")
+    fields = _wanted_fields(info)
+    if id is not None:
+        key = DocumentKey(decode_global_id(id, "Product"), fields)
+        document = await info.context.loaders.product.load(key)
+    else:
+        document = await info.context.datasources.products.by_sku(str(sku), fields)
+    if document is None or not _is_visible(document):
+        return None
+    return Product(document=document)
+
+
+async def products_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Product | None]:
+    """`node(id)` refetch: invisible and missing products are null alike."""
+    fields = _wanted_fields(info)
+    keys = [DocumentKey(object_id(node_id, "Product"), fields) for node_id in node_ids]
+    documents = await info.context.loaders.product.load_many(keys)
+    return [
+        Product(document=document) if document is not None and _is_visible(document) else None
+        for document in documents
+    ]

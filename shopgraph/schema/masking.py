@@ -1,0 +1,62 @@
+"""Unexpected exceptions are logged with a request id; the client sees only that id.
+
+Validation, syntax, variable and auth errors, and `BadUserInput`, are GraphQL errors
+written for the client and keep their messages and codes.
+"""
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
+
+logger = logging.getLogger("shopgraph.errors")
+
+GENERIC_MESSAGE = "Internal server error."
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """A resolver raised something that is not a GraphQL error: a bug, to be masked."""
+    original = error.original_error
+    return (
+        error.path is not None and original is not None and not isinstance(original, GraphQLError)
+    )
+
+
+def request_id_of(execution_context: ExecutionContext | None) -> str | None:
+    context = execution_context.context if execution_context else None
+    return getattr(context, "request_id", None)
+
+
+class RequestErrorMasking(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message=GENERIC_MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {
+            "code": "INTERNAL_SERVER_ERROR",
+            "requestId": request_id_of(self.execution_context),
+        }
+        return masked
+
+
+class LoggingSchema(strawberry.Schema):
+    """Logs unexpected errors with their traceback once; client errors only at debug level."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        request_id = request_id_of(execution_context)
+        for error in errors:
+            if is_unexpected(error):
+                logger.error(
+                    "request %s: %s at %s",
+                    request_id,
+                    error.message,
+                    ".".join(map(str, error.path or ())),
+                    exc_info=error.original_error,
+                )
+            else:
+                logger.debug("request %s: %s", request_id, error.message)

@@ -1,0 +1,47 @@
+"""Money: integer minor units in the database, a decimal string and a currency in the API."""
+
+from decimal import Decimal, InvalidOperation
+
+import strawberry
+
+# ISO 4217 currencies whose minor unit is not the cent; every other currency has 2 decimals.
+_DECIMALS = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}  # fmt: skip
+
+# Amounts must fit MongoDB's 64-bit integers with room for order totals.
+MAX_MINOR_UNITS = 10**15
+
+
+def currency_decimals(currency: str) -> int:
+    return _DECIMALS.get(currency, 2)
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """Exact conversion; raises ValueError for negative, oversized or over-precise amounts."""
+    decimals = currency_decimals(currency)
+    try:
+        scaled = amount.scaleb(decimals)
+        minor = int(scaled)
+    except (InvalidOperation, OverflowError, ValueError) as error:
+        raise ValueError("is not a finite amount") from error
+    if scaled != minor:
+        raise ValueError(f"has more than {decimals} decimals, the most {currency} allows")
+    if minor < 0:
+        raise ValueError("must not be negative")
+    if minor > MAX_MINOR_UNITS:
+        raise ValueError("is too large")
+    return minor
+
+
+@strawberry.type(description="An amount of money in the store currency.")
+class Money:
+    amount: Decimal = strawberry.field(description='A decimal string, e.g. "12.50".')
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. USD.")
+
+    @classmethod
+    def from_minor_units(cls, minor: int, currency: str) -> "Money":
+        # scaleb keeps the coefficient, so 1250 cents reads "12.50" and 0 reads "0.00".
+        return cls(amount=Decimal(minor).scaleb(-currency_decimals(currency)), currency=currency)

@@ -1,0 +1,139 @@
+"""Catalog types: Product, its connection, filter and sort."""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from shopgraph.datasources.keyset import Document
+from shopgraph.schema.money import Money
+
+# The document fields each GraphQL field reads: a query fetches only what it selects.
+PRODUCT_FIELDS: dict[str, tuple[str, ...]] = {
+    "__typename": (),
+    "id": (),
+    "sku": ("sku",),
+    "name": ("name",),
+    "description": ("description",),
+    "price": ("price",),
+    "stock": ("stock",),
+    "inStock": ("stock",),
+    "category": ("category",),
+    "tags": ("tags",),
+    "active": ("active",),
+    "createdAt": ("createdAt",),
+    "updatedAt": ("updatedAt",),
+}
+
+
+@strawberry.type(description="Something the store sells.")
+class Product(relay.Node):
+    document: strawberry.Private[Document]
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.document["_id"])
+
+    @strawberry.field(description="Stock keeping unit, unique in the catalog.")
+    def sku(self) -> str:
+        return self.document["sku"]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.document["name"]
+
+    @strawberry.field
+    def description(self) -> str:
+        return self.document.get("description") or ""
+
+    @strawberry.field
+    def price(self, info: Info) -> Money:
+        return Money.from_minor_units(self.document["price"], info.context.settings.currency)
+
+    @strawberry.field(description="Units available to order.")
+    def stock(self) -> int:
+        return self.document["stock"]
+
+    @strawberry.field
+    def in_stock(self) -> bool:
+        return self.document["stock"] > 0
+
+    @strawberry.field
+    def category(self) -> str | None:
+        return self.document.get("category")
+
+    @strawberry.field
+    def tags(self) -> list[str]:
+        return self.document.get("tags") or []
+
+    @strawberry.field(description="Inactive products are hidden from the storefront.")
+    def active(self) -> bool:
+        return self.document.get("active", True) is not False
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.document["createdAt"]
+
+    @strawberry.field
+    def updated_at(self) -> datetime:
+        return self.document.get("updatedAt") or self.document["createdAt"]
+
+
+@strawberry.type(description="A page of products.")
+class ProductConnection(relay.Connection[Product]):
+    count_products: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many products match the filter, on all pages.")
+    async def total_count(self) -> int:
+        return await self.count_products()
+
+    @classmethod
+    def resolve_connection(cls, *args: Any, **kwargs: Any) -> Self:
+        raise NotImplementedError("built by resolvers.products.products")
+
+
+@strawberry.enum
+class ProductSortField(Enum):
+    CREATED_AT = "CREATED_AT"
+    NAME = "NAME"
+    PRICE = "PRICE"
+    STOCK = "STOCK"
+
+
+@strawberry.enum
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input(description="Order of a product listing; ties are broken by ID.")
+class ProductSort:
+    field: ProductSortField
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input(description="Which products to list. All given conditions must hold.")
+class ProductFilter:
+    search: str | None = strawberry.field(
+        default=None,
+        description="Case-insensitive substring of the name, SKU or description.",
+    )
+    category: str | None = None
+    tags: list[str] | None = strawberry.field(
+        default=None, description="Products carrying all of these tags."
+    )
+    min_price: Decimal | None = strawberry.field(
+        default=None, description="Lowest price, inclusive, in the store currency."
+    )
+    max_price: Decimal | None = strawberry.field(
+        default=None, description="Highest price, inclusive, in the store currency."
+    )
+    in_stock: bool | None = None
+    include_inactive: bool = strawberry.field(
+        default=False, description="Admins only: also list inactive products."
+    )

@@ -1,0 +1,168 @@
+"""The `shopgraph` command: serve, seed, export-schema."""
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+from pydantic import ValidationError
+
+from shopgraph.datasources.client import Datasources, connect
+from shopgraph.schema import build_schema
+from shopgraph.server.app import create_app
+from shopgraph.server.demo_catalog import demo_products
+from shopgraph.server.embedded import EmbeddedMongo, EmbeddedMongoError
+from shopgraph.server.settings import Settings
+
+logger = logging.getLogger("shopgraph")
+
+
+class StartupError(Exception):
+    """Printed as one line, without a traceback: the message says what to do."""
+
+
+@contextmanager
+def mongodb(settings: Settings) -> Iterator[Settings]:
+    """Settings with a reachable `mongodb_uri`, starting the embedded server when none is set."""
+    if settings.mongodb_uri:
+        yield settings
+        return
+    embedded = EmbeddedMongo(settings.embedded_db_path, log_dir=settings.data_dir)
+    try:
+        uri = embedded.start()
+    except EmbeddedMongoError as error:
+        raise StartupError(str(error)) from error
+    try:
+        logger.info("embedded MongoDB on %s, data in %s", uri, settings.data_dir)
+        yield settings.model_copy(update={"mongodb_uri": uri})
+    finally:
+        embedded.stop()
+
+
+class Seeding(StrEnum):
+    IF_EMPTY = "if-empty"  # the server: products an admin deleted stay deleted
+    MISSING = "missing"  # `shopgraph seed`: add the demo products not in the catalog
+
+
+async def prepare_database(settings: Settings, seeding: Seeding, *, reset: bool = False) -> int:
+    """Checks MongoDB answers, creates indexes, seeds; returns how many products it added."""
+    assert settings.mongodb_uri
+    client = connect(settings.mongodb_uri, timeout_ms=settings.mongodb_timeout_ms)
+    try:
+        datasources = Datasources.for_database(client[settings.db_name])
+        if not await datasources.is_reachable(settings.mongodb_timeout_ms / 1000):
+            raise StartupError(
+                f"MongoDB at {settings.mongodb_uri} is unreachable; start it or fix MONGODB_URI"
+            )
+        await datasources.ensure_indexes()
+        if reset:
+            await datasources.products.delete_all()
+        if seeding is Seeding.IF_EMPTY and not await datasources.products.is_empty():
+            return 0
+        return await datasources.products.insert_missing(demo_products())
+    finally:
+        await client.close()
+
+
+def _exit_normally(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    # Uvicorn shuts down gracefully on SIGTERM, then raises the signal again; this
+    # handler turns that into an exit that still runs the cleanup below.
+    signal.signal(signal.SIGTERM, _exit_normally)
+    with mongodb(settings) as settings:
+        seeded = asyncio.run(prepare_database(settings, Seeding.IF_EMPTY))
+        if seeded:
+            logger.info("seeded the demo catalog: %d products", seeded)
+        app = create_app(settings)
+        if settings.graphiql_enabled:
+            print(f"Shopgraph: GraphiQL at http://{host}:{port}/graphql", flush=True)
+            if not app.state.serves_graphiql_assets:
+                print(
+                    "GraphiQL loads its scripts from a CDN: run `make install` with npm "
+                    "available to serve them locally",
+                    flush=True,
+                )
+        else:
+            print(f"Shopgraph: GraphQL at http://{host}:{port}/graphql", flush=True)
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+
+
+def seed(settings: Settings, reset: bool) -> None:
+    with mongodb(settings) as settings:
+        added = asyncio.run(prepare_database(settings, Seeding.MISSING, reset=reset))
+    print(f"{'reset the catalog and ' if reset else ''}added {added} demo products")
+
+
+def export_schema(output: Path | None) -> None:
+    sdl = build_schema().as_str() + "\n"
+    if output is None:
+        sys.stdout.write(sdl)
+    else:
+        output.write_text(sdl)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="shopgraph",
+        description="Shopgraph, the GraphQL backend of an online store. "
+        "Settings come from SHOPGRAPH_* environment variables (see README).",
+    )
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve_command = commands.add_parser(
+        "serve",
+        help="serve the GraphQL API (and GraphiQL in development)",
+        description="Serve /graphql. Without MONGODB_URI, start the embedded MongoDB with its "
+        "data in SHOPGRAPH_DATA_DIR; seed the demo catalog when the catalog is empty.",
+    )
+    serve_command.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
+    serve_command.add_argument("--port", type=int, help="port to bind (default: PORT or 8000)")
+    seed_command = commands.add_parser(
+        "seed",
+        help="add the demo catalog's products that are missing (idempotent)",
+        description="Add the demo catalog's products that are not in the database yet.",
+    )
+    seed_command.add_argument(
+        "--reset", action="store_true", help="delete every product first, then seed"
+    )
+    export_command = commands.add_parser(
+        "export-schema",
+        help="print the GraphQL schema (SDL)",
+        description="Print the schema in GraphQL SDL, as kept in schema.graphql.",
+    )
+    export_command.add_argument("--output", "-o", type=Path, help="write to a file instead")
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()
+        )
+        sys.exit(f"shopgraph: invalid settings: {problems}")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "serve":
+            serve(settings, args.host or settings.host, args.port or settings.port)
+        elif args.command == "seed":
+            seed(settings, args.reset)
+        else:
+            export_schema(args.output)
+    except StartupError as error:
+        sys.exit(f"shopgraph: {error}")
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,74 @@
+"""The GraphQL endpoint: per-request context, orjson responses, offline GraphiQL."""
+
+import logging
+import re
+import uuid
+from pathlib import Path
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.schema import BaseSchema
+
+from shopgraph.datasources.client import Datasources
+from shopgraph.resolvers.context import Context
+from shopgraph.resolvers.loaders import Loaders
+from shopgraph.server import graphiql
+from shopgraph.server.settings import Settings
+
+logger = logging.getLogger("shopgraph.server")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id_for(request: Request | WebSocket) -> str:
+    """The caller's X-Request-ID when it is a sane token (for tracing), else a new one."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _CLIENT_REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+class ShopgraphGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            allow_queries_via_get=True,
+            allowed_origins=settings.cors_origins,
+        )
+        self.settings = settings
+        page = super().graphql_ide_html
+        self.serves_graphiql_assets = graphiql.local_assets_present(
+            page, settings.graphiql_assets_dir
+        )
+        self._graphiql_page = graphiql.serve_locally(page) if self.serves_graphiql_assets else page
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._graphiql_page
+
+    @property
+    def graphiql_assets_dir(self) -> Path:
+        return self.settings.graphiql_assets_dir
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        datasources: Datasources = request.app.state.datasources
+        request_id = request_id_for(request)
+        if isinstance(response, Response):
+            response.headers[REQUEST_ID_HEADER] = request_id
+        return Context(
+            request=request,
+            response=response,
+            request_id=request_id,
+            settings=self.settings,
+            datasources=datasources,
+            loaders=Loaders(datasources),
+        )
+
+    def encode_json(self, data: object) -> str:
+        # A str, not bytes: WebSocket messages must go out as text frames.
+        return orjson.dumps(data).decode()

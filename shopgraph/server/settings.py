@@ -1,0 +1,66 @@
+"""Settings from environment variables (and `.env`); defaults serve development."""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob of the server. Env prefix `SHOPGRAPH_`, except the three noted."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPGRAPH_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    mongodb_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("MONGODB_URI", "SHOPGRAPH_MONGODB_URI")
+    )
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HOST", "SHOPGRAPH_HOST"))
+    port: int = Field(
+        default=8000, ge=0, le=65535, validation_alias=AliasChoices("PORT", "SHOPGRAPH_PORT")
+    )
+    db_name: str = Field(default="shopgraph", pattern=r"^[A-Za-z0-9_-]{1,63}$")
+    data_dir: Path = Path(".data")
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    cors_origins: Annotated[list[str], NoDecode] = []
+    graphiql: bool | None = None
+    graphiql_assets_dir: Path = PROJECT_ROOT / "graphiql" / "node_modules"
+    max_page_size: int = Field(default=100, ge=1, le=1000)
+    default_page_size: int = Field(default=20, ge=1)
+    max_query_depth: int = Field(default=10, ge=1)
+    max_aliases: int = Field(default=30, ge=1)
+    max_tokens: int = Field(default=2000, ge=10)
+    max_body_bytes: int = Field(default=100_000, ge=1024)
+    mongodb_timeout_ms: int = Field(default=5000, ge=100)
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Accept a comma-separated env var as well as a list."""
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """GraphiQL is on in development and off in production unless asked for."""
+        if self.graphiql is not None:
+            return self.graphiql
+        return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def embedded_db_path(self) -> Path:
+        return self.data_dir / "mongodb.sqlite"

@@ -1,0 +1,166 @@
+"""Fixtures: one MongoDB per test session, clean collections per test, the real ASGI app.
+
+Without MONGODB_URI the suite starts its own embedded MongoDB (in memory). With
+MONGODB_URI it uses that server and a throwaway database, dropped at the end.
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.monitoring import CommandListener, CommandStartedEvent
+from starlette.applications import Starlette
+
+from shopgraph.datasources.client import Datasources
+from shopgraph.server.app import create_app
+from shopgraph.server.embedded import EmbeddedMongo
+from shopgraph.server.settings import Settings
+
+GraphQLResponse = dict[str, Any]
+
+
+class CommandLog(CommandListener):
+    """Every command the app's MongoDB client sends, for asserting on queries."""
+
+    def __init__(self) -> None:
+        self.commands: list[CommandStartedEvent] = []
+
+    def started(self, event: CommandStartedEvent) -> None:
+        self.commands.append(event)
+
+    def succeeded(self, event: object) -> None:
+        pass
+
+    def failed(self, event: object) -> None:
+        pass
+
+    def clear(self) -> None:
+        self.commands.clear()
+
+    def named(self, name: str, collection: str | None = None) -> list[dict[str, Any]]:
+        return [
+            event.command
+            for event in self.commands
+            if event.command_name == name
+            and (collection is None or event.command.get(name) == collection)
+        ]
+
+
+@pytest.fixture(scope="session")
+def mongodb_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(uri, database name) for the whole session."""
+    given = os.environ.get("MONGODB_URI")
+    if given:
+        yield given, f"shopgraph_test_{uuid.uuid4().hex[:12]}"
+        return
+    with EmbeddedMongo("memory", log_dir=tmp_path_factory.mktemp("mongodb")) as embedded:
+        yield embedded.uri, "shopgraph_test"
+
+
+@pytest.fixture(scope="session")
+async def db(mongodb_target: tuple[str, str]) -> AsyncIterator[AsyncDatabase[Any]]:
+    """The test's own view of the database, for arranging data and asserting on it."""
+    uri, name = mongodb_target
+    client: AsyncMongoClient[Any] = AsyncMongoClient(uri, tz_aware=True)
+    yield client[name]
+    if os.environ.get("MONGODB_URI"):
+        await client.drop_database(name)
+    await client.close()
+
+
+@pytest.fixture(autouse=True)
+async def clean_collections(db: AsyncDatabase[Any]) -> None:
+    """Empty every collection, keeping indexes: the embedded server shares one namespace."""
+    for name in await db.list_collection_names():
+        if not name.startswith("system."):
+            await db[name].delete_many({})
+    await Datasources.for_database(db).ensure_indexes()
+
+
+@pytest.fixture(scope="session")
+def make_settings(
+    mongodb_target: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Settings]:
+    uri, name = mongodb_target
+    data_dir = tmp_path_factory.mktemp("data")
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "mongodb_uri": uri,
+            "db_name": name,
+            "data_dir": data_dir,
+            "environment": "development",
+        }
+        return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def command_log() -> CommandLog:
+    return CommandLog()
+
+
+@asynccontextmanager
+async def running_app(
+    settings: Settings, command_log: CommandLog | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real ASGI app, lifespan included, behind an HTTP client."""
+    app: Starlette = create_app(settings, mongo_listeners=[command_log] if command_log else [])
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://shopgraph.test"
+        ) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def client(
+    make_settings: Callable[..., Settings], command_log: CommandLog
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of an app with default settings, shared by the session."""
+    async with running_app(make_settings(), command_log) as http:
+        yield http
+
+
+@pytest.fixture
+def app_with() -> Callable[..., Any]:
+    """`async with app_with(settings) as client:` for tests that need other settings."""
+    return running_app
+
+
+async def graphql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> GraphQLResponse:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    return response.json()
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> Callable[..., Any]:
+    """`await gql(query, variables)`: the JSON body of a POST /graphql."""
+
+    async def run(query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return await graphql(client, query, variables, **kwargs)
+
+    return run
+
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]

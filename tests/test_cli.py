@@ -1,0 +1,161 @@
+"""The `shopgraph` command as an operator runs it: real processes, real signals."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from shopgraph.server.embedded import free_port
+
+
+def shopgraph(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "shopgraph", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def env(mongodb_target, tmp_path) -> dict[str, str]:
+    uri, name = mongodb_target
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SHOPGRAPH_")}
+    return {
+        **base,
+        "MONGODB_URI": uri,
+        "SHOPGRAPH_DB_NAME": name,
+        "SHOPGRAPH_DATA_DIR": str(tmp_path),
+    }
+
+
+async def test_seed_adds_the_demo_catalog_once(db, env):
+    first = shopgraph("seed", env=env)
+    second = shopgraph("seed", env=env)
+
+    assert first.returncode == 0, first.stderr
+    assert "added 72 demo products" in first.stdout
+    assert "added 0 demo products" in second.stdout
+    assert await db.products.count_documents({}) == 72
+    assert await db.products.count_documents({"active": False}) >= 3
+    assert await db.products.count_documents({"stock": 0}) >= 5
+    assert len(await db.products.distinct("category")) >= 5
+
+
+async def test_seed_reset_wipes_and_reseeds(db, env):
+    await db.products.insert_one({"sku": "LEFTOVER", "name": "x", "price": 1, "stock": 1})
+    shopgraph("seed", env=env)
+
+    result = shopgraph("seed", "--reset", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert await db.products.count_documents({}) == 72
+    assert await db.products.find_one({"sku": "LEFTOVER"}) is None
+
+
+def test_export_schema_prints_the_sdl(env):
+    result = shopgraph("export-schema", env=env)
+    assert result.returncode == 0
+    assert result.stdout == (Path(__file__).parents[1] / "schema.graphql").read_text()
+
+
+def test_unreachable_mongodb_is_one_line_without_traceback(env):
+    env = {
+        **env,
+        "MONGODB_URI": f"mongodb://127.0.0.1:{free_port()}",
+        "SHOPGRAPH_MONGODB_TIMEOUT_MS": "300",
+    }
+    result = shopgraph("serve", "--port", str(free_port()), env=env)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "unreachable" in result.stderr and "MONGODB_URI" in result.stderr
+
+
+def test_invalid_settings_are_one_line(env):
+    result = shopgraph("seed", env={**env, "SHOPGRAPH_MAX_PAGE_SIZE": "lots"})
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "max_page_size" in result.stderr
+
+
+def _get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def _wait_ready(base: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            if _get_json(f"{base}/readyz")["status"] == "ready":
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("server did not become ready")
+
+
+def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "shopgraph", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _product_count(base: str) -> int:
+    request = urllib.request.Request(
+        f"{base}/graphql",
+        data=json.dumps({"query": "{ products { totalCount } }"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())["data"]["products"]["totalCount"]
+
+
+def _embedded_pid(data_dir: Path) -> int:
+    return int((data_dir / "mongodb.pid").read_text())
+
+
+def test_serve_with_embedded_mongodb_seeds_stops_cleanly_and_keeps_data(env, tmp_path):
+    env = {k: v for k, v in env.items() if k != "MONGODB_URI"}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    server = _serve(env, port)
+    try:
+        _wait_ready(base, server)
+        visible = _product_count(base)
+        database_pid = _embedded_pid(tmp_path)
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    finally:
+        server.kill()
+
+    assert server.returncode == 0, output
+    assert f"GraphiQL at {base}/graphql" in output
+    assert "Traceback" not in output
+    assert visible > 60
+    assert not Path(f"/proc/{database_pid}").exists(), "the embedded MongoDB outlived the server"
+    assert (tmp_path / "mongodb.sqlite").exists()
+
+    restarted = _serve(env, port)
+    try:
+        _wait_ready(base, restarted)
+        assert _product_count(base) == visible  # the same data, not seeded twice
+        restarted.send_signal(signal.SIGINT)
+        restarted.communicate(timeout=30)
+    finally:
+        restarted.kill()
+    assert restarted.returncode == 0
