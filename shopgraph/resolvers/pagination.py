@@ -69,16 +69,17 @@ def decode_cursor(cursor: str, ordering: Ordering) -> Position:
         scope, raw_value, raw_id = orjson.loads(
             base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         )
-        value = _decode_value(raw_value, ordering.value_type)
-        position = Position(value, ObjectId(raw_id))
-    except (ValueError, TypeError, InvalidId, binascii.Error, orjson.JSONDecodeError) as error:
+    except (ValueError, TypeError, binascii.Error) as error:
         raise BadUserInput(f"Invalid cursor {cursor[:40]!r}.") from error
     if scope != ordering.scope:
         raise BadUserInput(
             "This cursor belongs to another listing or sort order; "
             "start again without `after`/`before` when you change the sort."
         )
-    return position
+    try:
+        return Position(_decode_value(raw_value, ordering.value_type), ObjectId(raw_id))
+    except (ValueError, TypeError, InvalidId) as error:
+        raise BadUserInput(f"Invalid cursor {cursor[:40]!r}.") from error
 
 
 def page_request(

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench`. Ratios against a baseline measured in the same run."""

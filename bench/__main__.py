@@ -1,0 +1,109 @@
+"""Measures the request path over the real ASGI app and an embedded MongoDB.
+
+Absolute numbers depend on the machine; the ratios against a baseline taken in the
+same run are what to compare between versions.
+"""
+
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from asgi_lifespan import LifespanManager
+from strawberry import Schema
+
+from shopgraph.schema import build_schema
+from shopgraph.schema.query import Query
+from shopgraph.server.app import create_app
+from shopgraph.server.demo_catalog import demo_products
+from shopgraph.server.embedded import EmbeddedMongo
+from shopgraph.server.settings import Settings
+
+ROUNDS = 5
+PAGE_QUERY = """query Page($after: String) {
+  products(first: 20, after: $after, sort: {field: PRICE, direction: ASC}) {
+    edges { cursor node { id sku name price { amount currency } inStock } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+LISTING_QUERY = "{ products(first: 20) { edges { node { sku name price { amount } } } } }"
+FULL_QUERY = """{ products(first: 20) { edges { node {
+  id sku name description price { amount currency } stock inStock category tags active
+  createdAt updatedAt } } } }"""
+
+
+async def per_op_ms(operation: Callable[[], Awaitable[object]], count: int) -> float:
+    """Median over rounds of the mean time per operation, in milliseconds."""
+    for _ in range(max(3, count // 10)):
+        await operation()
+    samples = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        for _ in range(count):
+            await operation()
+        samples.append((time.perf_counter() - start) * 1000 / count)
+    return statistics.median(samples)
+
+
+async def schema_caches() -> list[tuple[str, float, float]]:
+    """Parse + validate a storefront query: Shopgraph's schema against a bare one.
+
+    The listing is skipped, so it is parsed and validated but never executed.
+    """
+    cached = build_schema()
+    bare = Schema(query=Query)
+    query = """query Skipped($after: String) { __typename
+      products(first: 20, after: $after, sort: {field: PRICE, direction: ASC}) @skip(if: true) {
+        edges { cursor node { id sku name price { amount currency } inStock } }
+        pageInfo { hasNextPage endCursor } } }"""
+    bare_ms = await per_op_ms(lambda: bare.execute(query, context_value=None), 300)
+    cached_ms = await per_op_ms(lambda: cached.execute(query, context_value=None), 300)
+    return [
+        ("schema: bare (no caches, no limits)", bare_ms, 1.0),
+        ("schema: shopgraph (limits + caches)", cached_ms, cached_ms / bare_ms),
+    ]
+
+
+async def http_requests(uri: str, data_dir: Path) -> list[tuple[str, float, float]]:
+    settings = Settings(_env_file=None, mongodb_uri=uri, data_dir=data_dir)  # type: ignore[call-arg]
+    app = create_app(settings)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://bench"
+        ) as client,
+    ):
+        await app.state.datasources.products.insert_missing(
+            product | {"sku": f"{product['sku']}-{copy}"}
+            for copy in range(15)
+            for product in demo_products()
+        )
+
+        async def post(query: str) -> None:
+            response = await client.post("/graphql", json={"query": query})
+            assert "errors" not in response.json(), response.text
+
+        baseline = await per_op_ms(lambda: post("{ __typename }"), 200)
+        rows = [("http: { __typename } (baseline)", baseline, 1.0)]
+        for label, query in [
+            ("http: 20 products, 3 fields", LISTING_QUERY),
+            ("http: 20 products, every field", FULL_QUERY),
+            ("http: 20 products by price, cursors", PAGE_QUERY),
+        ]:
+            ms = await per_op_ms(lambda query=query: post(query), 60)
+            rows.append((label, ms, ms / baseline))
+        return rows
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedMongo("memory", log_dir=Path(tmp)) as db:
+        rows = await schema_caches() + await http_requests(db.uri, Path(tmp))
+    print(f"{'benchmark':<42}{'ms/op':>10}{'ratio':>10}")
+    for label, ms, ratio in rows:
+        print(f"{label:<42}{ms:>10.3f}{ratio:>10.2f}")
+
+
+asyncio.run(main())
