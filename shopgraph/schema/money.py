@@ -1,6 +1,16 @@
 """Money: integer minor units in the database, a decimal string and a currency in the API."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import (
+    Context,
+    Decimal,
+    DecimalException,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Rounded,
+    Subnormal,
+    Underflow,
+)
 
 import strawberry
 
@@ -13,6 +23,9 @@ _DECIMALS = {
 
 # Amounts must fit MongoDB's 64-bit integers with room for order totals.
 MAX_MINOR_UNITS = 10**15
+_EXACT = Context(
+    prec=64, traps=[Inexact, Rounded, Overflow, Underflow, Subnormal, InvalidOperation]
+)
 
 
 def currency_decimals(currency: str) -> int:
@@ -20,20 +33,25 @@ def currency_decimals(currency: str) -> int:
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
-    """Exact conversion; raises ValueError for negative, oversized or over-precise amounts."""
+    """Exact conversion; raises ValueError for negative, oversized or over-precise amounts.
+
+    Comparisons are exact whatever the exponent; the scaling traps any rounding, so
+    "10.000000000000000000000000000001" is refused rather than read as 10.00.
+    """
     decimals = currency_decimals(currency)
-    try:
-        scaled = amount.scaleb(decimals)
-        minor = int(scaled)
-    except (InvalidOperation, OverflowError, ValueError) as error:
-        raise ValueError("is not a finite amount") from error
-    if scaled != minor:
-        raise ValueError(f"has more than {decimals} decimals, the most {currency} allows")
-    if minor < 0:
+    if not amount.is_finite():
+        raise ValueError("is not a finite amount")
+    if amount < 0:
         raise ValueError("must not be negative")
-    if minor > MAX_MINOR_UNITS:
+    if amount > Decimal(MAX_MINOR_UNITS).scaleb(-decimals):
         raise ValueError("is too large")
-    return minor
+    try:
+        scaled = amount.scaleb(decimals, context=_EXACT)
+    except DecimalException:
+        scaled = None
+    if scaled is None or scaled != scaled.to_integral_value():
+        raise ValueError(f"has more than {decimals} decimals, the most {currency} allows")
+    return int(scaled)
 
 
 @strawberry.type(description="An amount of money in the store currency.")
