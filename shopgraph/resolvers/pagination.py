@@ -50,7 +50,7 @@ def _encode_value(value: object) -> object:
 
 
 def _decode_value(raw: object, value_type: type[SortValue]) -> SortValue:
-    if value_type is datetime and isinstance(raw, dict) and isinstance(raw.get("ms"), int):
+    if value_type is datetime and isinstance(raw, dict) and type(raw.get("ms")) is int:
         return EPOCH + raw["ms"] * MILLISECOND
     if value_type is not datetime and type(raw) is value_type:
         return raw  # type: ignore[return-value]
@@ -77,8 +77,10 @@ def decode_cursor(cursor: str, ordering: Ordering) -> Position:
             "start again without `after`/`before` when you change the sort."
         )
     try:
+        if not isinstance(raw_id, str):  # ObjectId(None) would invent a new id
+            raise TypeError("the id must be a string")
         return Position(_decode_value(raw_value, ordering.value_type), ObjectId(raw_id))
-    except (ValueError, TypeError, InvalidId) as error:
+    except (ValueError, TypeError, OverflowError, InvalidId) as error:
         raise BadUserInput(f"Invalid cursor {cursor[:40]!r}.") from error
 
 
