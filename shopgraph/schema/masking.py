@@ -1,7 +1,7 @@
-"""Unexpected exceptions are logged with a request id; the client sees only that id.
+"""Unexpected errors are logged with a request id; the client sees only that id.
 
-Validation, syntax, variable and auth errors, and `BadUserInput`, are GraphQL errors
-written for the client and keep their messages and codes.
+Validation, syntax, variable and auth errors, and `BadUserInput`, are written for the
+client and keep their messages and codes.
 """
 
 import logging
@@ -17,11 +17,17 @@ GENERIC_MESSAGE = "Internal server error."
 
 
 def is_unexpected(error: GraphQLError) -> bool:
-    """A resolver raised something that is not a GraphQL error: a bug, to be masked."""
+    """An error raised while executing that is not a deliberate client error: a bug, masked.
+
+    Errors without a path concern the request itself (syntax, validation, variables) and
+    are the client's to read. During execution only errors that carry a code (such as
+    BAD_USER_INPUT) are meant for the client; anything else, including graphql-core
+    refusing a stored value ("Int cannot represent ..."), would leak data and is masked.
+    """
+    if error.path is None:
+        return False
     original = error.original_error
-    return (
-        error.path is not None and original is not None and not isinstance(original, GraphQLError)
-    )
+    return not (isinstance(original, GraphQLError) and (original.extensions or {}).get("code"))
 
 
 def request_id_of(execution_context: ExecutionContext | None) -> str | None:

@@ -4,13 +4,17 @@ import logging
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 
 from shopgraph.datasources.client import Datasources
 from shopgraph.resolvers.context import Context
@@ -68,6 +72,25 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             datasources=datasources,
             loaders=Loaders(datasources),
         )
+
+    def parse_json(self, data: str | bytes) -> object:
+        """A body (or `variables`) must be a JSON object; batches are lists and refused later."""
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(parsed, (dict, list)):
+            raise HTTPException(400, "Expected a JSON object.")
+        return parsed
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """A mutation over GET is the wrong method (405), not a bad request."""
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as error:
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, error.reason) from error
+            raise
 
     def encode_json(self, data: object) -> str:
         # A str, not bytes: WebSocket messages must go out as text frames.
