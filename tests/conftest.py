@@ -25,6 +25,7 @@ from shopgraph.server.embedded import EmbeddedMongo
 from shopgraph.server.settings import Settings
 
 GraphQLResponse = dict[str, Any]
+TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
 
 class CommandLog(CommandListener):
@@ -98,6 +99,11 @@ def make_settings(
             "db_name": name,
             "data_dir": data_dir,
             "environment": "development",
+            "jwt_secret": TEST_JWT_SECRET,
+            # Real argon2id, with cheap parameters so the suite stays fast.
+            "argon2_time_cost": 1,
+            "argon2_memory_kib": 1024,
+            "argon2_parallelism": 1,
         }
         return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
 

@@ -421,12 +421,13 @@ async def test_in_stock_true_lists_products_with_stock_and_false_those_without(d
 # --- includeInactive --------------------------------------------------------------------
 
 
-async def test_include_inactive_true_is_refused_for_everyone(db, client):
+async def test_include_inactive_true_is_refused_to_anonymous_callers(db, client):
     await insert(db, product_document(sku="ON"), product_document(sku="OFF", active=False))
 
     body = await post(client, LISTING, {"filter": {"includeInactive": True}})
 
-    assert_bad_user_input(body, "includeInactive", "admin")
+    assert body["data"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
     assert "OFF" not in json.dumps(body)
     assert await listed(client, {"includeInactive": False}) == ({"ON"}, 1)
 

@@ -292,7 +292,7 @@ async def test_node_refuses_a_malformed_id_clearly(catalog, client, raw_id):
     assert_bad_user_input(body, "node", "ID")
 
 
-@pytest.mark.parametrize("type_name", ["User", "Frobnicator", "product", "Money", "Query"])
+@pytest.mark.parametrize("type_name", ["Frobnicator", "product", "Money", "Query"])
 async def test_node_refuses_an_id_of_an_unknown_type_clearly(catalog, client, type_name):
     body = await post(client, NODE, {"id": global_id(type_name, catalog["MUG-1"]["_id"])})
 

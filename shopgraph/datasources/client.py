@@ -10,7 +10,11 @@ from pymongo.errors import PyMongoError
 from pymongo.monitoring import CommandListener
 
 from shopgraph.datasources.keyset import Document
+from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
 from shopgraph.datasources.products import ProductsDatasource
+from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
+from shopgraph.datasources.stock_movements import StockMovementsDatasource
+from shopgraph.datasources.users import UsersDatasource
 
 
 def connect(
@@ -33,13 +37,31 @@ class Datasources:
 
     database: AsyncDatabase[Document]
     products: ProductsDatasource
+    users: UsersDatasource
+    refresh_tokens: RefreshTokensDatasource
+    login_attempts: LoginAttemptsDatasource
+    stock_movements: StockMovementsDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
-        return cls(database=database, products=ProductsDatasource(database["products"]))
+        return cls(
+            database=database,
+            products=ProductsDatasource(database["products"]),
+            users=UsersDatasource(database["users"]),
+            refresh_tokens=RefreshTokensDatasource(database["refresh_tokens"]),
+            login_attempts=LoginAttemptsDatasource(database["login_attempts"]),
+            stock_movements=StockMovementsDatasource(database["stock_movements"]),
+        )
 
     async def ensure_indexes(self) -> None:
-        await self.products.ensure_indexes()
+        for datasource in (
+            self.products,
+            self.users,
+            self.refresh_tokens,
+            self.login_attempts,
+            self.stock_movements,
+        ):
+            await datasource.ensure_indexes()
 
     async def is_reachable(self, timeout_seconds: float) -> bool:
         try:

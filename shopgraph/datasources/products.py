@@ -1,13 +1,15 @@
-"""The `products` collection: the catalog read path and its indexes."""
+"""The `products` collection: the catalog, its stock, and its indexes."""
 
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from shopgraph.datasources.keyset import Document, Page, PageRequest, fetch_page
 
@@ -25,6 +27,20 @@ INDEXES = [
 ]
 
 
+# A product is active unless `active` is false. Some servers (the embedded one among them)
+# store a boolean written by `$set` as 0/1, so false is matched in both forms; documents
+# other programs wrote without `active` count as active.
+INACTIVE_VALUES = [False, 0]
+
+
+def is_active(document: Document) -> bool:
+    return document.get("active", True) not in INACTIVE_VALUES
+
+
+class SkuTaken(Exception):
+    pass
+
+
 @dataclass(frozen=True, slots=True)
 class ProductQuery:
     """Which products a listing shows; prices in minor units."""
@@ -40,8 +56,7 @@ class ProductQuery:
     def to_filter(self) -> Document:
         filter_: Document = {}
         if not self.include_inactive:
-            # Products written by other programs without `active` count as active.
-            filter_["active"] = {"$ne": False}
+            filter_["active"] = {"$nin": INACTIVE_VALUES}
         if self.search:
             pattern = {"$regex": re.escape(self.search), "$options": "i"}
             filter_["$or"] = [{"name": pattern}, {"sku": pattern}, {"description": pattern}]
@@ -104,3 +119,50 @@ class ProductsDatasource:
 
     async def delete_all(self) -> None:
         await self.collection.delete_many({})
+
+    async def create(self, fields: Document) -> Document:
+        """Raises SkuTaken: the unique index decides, even for concurrent creates."""
+        now = datetime.now(UTC)
+        document = {**fields, "createdAt": now, "updatedAt": now}
+        try:
+            await self.collection.insert_one(document)
+        except DuplicateKeyError as error:
+            raise SkuTaken(fields.get("sku")) from error
+        return document
+
+    async def update(
+        self, product_id: ObjectId, changes: Document
+    ) -> tuple[Document, Document] | None:
+        """(before, after), or None when there is no such product. Raises SkuTaken."""
+        changes = {**changes, "updatedAt": datetime.now(UTC)}
+        try:
+            before = await self.collection.find_one_and_update(
+                {"_id": product_id}, {"$set": changes}, return_document=ReturnDocument.BEFORE
+            )
+        except DuplicateKeyError as error:
+            raise SkuTaken(changes.get("sku")) from error
+        if before is None:
+            return None
+        return before, {**before, **changes}
+
+    async def delete(self, product_id: ObjectId) -> bool:
+        result = await self.collection.delete_one({"_id": product_id})
+        return result.deleted_count == 1
+
+    async def adjust_stock(self, product_id: ObjectId, delta: int) -> Document | None:
+        """One atomic conditional update: stock never goes below zero, whatever races it.
+
+        None when the product does not exist or has fewer than `-delta` units.
+        """
+        filter_: Document = {"_id": product_id}
+        if delta < 0:
+            filter_["stock"] = {"$gte": -delta}
+        return await self.collection.find_one_and_update(
+            filter_,
+            {"$inc": {"stock": delta}, "$set": {"updatedAt": datetime.now(UTC)}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def stock_of(self, product_id: ObjectId) -> int | None:
+        document = await self.collection.find_one({"_id": product_id}, {"stock": 1})
+        return None if document is None else document.get("stock")

@@ -7,6 +7,8 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from shopgraph.auth.services import AuthServices
+from shopgraph.auth.viewer import Viewer
 from shopgraph.datasources.client import Datasources
 from shopgraph.resolvers.loaders import Loaders
 from shopgraph.server.settings import Settings
@@ -20,6 +22,10 @@ class Context:
     settings: Settings
     datasources: Datasources
     loaders: Loaders
+    auth: AuthServices
+    viewer: Viewer
+    # Set by Strawberry from a WebSocket's `connection_init` payload.
+    connection_params: dict[str, object] | None = None
 
 
 Info = StrawberryInfo[Context, None]

@@ -5,6 +5,7 @@ from bson.errors import InvalidId
 from strawberry import relay
 
 from shopgraph.schema.errors import BadUserInput
+from shopgraph.schema.user_errors import UserError, UserErrorCode, user_error
 
 
 def object_id(raw: str, type_name: str) -> ObjectId:
@@ -24,3 +25,11 @@ def decode_global_id(global_id: str, type_name: str) -> ObjectId:
     if decoded.type_name != type_name:
         raise BadUserInput(f"Invalid {type_name} ID: it is the ID of a {decoded.type_name}.")
     return object_id(decoded.node_id, type_name)
+
+
+def decode_input_id(global_id: str, type_name: str, field: str) -> ObjectId | UserError:
+    """For mutations, where a bad ID is a userError rather than a GraphQL error."""
+    try:
+        return decode_global_id(global_id, type_name)
+    except BadUserInput as error:
+        return user_error(field, error.message, UserErrorCode.INVALID)

@@ -32,9 +32,16 @@ class Loaders:
     def __init__(self, datasources: Datasources) -> None:
         self._datasources = datasources
         self.product: DataLoader[DocumentKey, Document | None] = DataLoader(self._load_products)
+        self.user: DataLoader[DocumentKey, Document | None] = DataLoader(self._load_users)
 
     async def _load_products(self, keys: Sequence[DocumentKey]) -> list[Document | None]:
         found = await self._datasources.products.by_ids(
+            {key.id for key in keys}, _union_of_fields(keys)
+        )
+        return [found.get(key.id) for key in keys]
+
+    async def _load_users(self, keys: Sequence[DocumentKey]) -> list[Document | None]:
+        found = await self._datasources.users.by_ids(
             {key.id for key in keys}, _union_of_fields(keys)
         )
         return [found.get(key.id) for key in keys]

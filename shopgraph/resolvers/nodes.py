@@ -7,12 +7,14 @@ from strawberry import relay
 
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.products import products_by_node_ids
+from shopgraph.resolvers.users import users_by_node_ids
 from shopgraph.schema.errors import BadUserInput
 
 NodeLoader = Callable[[Info, Sequence[str]], Awaitable[Sequence[relay.Node | None]]]
 
 NODE_LOADERS: dict[str, NodeLoader] = {
     "Product": products_by_node_ids,
+    "User": users_by_node_ids,
 }
 
 

@@ -7,8 +7,10 @@ landing somewhere else.
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import orjson
 from bson import ObjectId
@@ -16,10 +18,14 @@ from bson.errors import InvalidId
 from strawberry import relay
 
 from shopgraph.datasources.keyset import Document, Page, PageRequest, Position
+from shopgraph.resolvers.context import Info
+from shopgraph.resolvers.projection import document_fields, selected_names
+from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.errors import BadUserInput
 
 MAX_CURSOR_LENGTH = 512
 SortValue = int | str | datetime
+C = TypeVar("C", bound=CountedConnection)  # type: ignore[type-arg]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
 
@@ -110,7 +116,7 @@ def page_request(
     )
 
 
-def page_info(page: Page, request: PageRequest, cursors: list[str]) -> relay.PageInfo:
+def _page_info(page: Page, request: PageRequest, cursors: list[str]) -> relay.PageInfo:
     """Relay allows `hasPreviousPage` to be true whenever an `after` cursor was given
     (and `hasNextPage` for `before`); that avoids a second query per page."""
     if request.backward:
@@ -122,4 +128,57 @@ def page_info(page: Page, request: PageRequest, cursors: list[str]) -> relay.Pag
         has_previous_page=has_previous,
         start_cursor=cursors[0] if cursors else None,
         end_cursor=cursors[-1] if cursors else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a connection query needs from MongoDB: its page request and projection."""
+
+    request: PageRequest
+    ordering: Ordering
+    fields: frozenset[str] | None
+    wants_cursors: bool
+
+
+def listing(
+    info: Info,
+    args: PageArgs,
+    ordering: Ordering,
+    node_fields: Mapping[str, tuple[str, ...]],
+) -> Listing:
+    """Validates the page arguments and picks the fields the selection needs.
+
+    Cursors cost the sort key in every document, so it is fetched only when the client
+    selects `edges.cursor` or `pageInfo`.
+    """
+    settings = info.context.settings
+    request = page_request(args, ordering, settings.default_page_size, settings.max_page_size)
+    fields = document_fields(info, ("edges", "node"), node_fields)
+    wants_cursors = "cursor" in selected_names(info, ("edges",)) or "pageInfo" in selected_names(
+        info, ()
+    )
+    if fields is not None and wants_cursors:
+        fields |= {ordering.key}
+    return Listing(request, ordering, fields, wants_cursors)
+
+
+def connection(
+    connection_type: type[C],
+    listing: Listing,
+    page: Page,
+    make_node: Callable[[Document], object],
+    count_all: Callable[[], Awaitable[int]],
+) -> C:
+    cursors = [
+        encode_cursor(listing.ordering, document) if listing.wants_cursors else ""
+        for document in page.documents
+    ]
+    return connection_type(
+        edges=[
+            relay.Edge(cursor=cursor, node=make_node(document))
+            for cursor, document in zip(cursors, page.documents, strict=True)
+        ],
+        page_info=_page_info(page, listing.request, cursors),
+        count_all=count_all,
     )

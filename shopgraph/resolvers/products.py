@@ -5,22 +5,14 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
-from strawberry import relay
 
 from shopgraph.datasources.keyset import Document
-from shopgraph.datasources.products import ProductQuery
+from shopgraph.datasources.products import ProductQuery, is_active
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.ids import decode_global_id, object_id
 from shopgraph.resolvers.loaders import DocumentKey
-from shopgraph.resolvers.pagination import (
-    Ordering,
-    PageArgs,
-    SortValue,
-    encode_cursor,
-    page_info,
-    page_request,
-)
-from shopgraph.resolvers.projection import document_fields, selected_names
+from shopgraph.resolvers.pagination import Ordering, PageArgs, SortValue, connection, listing
+from shopgraph.resolvers.projection import document_fields
 from shopgraph.schema.errors import BadUserInput
 from shopgraph.schema.money import to_minor_units
 from shopgraph.schema.products import (
@@ -45,8 +37,13 @@ SORT_KEYS: dict[ProductSortField, tuple[str, type[SortValue]]] = {
 DEFAULT_SORT = ProductSort(field=ProductSortField.CREATED_AT, direction=SortDirection.DESC)
 
 
-def _is_visible(document: Document) -> bool:
-    return document.get("active", True) is not False
+async def _visible(info: Info, document: Document | None) -> Product | None:
+    """Inactive products exist only for admins; the user is loaded only for those."""
+    if document is None:
+        return None
+    if not is_active(document) and not await info.context.viewer.is_admin():
+        return None
+    return Product(document=document)
 
 
 def _wanted_fields(info: Info, path: Sequence[str] = ()) -> frozenset[str] | None:
@@ -74,8 +71,6 @@ def product_query(filter_: ProductFilter | None, currency: str) -> ProductQuery:
     tags = tuple(dict.fromkeys(filter_.tags or ()))
     if len(tags) > MAX_FILTER_TAGS:
         raise BadUserInput(f"`filter.tags` may list at most {MAX_FILTER_TAGS} tags.")
-    if filter_.include_inactive:
-        raise BadUserInput("`filter.includeInactive` is for admins only.")
     query = ProductQuery(
         search=search,
         category=filter_.category,
@@ -83,6 +78,7 @@ def product_query(filter_: ProductFilter | None, currency: str) -> ProductQuery:
         min_price=_price_bound(filter_.min_price, "minPrice", currency),
         max_price=_price_bound(filter_.max_price, "maxPrice", currency),
         in_stock=filter_.in_stock,
+        include_inactive=filter_.include_inactive,
     )
     low, high = query.min_price, query.max_price
     if low is not None and high is not None and low > high:
@@ -107,35 +103,21 @@ async def products(
     filter: ProductFilter | None = None,
     sort: ProductSort | None = None,
 ) -> ProductConnection:
-    """Active products, newest first unless `sort` says otherwise."""
-    settings = info.context.settings
+    """Active products (admins may include inactive ones), newest first by default."""
     datasource = info.context.datasources.products
-    query = product_query(filter, settings.currency)
-    ordering = _ordering(sort or DEFAULT_SORT)
-    request = page_request(
-        PageArgs(first, after, last, before),
-        ordering,
-        settings.default_page_size,
-        settings.max_page_size,
+    query = product_query(filter, info.context.settings.currency)
+    if query.include_inactive:
+        await info.context.viewer.require_admin()
+    wanted = listing(
+        info, PageArgs(first, after, last, before), _ordering(sort or DEFAULT_SORT), PRODUCT_FIELDS
     )
-    fields = document_fields(info, ("edges", "node"), PRODUCT_FIELDS)
-    # Cursors cost the sort key in every document: only when the client asks for them.
-    wants_cursors = "cursor" in selected_names(info, ("edges",)) or "pageInfo" in selected_names(
-        info, ()
-    )
-    if fields is not None and wants_cursors:
-        fields |= {ordering.key}
-    page = await datasource.page(query, request, fields)
-    cursors = [
-        encode_cursor(ordering, document) if wants_cursors else "" for document in page.documents
-    ]
-    return ProductConnection(
-        edges=[
-            relay.Edge(cursor=cursor, node=Product(document=document))
-            for cursor, document in zip(cursors, page.documents, strict=True)
-        ],
-        page_info=page_info(page, request, cursors),
-        count_products=lambda: datasource.count(query),
+    page = await datasource.page(query, wanted.request, wanted.fields)
+    return connection(
+        ProductConnection,
+        wanted,
+        page,
+        lambda document: Product(document=document),
+        lambda: datasource.count(query),
     )
 
 
@@ -153,9 +135,7 @@ async def product(
         document = await info.context.loaders.product.load(key)
     else:
         document = await info.context.datasources.products.by_sku(str(sku), fields)
-    if document is None or not _is_visible(document):
-        return None
-    return Product(document=document)
+    return await _visible(info, document)
 
 
 async def products_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Product | None]:
@@ -163,7 +143,4 @@ async def products_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Prod
     fields = _wanted_fields(info)
     keys = [DocumentKey(object_id(node_id, "Product"), fields) for node_id in node_ids]
     documents = await info.context.loaders.product.load_many(keys)
-    return [
-        Product(document=document) if document is not None and _is_visible(document) else None
-        for document in documents
-    ]
+    return [await _visible(info, document) for document in documents]

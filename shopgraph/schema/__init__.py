@@ -12,7 +12,9 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
+from shopgraph.auth.guard import RejectInvalidTokens
 from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
+from shopgraph.schema.mutation import Mutation
 from shopgraph.schema.query import Query
 from shopgraph.schema.scalars import SCALAR_OVERRIDES
 
@@ -38,6 +40,9 @@ def build_schema(limits: QueryLimits | None = None) -> LoggingSchema:
         lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        RejectInvalidTokens,
         RequestErrorMasking,
     ]
-    return LoggingSchema(query=Query, extensions=extensions, scalar_overrides=SCALAR_OVERRIDES)
+    return LoggingSchema(
+        query=Query, mutation=Mutation, extensions=extensions, scalar_overrides=SCALAR_OVERRIDES
+    )

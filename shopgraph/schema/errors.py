@@ -8,3 +8,17 @@ class BadUserInput(GraphQLError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+class NotAuthenticated(GraphQLError):
+    """No token, or the token's user is gone: the client should log in (again)."""
+
+    def __init__(self, message: str = "Log in to do this.") -> None:
+        super().__init__(message, extensions={"code": "UNAUTHENTICATED"})
+
+
+class Forbidden(GraphQLError):
+    """Logged in, but this is not theirs to see or do."""
+
+    def __init__(self, message: str = "You may not do this.") -> None:
+        super().__init__(message, extensions={"code": "FORBIDDEN"})

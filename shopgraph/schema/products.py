@@ -1,16 +1,17 @@
 """Catalog types: Product, its connection, filter and sort."""
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
 from shopgraph.datasources.keyset import Document
+from shopgraph.datasources.products import is_active
+from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.money import Money
 
 # The document fields each GraphQL field reads: a query fetches only what it selects.
@@ -73,7 +74,7 @@ class Product(relay.Node):
 
     @strawberry.field(description="Inactive products are hidden from the storefront.")
     def active(self) -> bool:
-        return self.document.get("active", True) is not False
+        return is_active(self.document)
 
     @strawberry.field
     def created_at(self) -> datetime:
@@ -85,16 +86,8 @@ class Product(relay.Node):
 
 
 @strawberry.type(description="A page of products.")
-class ProductConnection(relay.Connection[Product]):
-    count_products: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(description="How many products match the filter, on all pages.")
-    async def total_count(self) -> int:
-        return await self.count_products()
-
-    @classmethod
-    def resolve_connection(cls, *args: Any, **kwargs: Any) -> Self:
-        raise NotImplementedError("built by resolvers.products.products")
+class ProductConnection(CountedConnection[Product]):
+    pass
 
 
 @strawberry.enum

@@ -2,7 +2,8 @@
 
 import strawberry
 
-from shopgraph.resolvers import nodes, products
+from shopgraph.auth.permissions import IsAdmin
+from shopgraph.resolvers import nodes, products, profile, users
 
 
 @strawberry.type
@@ -14,4 +15,11 @@ class Query:
     products = strawberry.field(
         resolver=products.products,
         description="The catalog, one page at a time (default 20, at most 100 per page).",
+    )
+    me = strawberry.field(resolver=profile.me, description="The caller; null when anonymous.")
+    user = strawberry.field(resolver=users.user, permission_classes=[IsAdmin])
+    users = strawberry.field(
+        resolver=users.users,
+        permission_classes=[IsAdmin],
+        description="Accounts, newest first (default 20, at most 100 per page).",
     )

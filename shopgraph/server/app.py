@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from shopgraph.auth.services import AuthServices
 from shopgraph.datasources.client import Datasources, connect
 from shopgraph.schema import QueryLimits, build_schema
 from shopgraph.server import graphiql
@@ -22,14 +23,17 @@ logger = logging.getLogger("shopgraph.server")
 
 
 def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener] = ()) -> Starlette:
-    """`settings.mongodb_uri` must be set: the CLI sets it to the embedded server's."""
+    """`settings.mongodb_uri` must be set: the CLI sets it to the embedded server's.
+
+    Raises MissingSecret in production without a JWT secret.
+    """
     if not settings.mongodb_uri:
         raise ValueError("create_app needs settings.mongodb_uri")
     uri = settings.mongodb_uri
     schema = build_schema(
         QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
     )
-    graphql = ShopgraphGraphQL(schema, settings)
+    graphql = ShopgraphGraphQL(schema, settings, AuthServices.from_settings(settings))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

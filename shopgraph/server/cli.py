@@ -2,11 +2,12 @@
 
 import argparse
 import asyncio
+import getpass
 import logging
 import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -14,8 +15,16 @@ from types import FrameType
 import uvicorn
 from pydantic import ValidationError
 
+from shopgraph.auth.passwords import Passwords
+from shopgraph.auth.secret import MissingSecret
 from shopgraph.datasources.client import Datasources, connect
 from shopgraph.schema import build_schema
+from shopgraph.server.accounts_setup import (
+    AccountSetupError,
+    DemoAccount,
+    create_admin,
+    create_demo_accounts,
+)
 from shopgraph.server.app import create_app
 from shopgraph.server.demo_catalog import demo_products
 from shopgraph.server.embedded import EmbeddedMongo, EmbeddedMongoError
@@ -51,8 +60,9 @@ class Seeding(StrEnum):
     MISSING = "missing"  # `shopgraph seed`: add the demo products not in the catalog
 
 
-async def prepare_database(settings: Settings, seeding: Seeding, *, reset: bool = False) -> int:
-    """Checks MongoDB answers, creates indexes, seeds; returns how many products it added."""
+@asynccontextmanager
+async def open_datasources(settings: Settings) -> AsyncIterator[Datasources]:
+    """Datasources for a command, after checking MongoDB answers and creating indexes."""
     assert settings.mongodb_uri
     client = connect(settings.mongodb_uri, timeout_ms=settings.mongodb_timeout_ms)
     try:
@@ -62,13 +72,46 @@ async def prepare_database(settings: Settings, seeding: Seeding, *, reset: bool 
                 f"MongoDB at {settings.mongodb_uri} is unreachable; start it or fix MONGODB_URI"
             )
         await datasources.ensure_indexes()
+        yield datasources
+    finally:
+        await client.close()
+
+
+def _passwords(settings: Settings) -> Passwords:
+    return Passwords(
+        settings.argon2_time_cost,
+        settings.argon2_memory_kib,
+        settings.argon2_parallelism,
+        settings.password_hashing_concurrency,
+    )
+
+
+async def prepare_database(
+    settings: Settings, seeding: Seeding, *, reset: bool = False
+) -> tuple[int, list[DemoAccount]]:
+    """Seeds the catalog; returns how many products it added and the demo accounts made.
+
+    In development the first seed also creates a demo admin and customer.
+    """
+    async with open_datasources(settings) as datasources:
         if reset:
             await datasources.products.delete_all()
         if seeding is Seeding.IF_EMPTY and not await datasources.products.is_empty():
-            return 0
-        return await datasources.products.insert_missing(demo_products())
-    finally:
-        await client.close()
+            return 0, []
+        added = await datasources.products.insert_missing(demo_products())
+        accounts = []
+        if not settings.is_production:
+            accounts = await create_demo_accounts(datasources, _passwords(settings))
+        return added, accounts
+
+
+def _announce(accounts: list[DemoAccount]) -> None:
+    for account in accounts:
+        print(
+            f"demo {account.role.lower()}: {account.email} / {account.password} "
+            "(shown once; change it with changePassword)",
+            flush=True,
+        )
 
 
 def _exit_normally(signum: int, frame: FrameType | None) -> None:
@@ -80,10 +123,11 @@ def serve(settings: Settings, host: str, port: int) -> None:
     # handler turns that into an exit that still runs the cleanup below.
     signal.signal(signal.SIGTERM, _exit_normally)
     with mongodb(settings) as settings:
-        seeded = asyncio.run(prepare_database(settings, Seeding.IF_EMPTY))
+        app = create_app(settings)
+        seeded, accounts = asyncio.run(prepare_database(settings, Seeding.IF_EMPTY))
         if seeded:
             logger.info("seeded the demo catalog: %d products", seeded)
-        app = create_app(settings)
+        _announce(accounts)
         if settings.graphiql_enabled:
             print(f"Shopgraph: GraphiQL at http://{host}:{port}/graphql", flush=True)
             if not app.state.serves_graphiql_assets:
@@ -99,8 +143,33 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
 def seed(settings: Settings, reset: bool) -> None:
     with mongodb(settings) as settings:
-        added = asyncio.run(prepare_database(settings, Seeding.MISSING, reset=reset))
+        added, accounts = asyncio.run(prepare_database(settings, Seeding.MISSING, reset=reset))
     print(f"{'reset the catalog and ' if reset else ''}added {added} demo products")
+    _announce(accounts)
+
+
+def admin(settings: Settings, email: str) -> None:
+    password = settings.admin_password.get_secret_value() if settings.admin_password else None
+
+    async def run() -> str:
+        async with open_datasources(settings) as datasources:
+            existing = await datasources.users.by_email(email.strip().lower())
+            given = password
+            if existing is None and given is None:
+                given = _prompt_password()
+            return await create_admin(datasources, _passwords(settings), email, given)
+
+    with mongodb(settings) as settings:
+        print(asyncio.run(run()))
+
+
+def _prompt_password() -> str:
+    if not sys.stdin.isatty():
+        raise StartupError("set SHOPGRAPH_ADMIN_PASSWORD or run in a terminal to be prompted")
+    first = getpass.getpass("Password for the new admin: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise StartupError("the passwords differ")
+    return first
 
 
 def export_schema(output: Path | None) -> None:
@@ -134,6 +203,13 @@ def parser() -> argparse.ArgumentParser:
     seed_command.add_argument(
         "--reset", action="store_true", help="delete every product first, then seed"
     )
+    admin_command = commands.add_parser(
+        "create-admin",
+        help="create an admin account, or promote an existing user",
+        description="Create an admin with the password in SHOPGRAPH_ADMIN_PASSWORD (prompted "
+        "twice when unset), or promote the existing user with this email to admin.",
+    )
+    admin_command.add_argument("--email", required=True, help="the admin's email")
     export_command = commands.add_parser(
         "export-schema",
         help="print the GraphQL schema (SDL)",
@@ -160,9 +236,11 @@ def main(argv: list[str] | None = None) -> None:
             serve(settings, args.host or settings.host, args.port or settings.port)
         elif args.command == "seed":
             seed(settings, args.reset)
+        elif args.command == "create-admin":
+            admin(settings, args.email)
         else:
             export_schema(args.output)
-    except StartupError as error:
+    except (StartupError, MissingSecret, AccountSetupError) as error:
         sys.exit(f"shopgraph: {error}")
     except KeyboardInterrupt:
         pass

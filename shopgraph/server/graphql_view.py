@@ -7,18 +7,24 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from bson import ObjectId
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from shopgraph.auth.services import AuthServices
+from shopgraph.auth.tokens import InvalidAccessToken
+from shopgraph.auth.viewer import Viewer
 from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.keyset import Document
 from shopgraph.resolvers.context import Context
-from shopgraph.resolvers.loaders import Loaders
+from shopgraph.resolvers.loaders import DocumentKey, Loaders
 from shopgraph.server import graphiql
 from shopgraph.server.settings import Settings
 
@@ -35,7 +41,7 @@ def request_id_for(request: Request | WebSocket) -> str:
 
 
 class ShopgraphGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, settings: Settings) -> None:
+    def __init__(self, schema: BaseSchema, settings: Settings, auth: AuthServices) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -43,6 +49,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             allowed_origins=settings.cors_origins,
         )
         self.settings = settings
+        self.auth = auth
         page = super().graphql_ide_html
         self.serves_graphiql_assets = graphiql.local_assets_present(
             page, settings.graphiql_assets_dir
@@ -64,14 +71,48 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         request_id = request_id_for(request)
         if isinstance(response, Response):
             response.headers[REQUEST_ID_HEADER] = request_id
+        loaders = Loaders(datasources)
+        # On a WebSocket the token arrives later, in `connection_init` (on_ws_connect).
+        authorization = (
+            None if isinstance(request, WebSocket) else request.headers.get("authorization")
+        )
         return Context(
             request=request,
             response=response,
             request_id=request_id,
             settings=self.settings,
             datasources=datasources,
-            loaders=Loaders(datasources),
+            loaders=loaders,
+            auth=self.auth,
+            viewer=self.viewer_for(authorization, loaders),
         )
+
+    def viewer_for(self, authorization: str | None, loaders: Loaders) -> Viewer:
+        """Anonymous without a token; a bad token is kept as an error that fails the request."""
+
+        async def load_user(user_id: ObjectId) -> Document | None:
+            return await loaders.user.load(DocumentKey(user_id, None))
+
+        if not authorization:
+            return Viewer(None, load_user)
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return Viewer(None, load_user, token_error="Send the access token as `Bearer <token>`.")
+        try:
+            return Viewer(self.auth.tokens.decode(token.strip()), load_user)
+        except InvalidAccessToken as error:
+            return Viewer(None, load_user, token_error=str(error))
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """A bad token in `connection_init` closes the socket with 4403."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        if authorization is not None and not isinstance(authorization, str):
+            raise ConnectionRejectionError({"message": "authorization must be a string"})
+        viewer = self.viewer_for(authorization, context.loaders)
+        if viewer.token_error:
+            raise ConnectionRejectionError({"message": viewer.token_error})
+        context.viewer = viewer
 
     def parse_json(self, data: str | bytes) -> object:
         """A body (or `variables`) must be a JSON object; batches are lists and refused later."""

@@ -4,7 +4,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +46,20 @@ class Settings(BaseSettings):
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
 
+    # Accounts and tokens
+    jwt_secret: SecretStr | None = None
+    jwt_issuer: str = "shopgraph"
+    jwt_audience: str = "shopgraph-api"
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    password_hashing_concurrency: int = Field(default=2, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=15 * 60, ge=1)
+    admin_password: SecretStr | None = None  # for `shopgraph create-admin`
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -66,6 +80,10 @@ class Settings(BaseSettings):
         if self.graphiql is not None:
             return self.graphiql
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
 
     @property
     def embedded_db_path(self) -> Path:

@@ -1,0 +1,1 @@
+"""Passwords, tokens, who the caller is, and what they may do."""

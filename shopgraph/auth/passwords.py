@@ -1,0 +1,52 @@
+"""Password hashing with argon2id, off the event loop and bounded in how many run at once."""
+
+import asyncio
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    valid: bool
+    new_hash: str | None = None  # set when the stored hash used older parameters
+
+
+class Passwords:
+    """Each hash takes tens of milliseconds and megabytes of memory: a semaphore keeps a
+    burst of logins from starving the event loop's threads or the machine's memory."""
+
+    def __init__(self, time_cost: int, memory_kib: int, parallelism: int, concurrency: int) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
+        )
+        self._slots = asyncio.Semaphore(concurrency)
+        self._decoy_hash: str | None = None
+
+    async def hash(self, password: str) -> str:
+        async with self._slots:
+            return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def verify(self, stored_hash: str, password: str) -> Verification:
+        async with self._slots:
+            return await asyncio.to_thread(self._verify, stored_hash, password)
+
+    def _verify(self, stored_hash: str, password: str) -> Verification:
+        try:
+            self._hasher.verify(stored_hash, password)
+        except (VerificationError, InvalidHashError):
+            return Verification(valid=False)
+        if self._hasher.check_needs_rehash(stored_hash):
+            return Verification(valid=True, new_hash=self._hasher.hash(password))
+        return Verification(valid=True)
+
+    async def verify_nothing(self, password: str) -> None:
+        """The same work as a real verification, for unknown accounts: the answer's timing
+        must not tell whether an email is registered."""
+        if self._decoy_hash is None:
+            self._decoy_hash = await self.hash("decoy password, never matched")
+        await self.verify(self._decoy_hash, password)

@@ -1,0 +1,42 @@
+"""Strawberry permission classes, one per rule. They raise errors with `extensions.code`
+UNAUTHENTICATED (log in) or FORBIDDEN (not yours)."""
+
+from typing import Any, ClassVar
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from shopgraph.schema.errors import Forbidden
+
+
+class IsAuthenticated(BasePermission):
+    message = "Log in to do this."
+    error_extensions: ClassVar[dict[str, object]] = {"code": "UNAUTHENTICATED"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        await info.context.viewer.require_user()
+        return True
+
+
+class IsAdmin(BasePermission):
+    message = "Only admins may do this."
+    error_extensions: ClassVar[dict[str, object]] = {"code": "FORBIDDEN"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        await info.context.viewer.require_admin()
+        return True
+
+
+class IsSelfOrAdmin(BasePermission):
+    """For fields of a User: the user themself, or an admin."""
+
+    message = "Only the user and admins may see this."
+    error_extensions: ClassVar[dict[str, object]] = {"code": "FORBIDDEN"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if source.is_caller:
+            return True
+        viewer = await info.context.viewer.require_user()
+        if viewer["_id"] == source.document["_id"] or viewer.get("role") == "ADMIN":
+            return True
+        raise Forbidden(self.message)

@@ -1,0 +1,44 @@
+"""Where the JWT signing secret comes from."""
+
+import os
+import secrets
+from pathlib import Path
+
+from shopgraph.auth.tokens import MIN_SECRET_BYTES
+from shopgraph.server.settings import Settings
+
+
+class MissingSecret(Exception):
+    """Production must be given a real secret; the message says how."""
+
+
+def jwt_secret(settings: Settings) -> str:
+    """The configured secret; in development, one generated once and kept in the data dir."""
+    if settings.jwt_secret is not None:
+        secret = settings.jwt_secret.get_secret_value()
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise MissingSecret(
+                f"SHOPGRAPH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes; "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return secret
+    if settings.is_production:
+        raise MissingSecret(
+            "production needs SHOPGRAPH_JWT_SECRET (at least 32 bytes); generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    return _development_secret(settings.data_dir / "jwt-secret")
+
+
+def _development_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secret)
+    return secret

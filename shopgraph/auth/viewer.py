@@ -1,0 +1,61 @@
+"""Who is calling: anonymous, or the user an access token names (loaded at most once)."""
+
+from collections.abc import Awaitable, Callable
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from shopgraph.auth.tokens import AccessClaims
+from shopgraph.datasources.keyset import Document
+from shopgraph.schema.errors import Forbidden, NotAuthenticated
+
+ADMIN = "ADMIN"
+CUSTOMER = "CUSTOMER"
+
+UserLoader = Callable[[ObjectId], Awaitable[Document | None]]
+
+
+class Viewer:
+    """Rights come from the user document, not the token's `role` claim: a deleted or
+    demoted user loses them at once, not when the token expires."""
+
+    def __init__(
+        self,
+        claims: AccessClaims | None,
+        load_user: UserLoader,
+        token_error: str | None = None,
+    ) -> None:
+        self.claims = claims
+        self.token_error = token_error
+        self._load_user = load_user
+
+    @property
+    def session_id(self) -> str | None:
+        return self.claims.session_id if self.claims else None
+
+    async def user(self) -> Document | None:
+        if self.claims is None:
+            return None
+        try:
+            user_id = ObjectId(self.claims.user_id)
+        except InvalidId:
+            return None
+        return await self._load_user(user_id)
+
+    async def require_user(self) -> Document:
+        user = await self.user()
+        if user is None:
+            if self.claims is None:
+                raise NotAuthenticated()
+            raise NotAuthenticated("This account no longer exists; log in again.")
+        return user
+
+    async def require_admin(self) -> Document:
+        user = await self.require_user()
+        if user.get("role") != ADMIN:
+            raise Forbidden("Only admins may do this.")
+        return user
+
+    async def is_admin(self) -> bool:
+        user = await self.user()
+        return user is not None and user.get("role") == ADMIN

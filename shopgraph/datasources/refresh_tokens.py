@@ -1,0 +1,73 @@
+"""The `refresh_tokens` collection: hashed, single-use tokens grouped in families.
+
+A family is one login and all its rotations. Presenting a token twice means it was
+stolen or replayed, so the whole family is revoked.
+"""
+
+from datetime import UTC, datetime
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from shopgraph.datasources.keyset import Document
+
+INDEXES = [
+    IndexModel([("tokenHash", ASCENDING)], name="tokenHash_unique", unique=True),
+    IndexModel([("familyId", ASCENDING)], name="familyId"),
+    IndexModel([("userId", ASCENDING)], name="userId"),
+    # Expired records disappear on their own.
+    IndexModel([("expiresAt", ASCENDING)], name="expiresAt_ttl", expireAfterSeconds=0),
+]
+
+
+class RefreshTokensDatasource:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_indexes(INDEXES)
+
+    async def store(
+        self, token_hash: str, family_id: str, user_id: ObjectId, expires_at: datetime
+    ) -> None:
+        await self.collection.insert_one(
+            {
+                "tokenHash": token_hash,
+                "familyId": family_id,
+                "userId": user_id,
+                "createdAt": datetime.now(UTC),
+                "expiresAt": expires_at,
+                "usedAt": None,
+                "revokedAt": None,
+            }
+        )
+
+    async def use(self, token_hash: str) -> Document | None:
+        """Marks a live token used, atomically: of two concurrent uses only one succeeds."""
+        now = datetime.now(UTC)
+        return await self.collection.find_one_and_update(
+            {"tokenHash": token_hash, "usedAt": None, "revokedAt": None, "expiresAt": {"$gt": now}},
+            {"$set": {"usedAt": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def find(self, token_hash: str) -> Document | None:
+        return await self.collection.find_one({"tokenHash": token_hash})
+
+    async def revoke_family(self, family_id: str) -> None:
+        await self.collection.update_many(
+            {"familyId": family_id, "revokedAt": None}, {"$set": {"revokedAt": datetime.now(UTC)}}
+        )
+
+    async def is_family_revoked(self, family_id: str) -> bool:
+        found = await self.collection.find_one(
+            {"familyId": family_id, "revokedAt": {"$ne": None}}, {"_id": 1}
+        )
+        return found is not None
+
+    async def revoke_user_families(self, user_id: ObjectId, except_family: str | None) -> None:
+        await self.collection.update_many(
+            {"userId": user_id, "familyId": {"$ne": except_family}, "revokedAt": None},
+            {"$set": {"revokedAt": datetime.now(UTC)}},
+        )

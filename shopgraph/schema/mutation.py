@@ -1,0 +1,43 @@
+"""The Mutation root: every field delegates to a resolver; permissions are declared here."""
+
+import strawberry
+
+from shopgraph.auth.permissions import IsAdmin, IsAuthenticated
+from shopgraph.resolvers import accounts, catalog_admin, profile
+
+
+@strawberry.type
+class Mutation:
+    register = strawberry.field(
+        resolver=accounts.register, description="Create a customer account and log in."
+    )
+    login = strawberry.field(resolver=accounts.login)
+    refresh_token = strawberry.field(
+        resolver=accounts.refresh_token,
+        description="Trade a refresh token for new tokens; the old one stops working.",
+    )
+    logout = strawberry.field(
+        resolver=accounts.logout, description="End the session of this refresh token."
+    )
+    change_password = strawberry.field(
+        resolver=profile.change_password,
+        permission_classes=[IsAuthenticated],
+        description="Also logs out every other session.",
+    )
+    update_profile = strawberry.field(
+        resolver=profile.update_profile, permission_classes=[IsAuthenticated]
+    )
+    create_product = strawberry.field(
+        resolver=catalog_admin.create_product, permission_classes=[IsAdmin]
+    )
+    update_product = strawberry.field(
+        resolver=catalog_admin.update_product, permission_classes=[IsAdmin]
+    )
+    delete_product = strawberry.field(
+        resolver=catalog_admin.delete_product, permission_classes=[IsAdmin]
+    )
+    adjust_stock = strawberry.field(
+        resolver=catalog_admin.adjust_stock,
+        permission_classes=[IsAdmin],
+        description="Add (positive delta) or remove units; never below zero.",
+    )

@@ -1,0 +1,104 @@
+"""Account types: User, Role, and the payloads of the account mutations."""
+
+from datetime import datetime
+from enum import Enum
+from typing import Self
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from shopgraph.auth.permissions import IsSelfOrAdmin
+from shopgraph.datasources.keyset import Document
+from shopgraph.schema.connections import CountedConnection
+from shopgraph.schema.user_errors import UserError
+
+USER_FIELDS: dict[str, tuple[str, ...]] = {
+    "__typename": (),
+    "id": (),
+    "email": ("email",),
+    "name": ("name",),
+    "role": ("role",),
+    "createdAt": ("createdAt",),
+}
+
+
+@strawberry.enum
+class Role(Enum):
+    CUSTOMER = "CUSTOMER"
+    ADMIN = "ADMIN"
+
+
+@strawberry.type(description="A person with an account.")
+class User(relay.Node):
+    document: strawberry.Private[Document]
+    # True for the user a register/login/refresh just authenticated: the caller, even
+    # though the request itself carried no token.
+    is_caller: strawberry.Private[bool] = False
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.document["_id"])
+
+    @strawberry.field(
+        description="Visible to the user and to admins only.",
+        permission_classes=[IsSelfOrAdmin],
+    )
+    def email(self) -> str | None:
+        return self.document["email"]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.document["name"]
+
+    @strawberry.field
+    def role(self) -> Role:
+        return Role(self.document["role"])
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.document["createdAt"]
+
+
+@strawberry.type(description="A page of users.")
+class UserConnection(CountedConnection[User]):
+    pass
+
+
+@strawberry.input
+class RegisterInput:
+    email: str
+    password: str
+    name: str
+
+
+@strawberry.input
+class UpdateProfileInput:
+    name: str
+
+
+@strawberry.type(description="Tokens for a session; null when `userErrors` says why not.")
+class AuthPayload:
+    access_token: str | None = strawberry.field(
+        default=None, description="Send as `Authorization: Bearer <accessToken>`."
+    )
+    refresh_token: str | None = strawberry.field(
+        default=None, description="Single use: `refreshToken` returns a new one."
+    )
+    expires_in: int | None = strawberry.field(
+        default=None, description="Seconds until the access token expires."
+    )
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
