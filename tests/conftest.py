@@ -4,21 +4,25 @@ Without MONGODB_URI the suite starts its own embedded MongoDB (in memory). With
 MONGODB_URI it uses that server and a throwaway database, dropped at the end.
 """
 
+import base64
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.monitoring import CommandListener, CommandStartedEvent
 from starlette.applications import Starlette
 
+from shopgraph.auth.passwords import Passwords
 from shopgraph.datasources.client import Datasources
 from shopgraph.server.app import create_app
 from shopgraph.server.embedded import EmbeddedMongo
@@ -170,3 +174,70 @@ def gql(client: httpx.AsyncClient) -> Callable[..., Any]:
 
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Account:
+    """A user who logged in through the API."""
+
+    id: ObjectId
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    @property
+    def global_id(self) -> str:
+        return base64.b64encode(f"User:{self.id}".encode()).decode()
+
+
+LOGIN = """mutation Login($email: String!, $password: String!) {
+  login(email: $email, password: $password) {
+    accessToken refreshToken user { id } userErrors { field message code }
+  }
+}"""
+
+
+async def create_user(
+    db: AsyncDatabase[Any], email: str, password: str, role: str = "CUSTOMER", name: str = "Test"
+) -> ObjectId:
+    """Arranges an account directly in the database (argon2id with the test parameters)."""
+    passwords = Passwords(time_cost=1, memory_kib=1024, parallelism=1, concurrency=2)
+    document = await Datasources.for_database(db).users.create(
+        email, name, await passwords.hash(password), role
+    )
+    return document["_id"]
+
+
+async def log_in(client: httpx.AsyncClient, email: str, password: str) -> dict[str, Any]:
+    body = await graphql(client, LOGIN, {"email": email, "password": password})
+    return body["data"]["login"]
+
+
+async def account(
+    db: AsyncDatabase[Any], client: httpx.AsyncClient, email: str, role: str
+) -> Account:
+    password = f"password of {email}"
+    user_id = await create_user(db, email, password, role)
+    tokens = await log_in(client, email, password)
+    assert tokens["userErrors"] == [], tokens
+    return Account(user_id, email, password, tokens["accessToken"], tokens["refreshToken"])
+
+
+@pytest.fixture
+async def customer(db, client) -> Account:
+    return await account(db, client, "customer@shop.test", "CUSTOMER")
+
+
+@pytest.fixture
+async def other_customer(db, client) -> Account:
+    return await account(db, client, "other@shop.test", "CUSTOMER")
+
+
+@pytest.fixture
+async def admin(db, client) -> Account:
+    return await account(db, client, "admin@shop.test", "ADMIN")

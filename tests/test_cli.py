@@ -10,8 +10,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from shopgraph.server.embedded import free_port
+from tests.conftest import create_user
 
 
 def shopgraph(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
@@ -47,6 +49,109 @@ async def test_seed_adds_the_demo_catalog_once(db, env):
     assert await db.products.count_documents({"active": False}) >= 3
     assert await db.products.count_documents({"stock": 0}) >= 5
     assert len(await db.products.distinct("category")) >= 5
+
+
+async def test_first_seed_in_development_creates_demo_accounts_once(db, env):
+    first = shopgraph("seed", env=env)
+    second = shopgraph("seed", env=env)
+
+    shown = [line for line in first.stdout.splitlines() if line.startswith("demo ")]
+    assert [line.split()[1:3] for line in shown] == [
+        ["admin:", "admin@example.com"],
+        ["customer:", "customer@example.com"],
+    ]
+    assert not [line for line in second.stdout.splitlines() if line.startswith("demo ")]
+    admin = await db.users.find_one({"email": "admin@example.com"})
+    assert admin["role"] == "ADMIN"
+    password = shown[0].split()[4]
+    assert password not in str(admin)  # stored only as an argon2id hash
+    assert admin["passwordHash"].startswith("$argon2id$")
+
+
+async def test_production_seed_creates_no_demo_accounts(db, env):
+    secret = {"SHOPGRAPH_ENVIRONMENT": "production", "SHOPGRAPH_JWT_SECRET": "s" * 40}
+    result = shopgraph("seed", env={**env, **secret})
+    assert result.returncode == 0, result.stderr
+    assert await db.users.count_documents({}) == 0
+
+
+async def test_create_admin_creates_an_admin_with_the_given_password(db, env):
+    result = shopgraph(
+        "create-admin",
+        "--email",
+        " Boss@Shop.test ",
+        env={**env, "SHOPGRAPH_ADMIN_PASSWORD": "a long secret"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "created admin boss@shop.test" in result.stdout
+    boss = await db.users.find_one({"email": "boss@shop.test"})
+    assert boss["role"] == "ADMIN"
+    PasswordHasher().verify(boss["passwordHash"], "a long secret")
+
+
+async def test_create_admin_promotes_an_existing_user(db, env):
+    await create_user(db, "shopper@shop.test", "their own password")
+
+    result = shopgraph("create-admin", "--email", "shopper@shop.test", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "promoted shopper@shop.test" in result.stdout
+    shopper = await db.users.find_one({"email": "shopper@shop.test"})
+    assert shopper["role"] == "ADMIN"
+    PasswordHasher().verify(shopper["passwordHash"], "their own password")
+
+
+async def test_create_admin_without_a_password_or_terminal_says_what_to_do(db, env):
+    result = shopgraph("create-admin", "--email", "new@shop.test", env=env)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "SHOPGRAPH_ADMIN_PASSWORD" in result.stderr
+    assert await db.users.count_documents({}) == 0
+
+
+async def test_create_admin_refuses_a_weak_password(db, env):
+    result = shopgraph(
+        "create-admin", "--email", "new@shop.test", env={**env, "SHOPGRAPH_ADMIN_PASSWORD": "short"}
+    )
+    assert result.returncode != 0
+    assert "8 to 256 characters" in result.stderr
+    assert await db.users.count_documents({}) == 0
+
+
+def test_production_refuses_to_start_without_a_jwt_secret(env):
+    result = shopgraph(
+        "serve", "--port", str(free_port()), env={**env, "SHOPGRAPH_ENVIRONMENT": "production"}
+    )
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "SHOPGRAPH_JWT_SECRET" in result.stderr
+
+
+def test_production_refuses_a_short_jwt_secret(env):
+    short = {"SHOPGRAPH_ENVIRONMENT": "production", "SHOPGRAPH_JWT_SECRET": "too-short"}
+    result = shopgraph("serve", "--port", str(free_port()), env={**env, **short})
+
+    assert result.returncode != 0
+    assert "at least 32 bytes" in result.stderr
+
+
+def test_development_keeps_one_generated_jwt_secret(env, tmp_path):
+    shopgraph("export-schema", env=env)  # no secret needed for this
+    assert not (tmp_path / "jwt-secret").exists()
+    port = free_port()
+    server = _serve(env, port)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", server)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    secret_file = tmp_path / "jwt-secret"
+    assert len(secret_file.read_text()) >= 32
+    assert secret_file.stat().st_mode & 0o077 == 0  # readable by the owner only
 
 
 async def test_seed_reset_wipes_and_reseeds(db, env):

@@ -17,6 +17,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from shopgraph.auth.services import AuthServices
 from shopgraph.auth.tokens import InvalidAccessToken
@@ -103,7 +104,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         except InvalidAccessToken as error:
             return Viewer(None, load_user, token_error=str(error))
 
-    async def on_ws_connect(self, context: Context) -> None:
+    async def on_ws_connect(self, context: Context) -> UnsetType:
         """A bad token in `connection_init` closes the socket with 4403."""
         params = context.connection_params or {}
         authorization = params.get("authorization") or params.get("Authorization")
@@ -113,6 +114,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         if viewer.token_error:
             raise ConnectionRejectionError({"message": viewer.token_error})
         context.viewer = viewer
+        return UNSET  # acknowledge with no payload
 
     def parse_json(self, data: str | bytes) -> object:
         """A body (or `variables`) must be a JSON object; batches are lists and refused later."""
