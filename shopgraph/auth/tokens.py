@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from bson import ObjectId
 
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
@@ -66,7 +67,10 @@ class AccessTokens:
             raise InvalidAccessToken("The access token has expired; refresh it.") from error
         except jwt.InvalidTokenError as error:
             raise InvalidAccessToken("The access token is invalid.") from error
-        if claims["typ"] != ACCESS_TOKEN_TYPE or not isinstance(claims["sub"], str):
+        subject = claims["sub"]
+        if claims["typ"] != ACCESS_TOKEN_TYPE or not (
+            isinstance(subject, str) and ObjectId.is_valid(subject)
+        ):
             raise InvalidAccessToken("The access token is invalid.")
         session_id = claims.get("sid")
         return AccessClaims(

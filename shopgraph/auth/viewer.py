@@ -3,7 +3,6 @@
 from collections.abc import Awaitable, Callable
 
 from bson import ObjectId
-from bson.errors import InvalidId
 
 from shopgraph.auth.tokens import AccessClaims
 from shopgraph.datasources.keyset import Document
@@ -36,11 +35,7 @@ class Viewer:
     async def user(self) -> Document | None:
         if self.claims is None:
             return None
-        try:
-            user_id = ObjectId(self.claims.user_id)
-        except InvalidId:
-            return None
-        return await self._load_user(user_id)
+        return await self._load_user(ObjectId(self.claims.user_id))  # validated when decoded
 
     async def require_user(self) -> Document:
         user = await self.user()

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -20,14 +21,24 @@ class LoginAttemptsDatasource:
     async def ensure_indexes(self) -> None:
         await self.collection.create_indexes(INDEXES)
 
-    async def record_failure(self, email: str, window: timedelta) -> None:
+    async def begin(self, email: str, window: timedelta) -> tuple[ObjectId, int]:
+        """Records an attempt before the password is checked, and returns it with the
+        number of attempts in the window, itself included. Counting after recording makes
+        concurrent guesses count each other: N parallel attempts cannot all see "0 so far".
+        """
         now = datetime.now(UTC)
-        await self.collection.insert_one({"email": email, "at": now, "expiresAt": now + window})
+        result = await self.collection.insert_one(
+            {"email": email, "at": now, "expiresAt": now + window}
+        )
+        # Counted by time, not left to the TTL monitor, which runs about once a minute.
+        recent = await self.collection.count_documents(
+            {"email": email, "at": {"$gt": now - window}}
+        )
+        return result.inserted_id, recent
 
-    async def recent_failures(self, email: str, window: timedelta) -> int:
-        """Counted by time, not by TTL: the TTL monitor only runs about once a minute."""
-        since = datetime.now(UTC) - window
-        return await self.collection.count_documents({"email": email, "at": {"$gt": since}})
+    async def forget(self, attempt_id: ObjectId) -> None:
+        """An attempt that was refused unchecked does not extend the lock-out."""
+        await self.collection.delete_one({"_id": attempt_id})
 
     async def clear(self, email: str) -> None:
         await self.collection.delete_many({"email": email})

@@ -159,7 +159,7 @@ class ProductsDatasource:
             filter_["stock"] = {"$gte": -delta}
         return await self.collection.find_one_and_update(
             filter_,
-            {"$inc": {"stock": delta}, "$set": {"updatedAt": datetime.now(UTC)}},
+            {"$inc": {"stock": delta}, "$currentDate": {"updatedAt": True}},
             return_document=ReturnDocument.AFTER,
         )
 

@@ -2,6 +2,10 @@
 
 A family is one login and all its rotations. Presenting a token twice means it was
 stolen or replayed, so the whole family is revoked.
+
+Times written by updates use `$currentDate` (the server's clock, stored as a date), and
+`userId` is matched with `$in`: the embedded server matches ObjectIds outside `_id`
+only in that form, which MongoDB treats the same as equality.
 """
 
 from datetime import UTC, datetime
@@ -45,10 +49,14 @@ class RefreshTokensDatasource:
 
     async def use(self, token_hash: str) -> Document | None:
         """Marks a live token used, atomically: of two concurrent uses only one succeeds."""
-        now = datetime.now(UTC)
         return await self.collection.find_one_and_update(
-            {"tokenHash": token_hash, "usedAt": None, "revokedAt": None, "expiresAt": {"$gt": now}},
-            {"$set": {"usedAt": now}},
+            {
+                "tokenHash": token_hash,
+                "usedAt": None,
+                "revokedAt": None,
+                "expiresAt": {"$gt": datetime.now(UTC)},
+            },
+            {"$currentDate": {"usedAt": True}},
             return_document=ReturnDocument.AFTER,
         )
 
@@ -57,7 +65,7 @@ class RefreshTokensDatasource:
 
     async def revoke_family(self, family_id: str) -> None:
         await self.collection.update_many(
-            {"familyId": family_id, "revokedAt": None}, {"$set": {"revokedAt": datetime.now(UTC)}}
+            {"familyId": family_id, "revokedAt": None}, {"$currentDate": {"revokedAt": True}}
         )
 
     async def is_family_revoked(self, family_id: str) -> bool:
@@ -68,6 +76,6 @@ class RefreshTokensDatasource:
 
     async def revoke_user_families(self, user_id: ObjectId, except_family: str | None) -> None:
         await self.collection.update_many(
-            {"userId": user_id, "familyId": {"$ne": except_family}, "revokedAt": None},
-            {"$set": {"revokedAt": datetime.now(UTC)}},
+            {"userId": {"$in": [user_id]}, "familyId": {"$ne": except_family}, "revokedAt": None},
+            {"$currentDate": {"revokedAt": True}},
         )

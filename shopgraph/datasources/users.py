@@ -78,7 +78,7 @@ class UsersDatasource:
     async def update(self, user_id: ObjectId, changes: Document) -> Document | None:
         return await self.collection.find_one_and_update(
             {"_id": user_id},
-            {"$set": {**changes, "updatedAt": datetime.now(UTC)}},
+            {"$set": changes, "$currentDate": {"updatedAt": True}},
             return_document=ReturnDocument.AFTER,
         )
 

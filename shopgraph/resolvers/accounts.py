@@ -77,7 +77,9 @@ async def login(info: Info, email: str, password: str) -> AuthPayload:
     attempts = context.datasources.login_attempts
     email = normalize_email(email)
     window = timedelta(seconds=settings.login_window_seconds)
-    if await attempts.recent_failures(email, window) >= settings.login_max_failures:
+    attempt, recent = await attempts.begin(email, window)
+    if recent > settings.login_max_failures:
+        await attempts.forget(attempt)
         message = "Too many failed logins for this email; try again later."
         return AuthPayload(user_errors=[user_error(None, message, UserErrorCode.TOO_MANY_ATTEMPTS)])
 
@@ -88,8 +90,7 @@ async def login(info: Info, email: str, password: str) -> AuthPayload:
         verified = None
     else:
         verified = await passwords.verify(user["passwordHash"], password)
-    if user is None or verified is None or not verified.valid:
-        await attempts.record_failure(email, window)
+    if user is None or verified is None or not verified.valid:  # the attempt stays counted
         return AuthPayload(
             user_errors=[user_error(None, INVALID_CREDENTIALS, UserErrorCode.INVALID_CREDENTIALS)]
         )
