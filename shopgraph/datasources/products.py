@@ -134,29 +134,40 @@ class ProductsDatasource:
         self, product_id: ObjectId, changes: Document
     ) -> tuple[Document, Document] | None:
         """(before, after), or None when there is no such product. Raises SkuTaken."""
-        changes = {**changes, "updatedAt": datetime.now(UTC)}
+        update: Document = {"$currentDate": {"updatedAt": True}}
+        if changes:
+            update["$set"] = changes
         try:
             before = await self.collection.find_one_and_update(
-                {"_id": product_id}, {"$set": changes}, return_document=ReturnDocument.BEFORE
+                {"_id": product_id}, update, return_document=ReturnDocument.BEFORE
             )
         except DuplicateKeyError as error:
             raise SkuTaken(changes.get("sku")) from error
         if before is None:
+            # The embedded server answers a unique-key violation in findAndModify with
+            # "no document" instead of error 11000: tell the two apart.
+            if "sku" in changes and await self.collection.find_one({"_id": product_id}, {"_id": 1}):
+                raise SkuTaken(changes["sku"])
             return None
-        return before, {**before, **changes}
+        after = await self.collection.find_one({"_id": product_id})
+        return before, after or {**before, **changes}
 
     async def delete(self, product_id: ObjectId) -> bool:
         result = await self.collection.delete_one({"_id": product_id})
         return result.deleted_count == 1
 
-    async def adjust_stock(self, product_id: ObjectId, delta: int) -> Document | None:
-        """One atomic conditional update: stock never goes below zero, whatever races it.
+    async def adjust_stock(
+        self, product_id: ObjectId, delta: int, max_stock: int
+    ) -> Document | None:
+        """One atomic conditional update: stock stays within 0..max_stock, whatever races it.
 
-        None when the product does not exist or has fewer than `-delta` units.
+        None when the product does not exist or the change would leave that range.
         """
         filter_: Document = {"_id": product_id}
         if delta < 0:
             filter_["stock"] = {"$gte": -delta}
+        else:
+            filter_["stock"] = {"$lte": max_stock - delta}
         return await self.collection.find_one_and_update(
             filter_,
             {"$inc": {"stock": delta}, "$currentDate": {"updatedAt": True}},

@@ -120,11 +120,14 @@ async def adjust_stock(
     if problems:
         return ProductPayload(user_errors=problems)
     admin = await context.viewer.require_user()
-    document = await products.adjust_stock(object_id, delta)
+    document = await products.adjust_stock(object_id, delta, MAX_STOCK)
     if document is None:
         available = await products.stock_of(object_id)
         if available is None:
             return ProductPayload(user_errors=[_not_found("productId")])
+        if delta > 0:
+            message = f"Stock may be at most {MAX_STOCK}: at most {MAX_STOCK - available} more fit."
+            return ProductPayload(user_errors=[user_error("delta", message, UserErrorCode.INVALID)])
         message = f"Only {available} in stock; cannot remove {-delta}."
         return ProductPayload(
             user_errors=[user_error("delta", message, UserErrorCode.OUT_OF_STOCK)]
