@@ -4,22 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
-from pymongo.asynchronous.collection import AsyncCollection
 
-from shopgraph.datasources.keyset import Document
-
-INDEXES = [
-    IndexModel([("email", ASCENDING), ("at", ASCENDING)], name="email_at"),
-    IndexModel([("expiresAt", ASCENDING)], name="expiresAt_ttl", expireAfterSeconds=0),
-]
+from shopgraph.datasources.base import CollectionDatasource
 
 
-class LoginAttemptsDatasource:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self.collection = collection
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_indexes(INDEXES)
+class LoginAttemptsDatasource(CollectionDatasource):
+    INDEXES = (
+        IndexModel([("email", ASCENDING), ("at", ASCENDING)], name="email_at"),
+        IndexModel([("expiresAt", ASCENDING)], name="expiresAt_ttl", expireAfterSeconds=0),
+    )
 
     async def begin(self, email: str, window: timedelta) -> tuple[ObjectId, int]:
         """Records an attempt before the password is checked, and returns it with the

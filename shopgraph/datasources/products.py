@@ -8,24 +8,10 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from shopgraph.datasources.keyset import Document, Page, PageRequest, fetch_page
-
-# Single-key indexes only: the sort adds `_id` as a tie-breaker, which MongoDB handles
-# with a small in-memory sort of ties (and the embedded server cannot index `_id` in a
-# compound key).
-INDEXES = [
-    IndexModel([("sku", ASCENDING)], name="sku_unique", unique=True),
-    IndexModel([("createdAt", ASCENDING)], name="createdAt"),
-    IndexModel([("name", ASCENDING)], name="name"),
-    IndexModel([("price", ASCENDING)], name="price"),
-    IndexModel([("stock", ASCENDING)], name="stock"),
-    IndexModel([("category", ASCENDING)], name="category"),
-    IndexModel([("tags", ASCENDING)], name="tags"),
-]
-
+from shopgraph.datasources.base import CollectionDatasource
+from shopgraph.datasources.keyset import Document
 
 # A product is active unless `active` is false. Some servers (the embedded one among them)
 # store a boolean written by `$set` as 0/1, so false is matched in both forms; documents
@@ -76,28 +62,19 @@ class ProductQuery:
         return filter_
 
 
-class ProductsDatasource:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self.collection = collection
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_indexes(INDEXES)
-
-    async def page(
-        self, query: ProductQuery, request: PageRequest, fields: Collection[str] | None
-    ) -> Page:
-        return await fetch_page(self.collection, query.to_filter(), request, fields)
-
-    async def count(self, query: ProductQuery) -> int:
-        return await self.collection.count_documents(query.to_filter())
-
-    async def by_ids(
-        self, ids: Iterable[ObjectId], fields: Collection[str] | None
-    ) -> dict[ObjectId, Document]:
-        """One `find` for many ids; missing ids are simply absent from the result."""
-        projection = None if fields is None else dict.fromkeys(fields, 1)
-        cursor = self.collection.find({"_id": {"$in": list(ids)}}, projection)
-        return {document["_id"]: document async for document in cursor}
+class ProductsDatasource(CollectionDatasource):
+    # Single-key indexes only: the sort adds `_id` as a tie-breaker, which MongoDB handles
+    # with a small in-memory sort of ties (and the embedded server cannot index `_id` in a
+    # compound key).
+    INDEXES = (
+        IndexModel([("sku", ASCENDING)], name="sku_unique", unique=True),
+        IndexModel([("createdAt", ASCENDING)], name="createdAt"),
+        IndexModel([("name", ASCENDING)], name="name"),
+        IndexModel([("price", ASCENDING)], name="price"),
+        IndexModel([("stock", ASCENDING)], name="stock"),
+        IndexModel([("category", ASCENDING)], name="category"),
+        IndexModel([("tags", ASCENDING)], name="tags"),
+    )
 
     async def by_sku(self, sku: str, fields: Collection[str] | None) -> Document | None:
         projection = None if fields is None else dict.fromkeys(fields, 1)

@@ -12,25 +12,19 @@ from datetime import UTC, datetime
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
 
+from shopgraph.datasources.base import CollectionDatasource
 from shopgraph.datasources.keyset import Document
 
-INDEXES = [
-    IndexModel([("tokenHash", ASCENDING)], name="tokenHash_unique", unique=True),
-    IndexModel([("familyId", ASCENDING)], name="familyId"),
-    IndexModel([("userId", ASCENDING)], name="userId"),
-    # Expired records disappear on their own.
-    IndexModel([("expiresAt", ASCENDING)], name="expiresAt_ttl", expireAfterSeconds=0),
-]
 
-
-class RefreshTokensDatasource:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self.collection = collection
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_indexes(INDEXES)
+class RefreshTokensDatasource(CollectionDatasource):
+    INDEXES = (
+        IndexModel([("tokenHash", ASCENDING)], name="tokenHash_unique", unique=True),
+        IndexModel([("familyId", ASCENDING)], name="familyId"),
+        IndexModel([("userId", ASCENDING)], name="userId"),
+        # Expired records disappear on their own.
+        IndexModel([("expiresAt", ASCENDING)], name="expiresAt_ttl", expireAfterSeconds=0),
+    )
 
     async def store(
         self, token_hash: str, family_id: str, user_id: ObjectId, expires_at: datetime

@@ -4,19 +4,12 @@ from datetime import UTC, datetime
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
-from pymongo.asynchronous.collection import AsyncCollection
 
-from shopgraph.datasources.keyset import Document
-
-INDEXES = [IndexModel([("productId", ASCENDING)], name="productId")]
+from shopgraph.datasources.base import CollectionDatasource
 
 
-class StockMovementsDatasource:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
-        self.collection = collection
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_indexes(INDEXES)
+class StockMovementsDatasource(CollectionDatasource):
+    INDEXES = (IndexModel([("productId", ASCENDING)], name="productId"),)
 
     async def record(
         self,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
+from shopgraph.datasources.base import CollectionDatasource
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.keyset import Document
 
@@ -28,20 +29,17 @@ def _union_of_fields(keys: Sequence[DocumentKey]) -> frozenset[str] | None:
     return frozenset(union)
 
 
+def _batch_loader(datasource: CollectionDatasource) -> DataLoader[DocumentKey, Document | None]:
+    """Each event-loop tick's keys become one `find`, with one projection serving them all."""
+
+    async def load(keys: Sequence[DocumentKey]) -> list[Document | None]:
+        found = await datasource.by_ids({key.id for key in keys}, _union_of_fields(keys))
+        return [found.get(key.id) for key in keys]
+
+    return DataLoader(load)
+
+
 class Loaders:
     def __init__(self, datasources: Datasources) -> None:
-        self._datasources = datasources
-        self.product: DataLoader[DocumentKey, Document | None] = DataLoader(self._load_products)
-        self.user: DataLoader[DocumentKey, Document | None] = DataLoader(self._load_users)
-
-    async def _load_products(self, keys: Sequence[DocumentKey]) -> list[Document | None]:
-        found = await self._datasources.products.by_ids(
-            {key.id for key in keys}, _union_of_fields(keys)
-        )
-        return [found.get(key.id) for key in keys]
-
-    async def _load_users(self, keys: Sequence[DocumentKey]) -> list[Document | None]:
-        found = await self._datasources.users.by_ids(
-            {key.id for key in keys}, _union_of_fields(keys)
-        )
-        return [found.get(key.id) for key in keys]
+        self.product = _batch_loader(datasources.products)
+        self.user = _batch_loader(datasources.users)

@@ -1,0 +1,43 @@
+"""What every collection's datasource shares: its indexes, batch reads by id, listings."""
+
+from collections.abc import Collection, Iterable
+from typing import ClassVar, Protocol
+
+from bson import ObjectId
+from pymongo import IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+
+from shopgraph.datasources.keyset import Document, Page, PageRequest, fetch_page
+
+
+class ListingQuery(Protocol):
+    def to_filter(self) -> Document: ...
+
+
+class CollectionDatasource:
+    """Subclasses declare `INDEXES` beside the queries that need them."""
+
+    INDEXES: ClassVar[tuple[IndexModel, ...]] = ()
+
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        if self.INDEXES:
+            await self.collection.create_indexes(list(self.INDEXES))
+
+    async def by_ids(
+        self, ids: Iterable[ObjectId], fields: Collection[str] | None
+    ) -> dict[ObjectId, Document]:
+        """One `find` for many ids (for DataLoaders); missing ids are absent from the result."""
+        projection = None if fields is None else dict.fromkeys(fields, 1)
+        cursor = self.collection.find({"_id": {"$in": list(ids)}}, projection)
+        return {document["_id"]: document async for document in cursor}
+
+    async def page(
+        self, query: ListingQuery, request: PageRequest, fields: Collection[str] | None
+    ) -> Page:
+        return await fetch_page(self.collection, query.to_filter(), request, fields)
+
+    async def count(self, query: ListingQuery) -> int:
+        return await self.collection.count_documents(query.to_filter())
