@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 
 from bson import ObjectId
 
-from shopgraph.auth.tokens import AccessClaims
+from shopgraph.auth.tokens import AccessClaims, AccessTokens, InvalidAccessToken
 from shopgraph.datasources.keyset import Document
 from shopgraph.schema.errors import Forbidden, NotAuthenticated
 
@@ -54,3 +54,18 @@ class Viewer:
     async def is_admin(self) -> bool:
         user = await self.user()
         return user is not None and user.get("role") == ADMIN
+
+
+def viewer_from_authorization(
+    authorization: str | None, tokens: AccessTokens, load_user: UserLoader
+) -> Viewer:
+    """Anonymous without a token; a bad one is kept as an error that fails the request."""
+    if not authorization:
+        return Viewer(None, load_user)
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return Viewer(None, load_user, token_error="Send the access token as `Bearer <token>`.")
+    try:
+        return Viewer(tokens.decode(token.strip()), load_user)
+    except InvalidAccessToken as error:
+        return Viewer(None, load_user, token_error=str(error))

@@ -20,8 +20,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from shopgraph.auth.services import AuthServices
-from shopgraph.auth.tokens import InvalidAccessToken
-from shopgraph.auth.viewer import Viewer
+from shopgraph.auth.viewer import Viewer, viewer_from_authorization
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.keyset import Document
 from shopgraph.resolvers.context import Context
@@ -89,24 +88,16 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         )
 
     def viewer_for(self, authorization: str | None, loaders: Loaders) -> Viewer:
-        """Anonymous without a token; a bad token is kept as an error that fails the request."""
-
         async def load_user(user_id: ObjectId) -> Document | None:
             return await loaders.user.load(DocumentKey(user_id, None))
 
-        if not authorization:
-            return Viewer(None, load_user)
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return Viewer(None, load_user, token_error="Send the access token as `Bearer <token>`.")
-        try:
-            return Viewer(self.auth.tokens.decode(token.strip()), load_user)
-        except InvalidAccessToken as error:
-            return Viewer(None, load_user, token_error=str(error))
+        return viewer_from_authorization(authorization, self.auth.tokens, load_user)
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
         """A bad token in `connection_init` closes the socket with 4403."""
         params = context.connection_params or {}
+        if not isinstance(params, dict):
+            raise ConnectionRejectionError({"message": "connection_init payload must be an object"})
         authorization = params.get("authorization") or params.get("Authorization")
         if authorization is not None and not isinstance(authorization, str):
             raise ConnectionRejectionError({"message": "authorization must be a string"})
