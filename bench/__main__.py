@@ -15,7 +15,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 from strawberry import Schema
 
-from shopgraph.schema import build_schema
+from shopgraph.schema.build import build_schema
 from shopgraph.schema.query import Query
 from shopgraph.server.app import create_app
 from shopgraph.server.demo_catalog import demo_products

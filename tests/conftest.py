@@ -108,6 +108,8 @@ def make_settings(
             "argon2_time_cost": 1,
             "argon2_memory_kib": 1024,
             "argon2_parallelism": 1,
+            # Tests that need the order sweep or the mailer run them explicitly.
+            "background_tasks": False,
         }
         return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
 

@@ -46,7 +46,8 @@ async def test_without_local_assets_the_page_falls_back_to_the_cdn(
 
 
 async def test_graphiql_is_off_in_production_by_default(app_with, make_settings):
-    async with app_with(make_settings(environment="production")) as http:
+    production = make_settings(environment="production", allow_test_gateway=True)
+    async with app_with(production) as http:
         page = await http.get("/graphql", headers=BROWSER)
         assets = await http.get("/graphiql-assets/react/umd/react.production.min.js")
         query = await http.get("/graphql", params={"query": "{ __typename }"})

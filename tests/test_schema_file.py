@@ -1,4 +1,4 @@
-from shopgraph.schema import build_schema
+from shopgraph.schema.build import build_schema
 from tests.conftest import PROJECT_ROOT
 
 

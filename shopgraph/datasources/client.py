@@ -9,10 +9,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 from pymongo.monitoring import CommandListener
 
+from shopgraph.datasources.counters import CountersDatasource
 from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
+from shopgraph.datasources.orders import OrdersDatasource
+from shopgraph.datasources.outbox import OutboxDatasource
 from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
+from shopgraph.datasources.stock_holds import StockHoldsDatasource
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
 from shopgraph.datasources.users import UsersDatasource
 
@@ -41,6 +45,10 @@ class Datasources:
     refresh_tokens: RefreshTokensDatasource
     login_attempts: LoginAttemptsDatasource
     stock_movements: StockMovementsDatasource
+    stock_holds: StockHoldsDatasource
+    orders: OrdersDatasource
+    counters: CountersDatasource
+    outbox: OutboxDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -51,6 +59,10 @@ class Datasources:
             refresh_tokens=RefreshTokensDatasource(database["refresh_tokens"]),
             login_attempts=LoginAttemptsDatasource(database["login_attempts"]),
             stock_movements=StockMovementsDatasource(database["stock_movements"]),
+            stock_holds=StockHoldsDatasource(database["products"]),
+            orders=OrdersDatasource(database["orders"]),
+            counters=CountersDatasource(database["counters"]),
+            outbox=OutboxDatasource(database["outbox"]),
         )
 
     async def ensure_indexes(self) -> None:
@@ -60,8 +72,15 @@ class Datasources:
             self.refresh_tokens,
             self.login_attempts,
             self.stock_movements,
+            self.orders,
+            self.outbox,
         ):
             await datasource.ensure_indexes()
+
+    async def supports_transactions(self) -> bool:
+        """Multi-document transactions need a replica set (or a sharded cluster)."""
+        hello = await self.database.command("hello")
+        return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
 
     async def is_reachable(self, timeout_seconds: float) -> bool:
         try:

@@ -1,6 +1,7 @@
 """What every resolver receives as `info.context`: built per request by the server."""
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -9,7 +10,10 @@ from strawberry.types import Info as StrawberryInfo
 
 from shopgraph.auth.services import AuthServices
 from shopgraph.auth.viewer import Viewer
+from shopgraph.checkout.placing import Checkout
 from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.keyset import Document
+from shopgraph.integrations.payments import PaymentGateway
 from shopgraph.resolvers.loaders import Loaders
 from shopgraph.server.settings import Settings
 
@@ -24,8 +28,16 @@ class Context:
     loaders: Loaders
     auth: AuthServices
     viewer: Viewer
+    checkout: Checkout
+    gateway: PaymentGateway
     # Set by Strawberry from a WebSocket's `connection_init` payload.
     connection_params: dict[str, object] | None = None
 
 
 Info = StrawberryInfo[Context, None]
+
+
+class HasDocument(Protocol):
+    """A schema type that wraps a MongoDB document, as a field resolver's parent."""
+
+    document: Document

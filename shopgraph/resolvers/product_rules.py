@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from shopgraph.datasources.keyset import Document
-from shopgraph.schema.money import to_minor_units
+from shopgraph.money import to_minor_units
 from shopgraph.schema.user_errors import UserError, UserErrorCode, user_error
 
 MAX_NAME = 200

@@ -8,13 +8,13 @@ import strawberry
 
 from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.products import ProductQuery, is_active
+from shopgraph.money import to_minor_units
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.ids import decode_global_id, object_id
 from shopgraph.resolvers.loaders import DocumentKey
 from shopgraph.resolvers.pagination import Ordering, PageArgs, SortValue, connection, listing
 from shopgraph.resolvers.projection import document_fields
 from shopgraph.schema.errors import BadUserInput
-from shopgraph.schema.money import to_minor_units
 from shopgraph.schema.products import (
     PRODUCT_FIELDS,
     Product,
@@ -37,7 +37,7 @@ SORT_KEYS: dict[ProductSortField, tuple[str, type[SortValue]]] = {
 DEFAULT_SORT = ProductSort(field=ProductSortField.CREATED_AT, direction=SortDirection.DESC)
 
 
-async def _visible(info: Info, document: Document | None) -> Product | None:
+async def visible_product(info: Info, document: Document | None) -> Product | None:
     """Inactive products exist only for admins; the user is loaded only for those."""
     if document is None:
         return None
@@ -135,7 +135,7 @@ async def product(
         document = await info.context.loaders.product.load(key)
     else:
         document = await info.context.datasources.products.by_sku(str(sku), fields)
-    return await _visible(info, document)
+    return await visible_product(info, document)
 
 
 async def products_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Product | None]:
@@ -143,4 +143,4 @@ async def products_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Prod
     fields = _wanted_fields(info)
     keys = [DocumentKey(object_id(node_id, "Product"), fields) for node_id in node_ids]
     documents = await info.context.loaders.product.load_many(keys)
-    return [await _visible(info, document) for document in documents]
+    return [await visible_product(info, document) for document in documents]

@@ -1,57 +1,10 @@
 """Money: integer minor units in the database, a decimal string and a currency in the API."""
 
-from decimal import (
-    Context,
-    Decimal,
-    DecimalException,
-    Inexact,
-    InvalidOperation,
-    Overflow,
-    Rounded,
-    Subnormal,
-    Underflow,
-)
+from decimal import Decimal
 
 import strawberry
 
-# ISO 4217 currencies whose minor unit is not the cent; every other currency has 2 decimals.
-_DECIMALS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-    "PYG": 0, "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}  # fmt: skip
-
-# Amounts must fit MongoDB's 64-bit integers with room for order totals.
-MAX_MINOR_UNITS = 10**15
-_EXACT = Context(
-    prec=64, traps=[Inexact, Rounded, Overflow, Underflow, Subnormal, InvalidOperation]
-)
-
-
-def currency_decimals(currency: str) -> int:
-    return _DECIMALS.get(currency, 2)
-
-
-def to_minor_units(amount: Decimal, currency: str) -> int:
-    """Exact conversion; raises ValueError for negative, oversized or over-precise amounts.
-
-    Comparisons are exact whatever the exponent; the scaling traps any rounding, so
-    "10.000000000000000000000000000001" is refused rather than read as 10.00.
-    """
-    decimals = currency_decimals(currency)
-    if not amount.is_finite():
-        raise ValueError("is not a finite amount")
-    if amount < 0:
-        raise ValueError("must not be negative")
-    if amount > Decimal(MAX_MINOR_UNITS).scaleb(-decimals):
-        raise ValueError("is too large")
-    try:
-        scaled = amount.scaleb(decimals, context=_EXACT)
-    except DecimalException:
-        scaled = None
-    if scaled is None or scaled != scaled.to_integral_value():
-        raise ValueError(f"has more than {decimals} decimals, the most {currency} allows")
-    return int(scaled)
+from shopgraph.money import currency_decimals
 
 
 @strawberry.type(description="An amount of money in the store currency.")

@@ -3,7 +3,7 @@
 import strawberry
 
 from shopgraph.auth.permissions import IsAdmin, IsAuthenticated
-from shopgraph.resolvers import accounts, catalog_admin, profile
+from shopgraph.resolvers import accounts, catalog_admin, orders, profile
 
 
 @strawberry.type
@@ -40,4 +40,16 @@ class Mutation:
         resolver=catalog_admin.adjust_stock,
         permission_classes=[IsAdmin],
         description="Add (positive delta) or remove units; never below zero.",
+    )
+    place_order = strawberry.field(
+        resolver=orders.place_order,
+        permission_classes=[IsAuthenticated],
+        description="Takes the stock of every line or none, and holds it until paid.",
+    )
+    pay_order = strawberry.field(resolver=orders.pay_order, permission_classes=[IsAuthenticated])
+    cancel_order = strawberry.field(
+        resolver=orders.cancel_order, permission_classes=[IsAuthenticated]
+    )
+    update_order_status = strawberry.field(
+        resolver=orders.update_order_status, permission_classes=[IsAdmin]
     )

@@ -2,8 +2,8 @@
 
 import strawberry
 
-from shopgraph.auth.permissions import IsAdmin
-from shopgraph.resolvers import nodes, products, profile, users
+from shopgraph.auth.permissions import IsAdmin, IsAuthenticated
+from shopgraph.resolvers import nodes, orders, products, profile, users
 
 
 @strawberry.type
@@ -15,6 +15,16 @@ class Query:
     products = strawberry.field(
         resolver=products.products,
         description="The catalog, one page at a time (default 20, at most 100 per page).",
+    )
+    order = strawberry.field(
+        resolver=orders.order,
+        permission_classes=[IsAuthenticated],
+        description="One of your orders (admins: any order).",
+    )
+    orders = strawberry.field(
+        resolver=orders.orders,
+        permission_classes=[IsAuthenticated],
+        description="Your orders, newest first; admins see everyone's.",
     )
     me = strawberry.field(resolver=profile.me, description="The caller; null when anonymous.")
     user = strawberry.field(resolver=users.user, permission_classes=[IsAdmin])

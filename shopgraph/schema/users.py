@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from shopgraph.auth.permissions import IsSelfOrAdmin
 from shopgraph.datasources.keyset import Document
+from shopgraph.resolvers import user_orders
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.user_errors import UserError
 
@@ -58,6 +59,12 @@ class User(relay.Node):
     @strawberry.field
     def created_at(self) -> datetime:
         return self.document["createdAt"]
+
+    orders = strawberry.field(
+        resolver=user_orders.user_orders,
+        permission_classes=[IsSelfOrAdmin],
+        description="Visible to the user and to admins only.",
+    )
 
 
 @strawberry.type(description="A page of users.")

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from pymongo.monitoring import CommandListener
 from starlette.applications import Starlette
@@ -11,9 +12,15 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from shopgraph.auth.services import AuthServices
+from shopgraph.checkout.mailer import Mailer
+from shopgraph.checkout.placing import Checkout
+from shopgraph.checkout.sweeps import Sweeper
 from shopgraph.datasources.client import Datasources, connect
-from shopgraph.schema import QueryLimits, build_schema
+from shopgraph.integrations.mail import mail_transport
+from shopgraph.integrations.payments import payment_gateway
+from shopgraph.schema.build import QueryLimits, build_schema
 from shopgraph.server import graphiql
+from shopgraph.server.background import Background
 from shopgraph.server.body_limit import BodySizeLimit
 from shopgraph.server.graphql_view import REQUEST_ID_HEADER, ShopgraphGraphQL
 from shopgraph.server.health import healthz, readyz
@@ -25,7 +32,8 @@ logger = logging.getLogger("shopgraph.server")
 def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener] = ()) -> Starlette:
     """`settings.mongodb_uri` must be set: the CLI sets it to the embedded server's.
 
-    Raises MissingSecret in production without a JWT secret.
+    Raises MissingSecret in production without a JWT secret, and GatewayNotAllowed for the
+    test payment gateway in production unless explicitly allowed.
     """
     if not settings.mongodb_uri:
         raise ValueError("create_app needs settings.mongodb_uri")
@@ -33,7 +41,9 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
     schema = build_schema(
         QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
     )
-    graphql = ShopgraphGraphQL(schema, settings, AuthServices.from_settings(settings))
+    auth = AuthServices.from_settings(settings)
+    gateway = payment_gateway(settings)
+    graphql = ShopgraphGraphQL(schema, settings, auth, gateway)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -41,10 +51,28 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         datasources = Datasources.for_database(client[settings.db_name])
         app.state.datasources = datasources
         app.state.settings = settings
+        background = Background()
         try:
             await datasources.ensure_indexes()
+            transactions = settings.stock_transactions
+            if transactions is None:
+                transactions = await datasources.supports_transactions()
+            app.state.checkout = Checkout(
+                datasources,
+                settings.currency,
+                timedelta(minutes=settings.order_hold_minutes),
+                transactions,
+            )
+            if settings.background_tasks:
+                sweeper = Sweeper(datasources, gateway, settings.mail_from)
+                mailer = Mailer(
+                    datasources.outbox, mail_transport(settings), settings.mail_max_attempts
+                )
+                background.every(settings.order_sweep_seconds, sweeper.run_once, "order sweep")
+                background.every(settings.mail_poll_seconds, mailer.send_due, "mailer")
             yield
         finally:
+            await background.stop()
             await client.close()
 
     routes = [

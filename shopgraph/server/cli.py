@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.secret import MissingSecret
 from shopgraph.datasources.client import Datasources, connect
-from shopgraph.schema import build_schema
+from shopgraph.integrations.payments import GatewayNotAllowed
+from shopgraph.schema.build import build_schema
 from shopgraph.server.accounts_setup import (
     AccountSetupError,
     DemoAccount,
@@ -240,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
             admin(settings, args.email)
         else:
             export_schema(args.output)
-    except (StartupError, MissingSecret, AccountSetupError) as error:
+    except (StartupError, MissingSecret, AccountSetupError, GatewayNotAllowed) as error:
         sys.exit(f"shopgraph: {error}")
     except KeyboardInterrupt:
         pass

@@ -23,6 +23,7 @@ from shopgraph.auth.services import AuthServices
 from shopgraph.auth.viewer import Viewer, viewer_from_authorization
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.keyset import Document
+from shopgraph.integrations.payments import PaymentGateway
 from shopgraph.resolvers.context import Context
 from shopgraph.resolvers.loaders import DocumentKey, Loaders
 from shopgraph.server import graphiql
@@ -41,7 +42,9 @@ def request_id_for(request: Request | WebSocket) -> str:
 
 
 class ShopgraphGraphQL(GraphQL[Context, None]):
-    def __init__(self, schema: BaseSchema, settings: Settings, auth: AuthServices) -> None:
+    def __init__(
+        self, schema: BaseSchema, settings: Settings, auth: AuthServices, gateway: PaymentGateway
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -50,6 +53,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.auth = auth
+        self.gateway = gateway
         page = super().graphql_ide_html
         self.serves_graphiql_assets = graphiql.local_assets_present(
             page, settings.graphiql_assets_dir
@@ -85,6 +89,8 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             loaders=loaders,
             auth=self.auth,
             viewer=self.viewer_for(authorization, loaders),
+            checkout=request.app.state.checkout,
+            gateway=self.gateway,
         )
 
     def viewer_for(self, authorization: str | None, loaders: Loaders) -> Viewer:

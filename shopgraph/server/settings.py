@@ -60,6 +60,22 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=15 * 60, ge=1)
     admin_password: SecretStr | None = None  # for `shopgraph create-admin`
 
+    # Orders, payments and email
+    order_hold_minutes: int = Field(default=30, ge=1)
+    order_sweep_seconds: float = Field(default=30.0, gt=0)
+    stock_transactions: bool | None = None  # None: use them when MongoDB is a replica set
+    payment_gateway: str = Field(default="test", pattern=r"^test$")
+    allow_test_gateway: bool = False  # in production
+    mail_from: str = "Shopgraph <orders@shopgraph.local>"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: str = Field(default="starttls", pattern=r"^(none|starttls|tls)$")
+    mail_poll_seconds: float = Field(default=2.0, gt=0)
+    mail_max_attempts: int = Field(default=8, ge=1)
+    background_tasks: bool = True  # the order sweep and the mailer
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -84,6 +100,11 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where confirmation emails are written when no SMTP server is configured."""
+        return self.data_dir / "outbox"
 
     @property
     def embedded_db_path(self) -> Path:

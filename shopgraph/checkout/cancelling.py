@@ -1,0 +1,80 @@
+"""Cancelling an order: by its owner, an admin, or the hold running out.
+
+The status change is one conditional update, so of racing cancels (and the expiry task)
+exactly one wins; only the winner returns the stock and refunds. Returning each line is
+itself exactly-once (`StockHoldsDatasource.give_back`), so the recovery sweep can finish
+a return a crashed process started without doubling it.
+"""
+
+import logging
+from collections.abc import Sequence
+
+from bson import ObjectId
+
+from shopgraph.checkout.errors import CheckoutError, invalid_transition
+from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.keyset import Document
+from shopgraph.datasources.stock_holds import now_ms
+from shopgraph.integrations.payments import PaymentGateway, PaymentUnavailable, with_retries
+
+logger = logging.getLogger("shopgraph.checkout")
+
+CANCELLABLE = ("PENDING", "PAID")
+
+
+async def cancel_order(
+    datasources: Datasources,
+    gateway: PaymentGateway,
+    order_id: ObjectId,
+    reason: str,
+    from_statuses: Sequence[str] = CANCELLABLE,
+) -> Document:
+    """Raises CheckoutError INVALID_TRANSITION when the order cannot be cancelled (any more)."""
+    before = await datasources.orders.by_id(order_id)
+    if before is None or before["status"] == "RESERVING":
+        raise CheckoutError("NOT_FOUND", "There is no such order.", "id")
+    cancelled = await datasources.orders.transition(
+        order_id,
+        from_statuses,
+        "CANCELLED",
+        {
+            "cancelReason": reason,
+            "cancelledAtMs": now_ms(),
+            "stockReturn": "PENDING",
+            **({"refund": {"status": "PENDING"}} if before.get("payment") else {}),
+        },
+    )
+    if cancelled is None:
+        current = await datasources.orders.by_id(order_id)
+        raise invalid_transition(current["status"] if current else "missing", "cancelled")
+    await return_stock(datasources, cancelled)
+    if cancelled.get("payment"):
+        await refund(datasources, gateway, cancelled)
+    return await datasources.orders.by_id(order_id) or cancelled
+
+
+async def return_stock(datasources: Datasources, order: Document) -> None:
+    order_key = str(order["_id"])
+    for item in order["items"]:
+        await datasources.stock_holds.give_back(item["productId"], order_key, item["quantity"])
+    await datasources.orders.update(order["_id"], {"stockReturn": "DONE"})
+    await datasources.stock_holds.forget_returns(
+        [item["productId"] for item in order["items"]], order_key
+    )
+
+
+async def refund(datasources: Datasources, gateway: PaymentGateway, order: Document) -> None:
+    payment = order["payment"]
+    try:
+        reference = await with_retries(
+            lambda: gateway.refund(
+                payment["reference"], payment["amount"], f"{order['_id']}:refund"
+            )
+        )
+    except PaymentUnavailable as error:
+        logger.error("refund of order %s failed; the sweep retries it: %s", order["_id"], error)
+        return
+    await datasources.orders.update(
+        order["_id"],
+        {"refund": {"status": "DONE", "reference": reference, "amount": payment["amount"]}},
+    )

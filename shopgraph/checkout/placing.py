@@ -1,0 +1,203 @@
+"""Placing an order: all of its stock or none of it, and one order per idempotency key.
+
+1. The order is inserted first, in the internal state RESERVING. With an idempotency key
+   the unique index makes this the claim: of racing retries exactly one inserts, and the
+   others wait for that one's outcome instead of taking stock themselves.
+2. Each line takes its stock with one conditional update that leaves a hold marker (see
+   `datasources.stock_holds`). If a line is short, the lines already taken are released
+   and the order is deleted, freeing the key for a later retry.
+3. The order gets its number, becomes PENDING, and the markers are removed.
+
+Where MongoDB supports transactions (a replica set), steps 2 and 3 run in one, so a
+failure simply aborts. Either way, a process that dies midway leaves a RESERVING order or
+markers behind, which the recovery sweep (`checkout.sweeps`) undoes.
+"""
+
+import asyncio
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bson import ObjectId
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from shopgraph.checkout.errors import CheckoutError
+from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.keyset import Document
+from shopgraph.datasources.orders import DuplicateIdempotencyKey
+from shopgraph.datasources.products import is_active
+
+RESERVING = "RESERVING"
+PENDING = "PENDING"
+KEY_WAIT_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    product_id: ObjectId
+    quantity: int
+    field: str  # where the line came from in the input, for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    datasources: Datasources
+    currency: str
+    hold: timedelta
+    transactions: bool
+
+
+def cart_key(lines: Sequence[OrderLine]) -> str:
+    """Identifies what was ordered, to tell a retry from a different cart under one key."""
+    canonical = ",".join(f"{line.product_id}:{line.quantity}" for line in lines)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def place_order(
+    checkout: Checkout, user_id: ObjectId, lines: Sequence[OrderLine], key: str | None
+) -> Document:
+    """`lines` are merged (one per product) and sorted by product id. Raises CheckoutError."""
+    datasources = checkout.datasources
+    cart = cart_key(lines)
+    if key is not None:
+        existing = await datasources.orders.by_idempotency_key(user_id, key)
+        if existing is not None:
+            return await _same_cart(checkout, existing, cart)
+    products = await datasources.products.by_ids([line.product_id for line in lines], None)
+    order = _new_order(checkout, user_id, lines, products, cart, key)
+    try:
+        await datasources.orders.insert(order)
+    except DuplicateIdempotencyKey:
+        existing = await _settled(checkout, user_id, str(key))
+        if existing is None:
+            raise CheckoutError(
+                "OUT_OF_STOCK", "The first request with this idempotency key failed; retry."
+            ) from None
+        return await _same_cart(checkout, existing, cart)
+    await _reserve(checkout, order, lines)
+    return order
+
+
+def _new_order(
+    checkout: Checkout,
+    user_id: ObjectId,
+    lines: Sequence[OrderLine],
+    products: dict[ObjectId, Document],
+    cart: str,
+    key: str | None,
+) -> Document:
+    items = []
+    for line in lines:
+        product = products.get(line.product_id)
+        if product is None or not is_active(product):
+            raise CheckoutError("NOT_FOUND", "There is no such product.", f"{line.field}.productId")
+        items.append(
+            {
+                "productId": product["_id"],
+                "sku": product["sku"],
+                "name": product["name"],
+                "unitPrice": product["price"],
+                "quantity": line.quantity,
+                "lineTotal": product["price"] * line.quantity,
+            }
+        )
+    subtotal = sum(item["lineTotal"] for item in items)
+    now = datetime.now(UTC)
+    order: Document = {
+        "_id": ObjectId(),
+        "userId": user_id,
+        "items": items,
+        "subtotal": subtotal,
+        "total": subtotal,  # no shipping or tax yet
+        "currency": checkout.currency,
+        "status": RESERVING,
+        "cartKey": cart,
+        "createdAt": now,
+        "updatedAt": now,
+        "holdExpiresAt": now + checkout.hold,
+    }
+    if key is not None:
+        order["idempotencyKey"] = key
+    return order
+
+
+async def _reserve(checkout: Checkout, order: Document, lines: Sequence[OrderLine]) -> None:
+    datasources = checkout.datasources
+    order_key = str(order["_id"])
+    try:
+        if checkout.transactions:
+            client = datasources.database.client
+            async with client.start_session() as session, await session.start_transaction():
+                await _take_all(checkout, order, lines, session)
+        else:
+            await _take_all(checkout, order, lines, None)
+    except Exception:
+        # After an aborted transaction there is nothing to release; `release` is a no-op.
+        for line in lines:
+            await datasources.stock_holds.release(line.product_id, order_key, line.quantity)
+        await datasources.orders.discard_reserving(order["_id"])
+        raise
+    order["status"] = PENDING
+
+
+async def _take_all(
+    checkout: Checkout,
+    order: Document,
+    lines: Sequence[OrderLine],
+    session: AsyncClientSession | None,
+) -> None:
+    datasources = checkout.datasources
+    order_key = str(order["_id"])
+    for line in lines:
+        taken = await datasources.stock_holds.take(
+            line.product_id, order_key, line.quantity, session
+        )
+        if taken is None:
+            raise await _short(checkout, line, order)
+    # Numbered only once it has its stock, so failed attempts leave no gaps.
+    number = await datasources.counters.next("orderNumber")
+    if not await datasources.orders.open_reserved(order["_id"], number, session):
+        raise CheckoutError("INVALID_TRANSITION", "The order was abandoned while it was placed.")
+    await datasources.stock_holds.settle([line.product_id for line in lines], order_key, session)
+    order["number"] = number
+
+
+async def _short(checkout: Checkout, line: OrderLine, order: Document) -> CheckoutError:
+    item = next(item for item in order["items"] if item["productId"] == line.product_id)
+    available = await checkout.datasources.products.stock_of(line.product_id)
+    if available is None:
+        return CheckoutError("NOT_FOUND", "There is no such product.", f"{line.field}.productId")
+    return CheckoutError(
+        "OUT_OF_STOCK",
+        f"Only {max(available, 0)} of {item['name']} ({item['sku']}) in stock; "
+        f"you asked for {line.quantity}.",
+        f"{line.field}.quantity",
+    )
+
+
+async def _settled(checkout: Checkout, user_id: ObjectId, key: str) -> Document | None:
+    """The order a concurrent request with this key placed, once it is placed (or gone)."""
+    deadline = asyncio.get_running_loop().time() + KEY_WAIT_SECONDS
+    while True:
+        order = await checkout.datasources.orders.by_idempotency_key(user_id, key)
+        if order is None or order["status"] != RESERVING:
+            return order
+        if asyncio.get_running_loop().time() > deadline:
+            raise CheckoutError("INVALID_TRANSITION", "This order is still being placed; retry.")
+        await asyncio.sleep(0.05)
+
+
+async def _same_cart(checkout: Checkout, existing: Document, cart: str) -> Document:
+    if existing.get("cartKey") != cart:
+        raise CheckoutError(
+            "IDEMPOTENCY_KEY_REUSED",
+            "This idempotency key was used for a different order.",
+            "input.idempotencyKey",
+        )
+    if existing["status"] == RESERVING:
+        settled = await _settled(checkout, existing["userId"], existing["idempotencyKey"])
+        if settled is None:
+            raise CheckoutError("OUT_OF_STOCK", "The first request with this key failed; retry.")
+        return settled
+    return existing

@@ -1,0 +1,71 @@
+"""The periodic sweep: expires holds, and finishes what a crashed process left half-done.
+
+Every step is safe to run from several server processes at once: status changes are
+conditional updates, stock markers make each return exactly-once, and outbox messages are
+keyed by their order. Work younger than GRACE is left alone, since a live request may
+still be doing it.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from shopgraph.checkout.cancelling import cancel_order, refund, return_stock
+from shopgraph.checkout.confirmation import queue_confirmation
+from shopgraph.checkout.errors import CheckoutError
+from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.stock_holds import now_ms
+from shopgraph.integrations.payments import PaymentGateway
+
+logger = logging.getLogger("shopgraph.checkout")
+
+GRACE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class Sweeper:
+    datasources: Datasources
+    gateway: PaymentGateway
+    mail_from: str
+    grace: timedelta = GRACE
+
+    async def run_once(self) -> None:
+        await self.expire_holds()
+        await self.recover()
+
+    async def expire_holds(self) -> int:
+        """Cancels PENDING orders whose hold ran out; returns how many this process did."""
+        expired = 0
+        for order in await self.datasources.orders.expired_holds(datetime.now(UTC)):
+            try:
+                await cancel_order(
+                    self.datasources, self.gateway, order["_id"], "hold expired", ("PENDING",)
+                )
+                expired += 1
+            except CheckoutError:  # paid or cancelled meanwhile, or another process won
+                continue
+        return expired
+
+    async def recover(self) -> None:
+        orders = self.datasources.orders
+        holds = self.datasources.stock_holds
+        cutoff = datetime.now(UTC) - self.grace
+        cutoff_ms = now_ms() - int(self.grace.total_seconds() * 1000)
+
+        for order in await orders.reserving_before(cutoff):  # died while taking stock
+            for item in order["items"]:
+                await holds.release(item["productId"], str(order["_id"]), item["quantity"])
+            await orders.discard_reserving(order["_id"])
+        for product_id, order_key, quantity in await holds.stale_holds(cutoff_ms):
+            if await orders.exists(order_key):
+                await holds.settle([product_id], order_key)  # died before removing markers
+            else:
+                await holds.release(product_id, order_key, quantity)
+        for order in await orders.needing("stockReturn", "PENDING"):
+            if order.get("cancelledAtMs", 0) < cutoff_ms:
+                await return_stock(self.datasources, order)
+        for order in await orders.needing("refund.status", "PENDING"):
+            if order.get("cancelledAtMs", 0) < cutoff_ms:
+                await refund(self.datasources, self.gateway, order)
+        for order in await orders.needing("confirmation", "PENDING"):
+            await queue_confirmation(self.datasources, order, self.mail_from)

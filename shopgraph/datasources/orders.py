@@ -1,0 +1,137 @@
+"""The `orders` collection: what customers bought, at what price, and where it stands.
+
+`userId` is matched with `$in` and counted with `find`: the embedded server matches
+ObjectIds outside `_id` only in that form (and not at all in `count_documents`); on
+MongoDB both are the same query.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from shopgraph.datasources.base import CollectionDatasource
+from shopgraph.datasources.keyset import Document
+
+
+class DuplicateIdempotencyKey(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class OrderQuery:
+    user_id: ObjectId | None = None
+    status: str | None = None
+
+    def to_filter(self) -> Document:
+        filter_: Document = {}
+        if self.user_id is not None:
+            filter_["userId"] = {"$in": [self.user_id]}
+        # Orders still taking their stock are not orders yet.
+        filter_["status"] = self.status if self.status is not None else {"$ne": "RESERVING"}
+        return filter_
+
+
+class OrdersDatasource(CollectionDatasource):
+    INDEXES = (
+        # A retried placeOrder finds its first attempt; the index makes racing retries safe.
+        IndexModel(
+            [("userId", ASCENDING), ("idempotencyKey", ASCENDING)],
+            name="user_idempotencyKey_unique",
+            unique=True,
+            partialFilterExpression={"idempotencyKey": {"$type": "string"}},
+        ),
+        IndexModel(
+            [("number", ASCENDING)],
+            name="number_unique_when_set",
+            unique=True,
+            partialFilterExpression={"number": {"$type": "number"}},
+        ),
+        IndexModel([("userId", ASCENDING)], name="userId"),
+        IndexModel([("createdAt", ASCENDING)], name="createdAt"),
+        IndexModel([("status", ASCENDING), ("holdExpiresAt", ASCENDING)], name="status_hold"),
+    )
+
+    async def insert(self, order: Document, session: AsyncClientSession | None = None) -> None:
+        """Raises DuplicateIdempotencyKey when this user already used the key."""
+        try:
+            await self.collection.insert_one(order, session=session)
+        except DuplicateKeyError as error:
+            if order.get("idempotencyKey") is not None:  # order numbers come from a counter
+                raise DuplicateIdempotencyKey(order["idempotencyKey"]) from error
+            raise
+
+    async def open_reserved(
+        self, order_id: ObjectId, number: int, session: AsyncClientSession | None = None
+    ) -> bool:
+        """RESERVING -> PENDING once all stock is taken; False if the order was abandoned."""
+        result = await self.collection.update_one(
+            {"_id": order_id, "status": "RESERVING"},
+            {"$set": {"status": "PENDING", "number": number}},
+            session=session,
+        )
+        return result.modified_count == 1
+
+    async def discard_reserving(self, order_id: ObjectId) -> None:
+        """An order that could not get its stock disappears, freeing its idempotency key."""
+        await self.collection.delete_one({"_id": order_id, "status": "RESERVING"})
+
+    async def reserving_before(self, created_before: datetime) -> list[Document]:
+        cursor = self.collection.find({"status": "RESERVING", "createdAt": {"$lt": created_before}})
+        return await cursor.to_list()
+
+    async def by_id(self, order_id: ObjectId) -> Document | None:
+        return await self.collection.find_one({"_id": order_id})
+
+    async def by_idempotency_key(self, user_id: ObjectId, key: str) -> Document | None:
+        return await self.collection.find_one({"userId": {"$in": [user_id]}, "idempotencyKey": key})
+
+    async def count(self, query: OrderQuery) -> int:  # type: ignore[override]
+        if query.user_id is None:
+            return await self.collection.count_documents(query.to_filter())
+        return len(await self.collection.find(query.to_filter(), {"_id": 1}).to_list())
+
+    async def transition(
+        self,
+        order_id: ObjectId,
+        from_statuses: Sequence[str],
+        to_status: str,
+        changes: Document | None = None,
+        stamp: Sequence[str] = (),
+    ) -> Document | None:
+        """Moves an order between statuses atomically: of racing callers only one wins.
+
+        `stamp` names date fields set to the server's clock (`$currentDate`).
+        """
+        return await self.collection.find_one_and_update(
+            {"_id": order_id, "status": {"$in": list(from_statuses)}},
+            {
+                "$set": {**(changes or {}), "status": to_status},
+                "$currentDate": dict.fromkeys(["updatedAt", *stamp], True),
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def update(self, order_id: ObjectId, changes: Document) -> None:
+        await self.collection.update_one(
+            {"_id": order_id}, {"$set": changes, "$currentDate": {"updatedAt": True}}
+        )
+
+    async def expired_holds(self, now: datetime, limit: int = 100) -> list[Document]:
+        cursor = self.collection.find(
+            {"status": "PENDING", "holdExpiresAt": {"$lte": now}}, {"_id": 1}, limit=limit
+        )
+        return await cursor.to_list()
+
+    async def needing(self, field: str, value: str, limit: int = 100) -> list[Document]:
+        """Orders whose follow-up step (`stockReturn`, `confirmation`) was left unfinished."""
+        return await self.collection.find({field: value}, limit=limit).to_list()
+
+    async def exists(self, order_key: str) -> bool:
+        if not ObjectId.is_valid(order_key):
+            return False
+        return await self.collection.find_one({"_id": ObjectId(order_key)}, {"_id": 1}) is not None

@@ -1,0 +1,1 @@
+"""Adapters to systems outside MongoDB: the payment gateway and the mail server."""

@@ -1,0 +1,48 @@
+"""Assembles the schema with its protections: limits, caches, error masking."""
+
+from dataclasses import dataclass
+
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+
+from shopgraph.auth.guard import RejectInvalidTokens
+from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
+from shopgraph.schema.mutation import Mutation
+from shopgraph.schema.query import Query
+from shopgraph.schema.scalars import SCALAR_OVERRIDES
+
+CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2000
+
+
+def build_schema(limits: QueryLimits | None = None) -> LoggingSchema:
+    """The rules are built once so the validation cache, which keys on them, really hits."""
+    limits = limits or QueryLimits()
+    rules = [
+        max_depth_rule(max_depth=limits.max_depth, should_ignore=None),
+        max_aliases_rule(max_alias_count=limits.max_aliases),
+    ]
+    extensions: list[type[SchemaExtension] | object] = [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: AddValidationRules(rules),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        RejectInvalidTokens,
+        RequestErrorMasking,
+    ]
+    return LoggingSchema(
+        query=Query, mutation=Mutation, extensions=extensions, scalar_overrides=SCALAR_OVERRIDES
+    )

@@ -1,0 +1,152 @@
+"""Order types, and the inputs and payload of the order mutations."""
+
+from datetime import datetime
+from enum import Enum
+from typing import Self
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from shopgraph.datasources.keyset import Document
+from shopgraph.resolvers import order_fields
+from shopgraph.schema.connections import CountedConnection
+from shopgraph.schema.money import Money
+from shopgraph.schema.products import Product
+from shopgraph.schema.user_errors import UserError
+from shopgraph.schema.users import User
+
+ORDER_FIELDS: dict[str, tuple[str, ...]] = {
+    "__typename": (),
+    "id": (),
+    "number": ("number",),
+    "user": ("userId",),
+    "items": ("items", "currency"),
+    "subtotal": ("subtotal", "currency"),
+    "total": ("total", "currency"),
+    "status": ("status",),
+    "createdAt": ("createdAt",),
+    "updatedAt": ("updatedAt",),
+    "holdExpiresAt": ("holdExpiresAt", "status"),
+}
+
+
+@strawberry.enum
+class OrderStatus(Enum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.type(description="One line of an order, as it was when the order was placed.")
+class OrderItem:
+    document: strawberry.Private[Document]
+    currency: strawberry.Private[str]
+
+    product: Product | None = strawberry.field(
+        resolver=order_fields.item_product,
+        description="The product as it is now; null once it was deleted.",
+    )
+
+    @strawberry.field
+    def product_id(self) -> strawberry.ID:
+        return strawberry.ID(relay.to_base64("Product", str(self.document["productId"])))
+
+    @strawberry.field
+    def sku(self) -> str:
+        return self.document["sku"]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.document["name"]
+
+    @strawberry.field
+    def unit_price(self) -> Money:
+        return Money.from_minor_units(self.document["unitPrice"], self.currency)
+
+    @strawberry.field
+    def quantity(self) -> int:
+        return self.document["quantity"]
+
+    @strawberry.field
+    def line_total(self) -> Money:
+        return Money.from_minor_units(self.document["lineTotal"], self.currency)
+
+
+@strawberry.type(description="What a customer bought.")
+class Order(relay.Node):
+    document: strawberry.Private[Document]
+
+    user: User | None = strawberry.field(resolver=order_fields.order_user)
+
+    @classmethod
+    def resolve_id(cls, root: Self, *, info: Info) -> str:
+        return str(root.document["_id"])
+
+    @strawberry.field(description="Sequential and human-readable, e.g. for the email.")
+    def number(self) -> int:
+        return self.document["number"]
+
+    @strawberry.field
+    def items(self) -> list[OrderItem]:
+        return [
+            OrderItem(document=item, currency=self.document["currency"])
+            for item in self.document["items"]
+        ]
+
+    @strawberry.field
+    def subtotal(self) -> Money:
+        return Money.from_minor_units(self.document["subtotal"], self.document["currency"])
+
+    @strawberry.field
+    def total(self) -> Money:
+        return Money.from_minor_units(self.document["total"], self.document["currency"])
+
+    @strawberry.field
+    def status(self) -> OrderStatus:
+        return OrderStatus(self.document["status"])
+
+    @strawberry.field(description="A PENDING order is cancelled when this passes unpaid.")
+    def hold_expires_at(self) -> datetime | None:
+        return self.document.get("holdExpiresAt") if self.document["status"] == "PENDING" else None
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.document["createdAt"]
+
+    @strawberry.field
+    def updated_at(self) -> datetime:
+        return self.document["updatedAt"]
+
+
+@strawberry.type(description="A page of orders.")
+class OrderConnection(CountedConnection[Order]):
+    pass
+
+
+@strawberry.input
+class OrderLineInput:
+    product_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class PlaceOrderInput:
+    items: list[OrderLineInput]
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Retrying with the same key returns the same order instead of a new one.",
+    )
+
+
+@strawberry.input
+class PaymentInput:
+    token: str = strawberry.field(description="From the payment provider; `tok_visa` in tests.")
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
