@@ -2,16 +2,15 @@
 
 from datetime import datetime
 from enum import Enum
-from typing import Self
 
 import strawberry
 from strawberry import relay
-from strawberry.types import Info
 
 from shopgraph.datasources.keyset import Document
 from shopgraph.resolvers import order_fields
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.money import Money
+from shopgraph.schema.nodes import DocumentNode
 from shopgraph.schema.products import Product
 from shopgraph.schema.user_errors import UserError
 from shopgraph.schema.users import User
@@ -76,14 +75,8 @@ class OrderItem:
 
 
 @strawberry.type(description="What a customer bought.")
-class Order(relay.Node):
-    document: strawberry.Private[Document]
-
+class Order(DocumentNode):
     user: User | None = strawberry.field(resolver=order_fields.order_user)
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.document["_id"])
 
     @strawberry.field(description="Sequential and human-readable, e.g. for the email.")
     def number(self) -> int:

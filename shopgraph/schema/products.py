@@ -3,16 +3,14 @@
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Self
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
-from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.products import is_active
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.money import Money
+from shopgraph.schema.nodes import DocumentNode
 
 # The document fields each GraphQL field reads: a query fetches only what it selects.
 PRODUCT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -33,13 +31,7 @@ PRODUCT_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 @strawberry.type(description="Something the store sells.")
-class Product(relay.Node):
-    document: strawberry.Private[Document]
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.document["_id"])
-
+class Product(DocumentNode):
     @strawberry.field(description="Stock keeping unit, unique in the catalog.")
     def sku(self) -> str:
         return self.document["sku"]

@@ -2,16 +2,13 @@
 
 from datetime import datetime
 from enum import Enum
-from typing import Self
 
 import strawberry
-from strawberry import relay
-from strawberry.types import Info
 
 from shopgraph.auth.permissions import IsSelfOrAdmin
-from shopgraph.datasources.keyset import Document
 from shopgraph.resolvers import user_orders
 from shopgraph.schema.connections import CountedConnection
+from shopgraph.schema.nodes import DocumentNode
 from shopgraph.schema.user_errors import UserError
 
 USER_FIELDS: dict[str, tuple[str, ...]] = {
@@ -31,15 +28,10 @@ class Role(Enum):
 
 
 @strawberry.type(description="A person with an account.")
-class User(relay.Node):
-    document: strawberry.Private[Document]
+class User(DocumentNode):
     # True for the user a register/login/refresh just authenticated: the caller, even
     # though the request itself carried no token.
     is_caller: strawberry.Private[bool] = False
-
-    @classmethod
-    def resolve_id(cls, root: Self, *, info: Info) -> str:
-        return str(root.document["_id"])
 
     @strawberry.field(
         description="Visible to the user and to admins only.",
