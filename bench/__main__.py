@@ -5,6 +5,7 @@ same run are what to compare between versions.
 """
 
 import asyncio
+import base64
 import statistics
 import tempfile
 import time
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import httpx
 from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
 from strawberry import Schema
 
+from shopgraph.auth.services import AuthServices
 from shopgraph.schema.build import build_schema
 from shopgraph.schema.query import Query
 from shopgraph.server.app import create_app
@@ -30,6 +33,9 @@ PAGE_QUERY = """query Page($after: String) {
   }
 }"""
 LISTING_QUERY = "{ products(first: 20) { edges { node { sku name price { amount } } } } }"
+PLACE_ORDER = """mutation Place($items: [OrderLineInput!]!) {
+  placeOrder(input: {items: $items}) { order { number total { amount } } userErrors { code } }
+}"""
 FULL_QUERY = """{ products(first: 20) { edges { node {
   id sku name description price { amount currency } stock inStock category tags active
   createdAt updatedAt } } } }"""
@@ -68,7 +74,9 @@ async def schema_caches() -> list[tuple[str, float, float]]:
 
 
 async def http_requests(uri: str, data_dir: Path) -> list[tuple[str, float, float]]:
-    settings = Settings(_env_file=None, mongodb_uri=uri, data_dir=data_dir)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, mongodb_uri=uri, data_dir=data_dir, background_tasks=False
+    )
     app = create_app(settings)
     async with (
         LifespanManager(app) as manager,
@@ -95,7 +103,48 @@ async def http_requests(uri: str, data_dir: Path) -> list[tuple[str, float, floa
         ]:
             ms = await per_op_ms(lambda query=query: post(query), 60)
             rows.append((label, ms, ms / baseline))
+        headers = await _customer(app, client)
+        order = await _order_input(app)
+
+        async def place() -> None:
+            response = await client.post(
+                "/graphql", json={"query": PLACE_ORDER, "variables": order}, headers=headers
+            )
+            assert response.json()["data"]["placeOrder"]["userErrors"] == [], response.text
+
+        ms = await per_op_ms(place, 40)
+        rows.append(("http: placeOrder, 2 lines", ms, ms / baseline))
         return rows
+
+
+async def _customer(app: Starlette, client: httpx.AsyncClient) -> dict[str, str]:
+    datasources = app.state.datasources
+    password_hash = await AuthServices.from_settings(app.state.settings).passwords.hash(
+        "bench pw 1"
+    )
+    await datasources.users.create("bench@shop.test", "Bench", password_hash, "CUSTOMER")
+    login = await client.post(
+        "/graphql",
+        json={
+            "query": 'mutation { login(email: "bench@shop.test", password: "bench pw 1") '
+            "{ accessToken } }"
+        },
+    )
+    return {"Authorization": f"Bearer {login.json()['data']['login']['accessToken']}"}
+
+
+async def _order_input(app: Starlette) -> dict[str, object]:
+    """Two products with stock enough for every round."""
+    products = app.state.datasources.products
+    chosen = await products.collection.find({"active": True}, {"_id": 1}, limit=2).to_list()
+    for product in chosen:
+        await products.collection.update_one({"_id": product["_id"]}, {"$set": {"stock": 10**6}})
+    return {
+        "items": [
+            {"productId": base64.b64encode(f"Product:{p['_id']}".encode()).decode(), "quantity": 1}
+            for p in chosen
+        ]
+    }
 
 
 async def main() -> None:
