@@ -33,7 +33,7 @@ class Mailer:
             except Exception as error:  # any failure of the mail server: retry later
                 await self._failed(message, error)
                 continue
-            await self.outbox.mark_sent(message["_id"])
+            await self.outbox.mark_sent(message)
             delivered += 1
         return delivered
 
@@ -43,8 +43,8 @@ class Mailer:
             logger.error(
                 "giving up on email %s after %d attempts: %s", message["_id"], attempts, error
             )
-            await self.outbox.give_up(str(message["_id"]), repr(error))
+            await self.outbox.give_up(message, repr(error))
             return
         delay = min(1000 * 2**attempts, MAX_BACKOFF_MS)
         logger.warning("email %s failed (%s); retrying in %d ms", message["_id"], error, delay)
-        await self.outbox.retry_later(str(message["_id"]), delay, repr(error))
+        await self.outbox.retry_later(message, delay, repr(error))

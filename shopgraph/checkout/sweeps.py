@@ -20,6 +20,7 @@ from shopgraph.integrations.payments import PaymentGateway
 logger = logging.getLogger("shopgraph.checkout")
 
 GRACE = timedelta(minutes=2)
+PAID_OR_LATER = ("PAID", "SHIPPED", "DELIVERED")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,5 +68,6 @@ class Sweeper:
         for order in await orders.needing("refund.status", "PENDING"):
             if order.get("cancelledAtMs", 0) < cutoff_ms:
                 await refund(self.datasources, self.gateway, order)
-        for order in await orders.needing("confirmation", "PENDING"):
+        # A paid order cancelled before its email was queued gets no confirmation.
+        for order in await orders.needing("confirmation", "PENDING", PAID_OR_LATER):
             await queue_confirmation(self.datasources, order, self.mail_from)

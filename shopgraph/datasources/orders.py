@@ -127,9 +127,14 @@ class OrdersDatasource(CollectionDatasource):
         )
         return await cursor.to_list()
 
-    async def needing(self, field: str, value: str, limit: int = 100) -> list[Document]:
+    async def needing(
+        self, field: str, value: str, statuses: Sequence[str] | None = None, limit: int = 100
+    ) -> list[Document]:
         """Orders whose follow-up step (`stockReturn`, `confirmation`) was left unfinished."""
-        return await self.collection.find({field: value}, limit=limit).to_list()
+        filter_: Document = {field: value}
+        if statuses is not None:
+            filter_["status"] = {"$in": list(statuses)}
+        return await self.collection.find(filter_, limit=limit).to_list()
 
     async def exists(self, order_key: str) -> bool:
         if not ObjectId.is_valid(order_key):

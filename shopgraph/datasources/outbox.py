@@ -4,6 +4,8 @@ A sender claims a message with a lease; if it dies, the lease runs out and anoth
 takes it over. Times are epoch milliseconds so every server compares them the same way.
 """
 
+import uuid
+
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -28,27 +30,35 @@ class OutboxDatasource(CollectionDatasource):
         return True
 
     async def claim(self, lease_ms: int) -> Document | None:
-        """The next message due, or one whose sender's lease ran out."""
+        """The next message due, or one whose sender's lease ran out.
+
+        The claim carries a fresh `lease` token; the outcome is recorded only under that
+        token, so a sender that outlived its lease cannot undo its successor's delivery.
+        """
         now = now_ms()
         return await self.collection.find_one_and_update(
             {"status": {"$in": [PENDING, SENDING]}, "dueMs": {"$lte": now}},
-            {"$set": {"status": SENDING, "dueMs": now + lease_ms}, "$inc": {"attempts": 1}},
+            {
+                "$set": {"status": SENDING, "dueMs": now + lease_ms, "lease": uuid.uuid4().hex},
+                "$inc": {"attempts": 1},
+            },
             sort=[("dueMs", ASCENDING)],
             return_document=ReturnDocument.AFTER,
         )
 
-    async def mark_sent(self, message_id: str) -> None:
+    async def _settle(self, claimed: Document, changes: Document) -> None:
         await self.collection.update_one(
-            {"_id": message_id}, {"$set": {"status": SENT, "sentAtMs": now_ms()}}
+            {"_id": claimed["_id"], "status": SENDING, "lease": claimed["lease"]},
+            {"$set": changes},
         )
 
-    async def retry_later(self, message_id: str, delay_ms: int, error: str) -> None:
-        await self.collection.update_one(
-            {"_id": message_id},
-            {"$set": {"status": PENDING, "dueMs": now_ms() + delay_ms, "lastError": error}},
+    async def mark_sent(self, claimed: Document) -> None:
+        await self._settle(claimed, {"status": SENT, "sentAtMs": now_ms()})
+
+    async def retry_later(self, claimed: Document, delay_ms: int, error: str) -> None:
+        await self._settle(
+            claimed, {"status": PENDING, "dueMs": now_ms() + delay_ms, "lastError": error}
         )
 
-    async def give_up(self, message_id: str, error: str) -> None:
-        await self.collection.update_one(
-            {"_id": message_id}, {"$set": {"status": FAILED, "lastError": error}}
-        )
+    async def give_up(self, claimed: Document, error: str) -> None:
+        await self._settle(claimed, {"status": FAILED, "lastError": error})
