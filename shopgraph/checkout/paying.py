@@ -56,9 +56,18 @@ async def pay_order(
     paid = await datasources.orders.transition(
         order_id, ["PENDING"], "PAID", {"payment": payment, "confirmation": "PENDING"}, ["paidAt"]
     )
-    if paid is None:  # cancelled or expired while the card was charged: give the money back
+    if paid is None:
         current = await datasources.orders.by_id(order_id)
+        status = current["status"] if current else "missing"
+        # A concurrent payOrder made the same charge (same idempotency keys) and won:
+        # that charge pays the order, so it must not be refunded.
+        if (
+            current is not None
+            and (current.get("payment") or {}).get("reference") == (payment["reference"])
+        ):
+            raise invalid_transition(status, "paid")
+        # Cancelled or expired while the card was charged: give the money back.
         await refund(datasources, gateway, {**order, "payment": payment})
-        raise invalid_transition(current["status"] if current else "missing", "paid")
+        raise invalid_transition(status, "paid")
     await queue_confirmation(datasources, paid, mail_from)
     return await datasources.orders.by_id(order_id) or paid
