@@ -15,18 +15,23 @@ markers behind, which the recovery sweep (`checkout.sweeps`) undoes.
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bson import ObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import PyMongoError
 
 from shopgraph.checkout.errors import CheckoutError
+from shopgraph.datasources.base import utc_now
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.orders import DuplicateIdempotencyKey
 from shopgraph.datasources.products import is_active
+
+logger = logging.getLogger("shopgraph.checkout")
 
 RESERVING = "RESERVING"
 PENDING = "PENDING"
@@ -103,7 +108,7 @@ def _new_order(
             }
         )
     subtotal = sum(item["lineTotal"] for item in items)
-    now = datetime.now(UTC)
+    now = utc_now()
     order: Document = {
         "_id": ObjectId(),
         "userId": user_id,
@@ -125,23 +130,36 @@ def _new_order(
 async def _reserve(checkout: Checkout, order: Document, lines: Sequence[OrderLine]) -> None:
     datasources = checkout.datasources
     order_key = str(order["_id"])
+    product_ids = [line.product_id for line in lines]
     try:
         if checkout.transactions:
             client = datasources.database.client
-            async with client.start_session() as session, await session.start_transaction():
-                await _take_all(checkout, order, lines, session)
+
+            async def take_and_open(session: AsyncClientSession) -> None:
+                await _take_and_open(checkout, order, lines, session)
+                await datasources.stock_holds.settle(product_ids, order_key, session)
+
+            async with client.start_session() as session:
+                # Retries transient write conflicts between concurrent orders.
+                await session.with_transaction(take_and_open)
         else:
-            await _take_all(checkout, order, lines, None)
+            await _take_and_open(checkout, order, lines, None)
     except Exception:
-        # After an aborted transaction there is nothing to release; `release` is a no-op.
-        for line in lines:
-            await datasources.stock_holds.release(line.product_id, order_key, line.quantity)
-        await datasources.orders.discard_reserving(order["_id"])
+        # Only an order that never opened gives its stock back; an aborted transaction
+        # left no holds, and `release` is then a no-op.
+        if await datasources.orders.discard_reserving(order["_id"]):
+            for line in lines:
+                await datasources.stock_holds.release(line.product_id, order_key, line.quantity)
         raise
     order["status"] = PENDING
+    if not checkout.transactions:
+        try:
+            await datasources.stock_holds.settle(product_ids, order_key)
+        except PyMongoError:
+            logger.warning("order %s: hold markers left for the sweep to settle", order_key)
 
 
-async def _take_all(
+async def _take_and_open(
     checkout: Checkout,
     order: Document,
     lines: Sequence[OrderLine],
@@ -159,15 +177,17 @@ async def _take_all(
     number = await datasources.counters.next("orderNumber")
     if not await datasources.orders.open_reserved(order["_id"], number, session):
         raise CheckoutError("INVALID_TRANSITION", "The order was abandoned while it was placed.")
-    await datasources.stock_holds.settle([line.product_id for line in lines], order_key, session)
     order["number"] = number
 
 
 async def _short(checkout: Checkout, line: OrderLine, order: Document) -> CheckoutError:
+    """Why a line could not take its stock: too few units, or the product was withdrawn."""
     item = next(item for item in order["items"] if item["productId"] == line.product_id)
-    available = await checkout.datasources.products.stock_of(line.product_id)
-    if available is None:
+    found = await checkout.datasources.products.by_ids([line.product_id], ["stock", "active"])
+    product = found.get(line.product_id)
+    if product is None or not is_active(product):
         return CheckoutError("NOT_FOUND", "There is no such product.", f"{line.field}.productId")
+    available = int(product.get("stock", 0))
     return CheckoutError(
         "OUT_OF_STOCK",
         f"Only {max(available, 0)} of {item['name']} ({item['sku']}) in stock; "

@@ -54,9 +54,9 @@ class Sweeper:
         cutoff_ms = now_ms() - int(self.grace.total_seconds() * 1000)
 
         for order in await orders.reserving_before(cutoff):  # died while taking stock
-            for item in order["items"]:
-                await holds.release(item["productId"], str(order["_id"]), item["quantity"])
-            await orders.discard_reserving(order["_id"])
+            if await orders.discard_reserving(order["_id"]):  # not opened meanwhile
+                for item in order["items"]:
+                    await holds.release(item["productId"], str(order["_id"]), item["quantity"])
         for product_id, order_key, quantity in await holds.stale_holds(cutoff_ms):
             if await orders.exists(order_key):
                 await holds.settle([product_id], order_key)  # died before removing markers

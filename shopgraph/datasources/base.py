@@ -1,6 +1,7 @@
 """What every collection's datasource shares: its indexes, batch reads by id, listings."""
 
 from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
 from typing import ClassVar, Protocol
 
 from bson import ObjectId
@@ -8,6 +9,13 @@ from pymongo import IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shopgraph.datasources.keyset import Document, Page, PageRequest, fetch_page
+
+
+def utc_now() -> datetime:
+    """Now, at the millisecond precision MongoDB stores, so what a request answers right
+    after a write is what later reads return."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class ListingQuery(Protocol):

@@ -76,9 +76,13 @@ class OrdersDatasource(CollectionDatasource):
         )
         return result.modified_count == 1
 
-    async def discard_reserving(self, order_id: ObjectId) -> None:
-        """An order that could not get its stock disappears, freeing its idempotency key."""
-        await self.collection.delete_one({"_id": order_id, "status": "RESERVING"})
+    async def discard_reserving(self, order_id: ObjectId) -> bool:
+        """An order that could not get its stock disappears, freeing its idempotency key.
+
+        False when the order had already opened (and keeps its stock).
+        """
+        result = await self.collection.delete_one({"_id": order_id, "status": "RESERVING"})
+        return result.deleted_count == 1
 
     async def reserving_before(self, created_before: datetime) -> list[Document]:
         cursor = self.collection.find({"status": "RESERVING", "createdAt": {"$lt": created_before}})

@@ -3,14 +3,13 @@
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from shopgraph.datasources.base import CollectionDatasource
+from shopgraph.datasources.base import CollectionDatasource, utc_now
 from shopgraph.datasources.keyset import Document
 
 # A product is active unless `active` is false. Some servers (the embedded one among them)
@@ -99,7 +98,7 @@ class ProductsDatasource(CollectionDatasource):
 
     async def create(self, fields: Document) -> Document:
         """Raises SkuTaken: the unique index decides, even for concurrent creates."""
-        now = datetime.now(UTC)
+        now = utc_now()
         document = {**fields, "createdAt": now, "updatedAt": now}
         try:
             await self.collection.insert_one(document)

@@ -2,13 +2,12 @@
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from shopgraph.datasources.base import CollectionDatasource
+from shopgraph.datasources.base import CollectionDatasource, utc_now
 from shopgraph.datasources.keyset import Document
 
 
@@ -35,7 +34,7 @@ class UsersDatasource(CollectionDatasource):
 
     async def create(self, email: str, name: str, password_hash: str, role: str) -> Document:
         """Raises EmailTaken: the unique index decides, so concurrent sign-ups cannot both win."""
-        now = datetime.now(UTC)
+        now = utc_now()
         document: Document = {
             "email": email,
             "name": name,
