@@ -131,6 +131,32 @@ def test_production_refuses_to_start_without_a_jwt_secret(env):
     assert "SHOPGRAPH_JWT_SECRET" in result.stderr
 
 
+def test_production_refuses_the_test_payment_gateway_unless_allowed(env):
+    production = {"SHOPGRAPH_ENVIRONMENT": "production", "SHOPGRAPH_JWT_SECRET": "s" * 40}
+    result = shopgraph("serve", "--port", str(free_port()), env={**env, **production})
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "SHOPGRAPH_ALLOW_TEST_GATEWAY" in result.stderr
+
+
+def test_production_serves_with_the_test_gateway_when_allowed(env):
+    allowed = {
+        "SHOPGRAPH_ENVIRONMENT": "production",
+        "SHOPGRAPH_JWT_SECRET": "s" * 40,
+        "SHOPGRAPH_ALLOW_TEST_GATEWAY": "true",
+    }
+    port = free_port()
+    server = _serve({**env, **allowed}, port)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", server)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+
+
 def test_production_refuses_a_short_jwt_secret(env):
     short = {"SHOPGRAPH_ENVIRONMENT": "production", "SHOPGRAPH_JWT_SECRET": "too-short"}
     result = shopgraph("serve", "--port", str(free_port()), env={**env, **short})
