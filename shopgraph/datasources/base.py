@@ -1,6 +1,6 @@
 """What every collection's datasource shares: its indexes, batch reads by id, listings."""
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from typing import ClassVar, Protocol
 
@@ -16,6 +16,22 @@ def utc_now() -> datetime:
     after a write is what later reads return."""
     now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class StockChanges:
+    """Products whose stock this process just changed, for listeners. The live feed
+    listens here only when MongoDB cannot stream changes."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[Document], None]] = []
+
+    def listen(self, listener: Callable[[Document], None]) -> None:
+        self._listeners.append(listener)
+
+    def changed(self, product: Document | None) -> None:
+        if product is not None:
+            for listener in self._listeners:
+                listener(product)
 
 
 class ListingQuery(Protocol):

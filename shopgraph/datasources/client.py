@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 from pymongo.monitoring import CommandListener
 
+from shopgraph.datasources.base import StockChanges
 from shopgraph.datasources.counters import CountersDatasource
 from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
@@ -49,20 +50,23 @@ class Datasources:
     orders: OrdersDatasource
     counters: CountersDatasource
     outbox: OutboxDatasource
+    stock_changes: StockChanges
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
+        stock_changes = StockChanges()
         return cls(
             database=database,
-            products=ProductsDatasource(database["products"]),
+            products=ProductsDatasource(database["products"], stock_changes),
             users=UsersDatasource(database["users"]),
             refresh_tokens=RefreshTokensDatasource(database["refresh_tokens"]),
             login_attempts=LoginAttemptsDatasource(database["login_attempts"]),
             stock_movements=StockMovementsDatasource(database["stock_movements"]),
-            stock_holds=StockHoldsDatasource(database["products"]),
+            stock_holds=StockHoldsDatasource(database["products"], stock_changes),
             orders=OrdersDatasource(database["orders"]),
             counters=CountersDatasource(database["counters"]),
             outbox=OutboxDatasource(database["outbox"]),
+            stock_changes=stock_changes,
         )
 
     async def ensure_indexes(self) -> None:

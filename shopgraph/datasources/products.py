@@ -1,15 +1,17 @@
 """The `products` collection: the catalog, its stock, and its indexes."""
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
+from pymongo.asynchronous.change_stream import AsyncChangeStream
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from shopgraph.datasources.base import CollectionDatasource, utc_now
+from shopgraph.datasources.base import CollectionDatasource, StockChanges, utc_now
 from shopgraph.datasources.keyset import Document
 
 # A product is active unless `active` is false. Some servers (the embedded one among them)
@@ -62,6 +64,23 @@ class ProductQuery:
 
 
 class ProductsDatasource(CollectionDatasource):
+    def __init__(
+        self, collection: AsyncCollection[Document], stock_changes: StockChanges | None = None
+    ) -> None:
+        super().__init__(collection)
+        self.stock_changes = stock_changes or StockChanges()
+
+    async def watch_writes(
+        self, resume_after: Mapping[str, Any] | None
+    ) -> AsyncChangeStream[Document]:
+        """A change stream of inserts, updates and replacements, each with the product after
+        the change. Filtering on `operationType` alone works on every server we support."""
+        return await self.collection.watch(
+            [{"$match": {"operationType": {"$in": ["insert", "update", "replace"]}}}],
+            full_document="updateLookup",
+            resume_after=resume_after,
+        )
+
     # Single-key indexes only: the sort adds `_id` as a tie-breaker, which MongoDB handles
     # with a small in-memory sort of ties (and the embedded server cannot index `_id` in a
     # compound key).
@@ -104,6 +123,7 @@ class ProductsDatasource(CollectionDatasource):
             await self.collection.insert_one(document)
         except DuplicateKeyError as error:
             raise SkuTaken(fields.get("sku")) from error
+        self.stock_changes.changed(document)
         return document
 
     async def update(
@@ -126,6 +146,8 @@ class ProductsDatasource(CollectionDatasource):
                 raise SkuTaken(changes["sku"])
             return None
         after = await self.collection.find_one({"_id": product_id})
+        if after is not None and after.get("stock") != before.get("stock"):
+            self.stock_changes.changed(after)
         return before, after or {**before, **changes}
 
     async def delete(self, product_id: ObjectId) -> bool:
@@ -144,11 +166,13 @@ class ProductsDatasource(CollectionDatasource):
             filter_["stock"] = {"$gte": -delta}
         else:
             filter_["stock"] = {"$lte": max_stock - delta}
-        return await self.collection.find_one_and_update(
+        product = await self.collection.find_one_and_update(
             filter_,
             {"$inc": {"stock": delta}, "$currentDate": {"updatedAt": True}},
             return_document=ReturnDocument.AFTER,
         )
+        self.stock_changes.changed(product)
+        return product
 
     async def stock_of(self, product_id: ObjectId) -> int | None:
         document = await self.collection.find_one({"_id": product_id}, {"stock": 1})

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 
-from shopgraph.datasources.base import CollectionDatasource
+from shopgraph.datasources.base import CollectionDatasource, StockChanges
 from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.products import INACTIVE_VALUES
 
@@ -25,6 +26,10 @@ def now_ms() -> int:
 class StockHoldsDatasource(CollectionDatasource):
     """Works on the `products` collection."""
 
+    def __init__(self, collection: AsyncCollection[Document], stock_changes: StockChanges) -> None:
+        super().__init__(collection)
+        self.stock_changes = stock_changes
+
     async def take(
         self,
         product_id: ObjectId,
@@ -33,7 +38,7 @@ class StockHoldsDatasource(CollectionDatasource):
         session: AsyncClientSession | None = None,
     ) -> Document | None:
         """None when the product is missing, inactive, or has fewer than `quantity` units."""
-        return await self.collection.find_one_and_update(
+        product = await self.collection.find_one_and_update(
             {
                 "_id": product_id,
                 "stock": {"$gte": quantity},
@@ -48,6 +53,8 @@ class StockHoldsDatasource(CollectionDatasource):
             return_document=ReturnDocument.AFTER,
             session=session,
         )
+        self.stock_changes.changed(product)
+        return product
 
     async def release(
         self,
@@ -57,16 +64,18 @@ class StockHoldsDatasource(CollectionDatasource):
         session: AsyncClientSession | None = None,
     ) -> bool:
         """Gives the units back; False when there was no hold (already released or settled)."""
-        result = await self.collection.update_one(
+        product = await self.collection.find_one_and_update(
             {"_id": product_id, f"holds.{order_key}": {"$exists": True}},
             {
                 "$inc": {"stock": quantity},
                 "$unset": {f"holds.{order_key}": ""},
                 "$currentDate": {"updatedAt": True},
             },
+            return_document=ReturnDocument.AFTER,
             session=session,
         )
-        return result.modified_count == 1
+        self.stock_changes.changed(product)
+        return product is not None
 
     async def settle(
         self,
@@ -83,15 +92,17 @@ class StockHoldsDatasource(CollectionDatasource):
 
     async def give_back(self, product_id: ObjectId, order_key: str, quantity: int) -> bool:
         """Returns a cancelled order's units once; False when they were already returned."""
-        result = await self.collection.update_one(
+        product = await self.collection.find_one_and_update(
             {"_id": product_id, f"returns.{order_key}": {"$exists": False}},
             {
                 "$inc": {"stock": quantity},
                 "$set": {f"returns.{order_key}": now_ms()},
                 "$currentDate": {"updatedAt": True},
             },
+            return_document=ReturnDocument.AFTER,
         )
-        return result.modified_count == 1
+        self.stock_changes.changed(product)
+        return product is not None
 
     async def forget_returns(self, product_ids: Iterable[ObjectId], order_key: str) -> None:
         await self.collection.update_many(

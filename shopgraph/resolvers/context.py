@@ -14,6 +14,7 @@ from shopgraph.checkout.placing import Checkout
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.keyset import Document
 from shopgraph.integrations.payments import PaymentGateway
+from shopgraph.live.broker import StockBroker
 from shopgraph.resolvers.loaders import Loaders
 from shopgraph.server.settings import Settings
 
@@ -30,6 +31,7 @@ class Context:
     viewer: Viewer
     checkout: Checkout
     gateway: PaymentGateway
+    stock_broker: StockBroker
     # Set by Strawberry from a WebSocket's `connection_init` payload.
     connection_params: dict[str, object] | None = None
 

@@ -17,6 +17,7 @@ from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
 from shopgraph.schema.mutation import Mutation
 from shopgraph.schema.query import Query
 from shopgraph.schema.scalars import SCALAR_OVERRIDES
+from shopgraph.schema.subscription import Subscription
 
 CACHE_SIZE = 1024
 
@@ -44,5 +45,9 @@ def build_schema(limits: QueryLimits | None = None) -> LoggingSchema:
         RequestErrorMasking,
     ]
     return LoggingSchema(
-        query=Query, mutation=Mutation, extensions=extensions, scalar_overrides=SCALAR_OVERRIDES
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,
     )

@@ -1,5 +1,7 @@
 """The ASGI application: routes, middleware and the lifespan that owns the MongoDB client."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -18,6 +20,8 @@ from shopgraph.checkout.sweeps import Sweeper
 from shopgraph.datasources.client import Datasources, connect
 from shopgraph.integrations.mail import mail_transport
 from shopgraph.integrations.payments import payment_gateway
+from shopgraph.live.broker import StockBroker
+from shopgraph.live.feed import StockFeed
 from shopgraph.schema.build import QueryLimits, build_schema
 from shopgraph.server import graphiql
 from shopgraph.server.background import Background
@@ -27,6 +31,8 @@ from shopgraph.server.health import healthz, readyz
 from shopgraph.server.settings import Settings
 
 logger = logging.getLogger("shopgraph.server")
+
+STREAM_START_TIMEOUT = 5.0
 
 
 def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener] = ()) -> Starlette:
@@ -52,6 +58,9 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         app.state.datasources = datasources
         app.state.settings = settings
         background = Background()
+        app.state.stock_broker = StockBroker(settings.live_buffer_products)
+        feed = StockFeed(datasources, app.state.stock_broker)
+        background.start(feed.run(), "stock feed", stop=feed.stop)
         try:
             await datasources.ensure_indexes()
             transactions = settings.stock_transactions
@@ -70,6 +79,9 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
                 )
                 background.every(settings.order_sweep_seconds, sweeper.run_once, "order sweep")
                 background.every(settings.mail_poll_seconds, mailer.send_due, "mailer")
+            # Subscriptions made right after start-up must not miss changes.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(feed.started.wait(), STREAM_START_TIMEOUT)
             yield
         finally:
             await background.stop()

@@ -3,6 +3,7 @@
 import logging
 import re
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,12 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=True,
             allowed_origins=settings.cors_origins,
+            keep_alive=True,  # server pings on legacy graphql-ws; graphql-transport-ws clients ping
+            keep_alive_interval=settings.ws_keep_alive_seconds,
+            connection_init_wait_timeout=timedelta(
+                seconds=settings.ws_connection_init_timeout_seconds
+            ),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.settings = settings
         self.auth = auth
@@ -91,6 +98,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             viewer=self.viewer_for(authorization, loaders),
             checkout=request.app.state.checkout,
             gateway=self.gateway,
+            stock_broker=request.app.state.stock_broker,
         )
 
     def viewer_for(self, authorization: str | None, loaders: Loaders) -> Viewer:

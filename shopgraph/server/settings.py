@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     mail_max_attempts: int = Field(default=8, ge=1)
     background_tasks: bool = True  # the order sweep and the mailer
 
+    # Live stock over WebSocket
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_keep_alive_seconds: float = Field(default=15.0, gt=0)
+    live_buffer_products: int = Field(default=1000, ge=1)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -1,0 +1,1 @@
+"""Live stock: one change stream per process, fanned out to every matching subscriber."""

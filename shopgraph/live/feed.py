@@ -1,0 +1,108 @@
+"""Feeds the broker from MongoDB: one change stream on `products` per process.
+
+The stream sees every write, from this process, other server processes, or any other
+program. It is filtered to inserts, updates and replacements on the server; that the
+stock changed is decided here, from `updateDescription` where MongoDB reports it and by
+comparing with the last stock seen where it does not (the embedded server). After an error
+the stream resumes from the last resume token. If the deployment cannot open change
+streams at all, a warning is logged once and the feed falls back to the writes this
+process makes itself (`StockChanges`).
+"""
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from bson import ObjectId
+from pymongo.errors import OperationFailure, PyMongoError
+
+from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.keyset import Document
+from shopgraph.live.broker import StockBroker, StockChange
+
+logger = logging.getLogger("shopgraph.live")
+
+# "The $changeStream stage is only supported on replica sets" and its relatives.
+UNSUPPORTED_CODES = {40573, 40324, 115, 303}
+RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
+
+
+class StockFeed:
+    def __init__(self, datasources: Datasources, broker: StockBroker) -> None:
+        self.datasources = datasources
+        self.broker = broker
+        self.last_stock: dict[ObjectId, int] = {}
+        self.fallback = False
+        self.started = asyncio.Event()  # set once the stream is open (or fallen back)
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Ends `run` at its next step, even if a cancellation got lost in the driver."""
+        self._stopping = True
+
+    async def run(self) -> None:
+        resume_token: Mapping[str, Any] | None = None
+        failures = 0
+        while not self._stopping:
+            try:
+                async with await self.datasources.products.watch_writes(resume_token) as stream:
+                    self.started.set()
+                    failures = 0
+                    async for change in stream:
+                        resume_token = stream.resume_token
+                        await self._consider(change)
+            except OperationFailure as error:
+                if error.code in UNSUPPORTED_CODES:
+                    self._fall_back(error)
+                    return
+                resume_token = self._after_failure(error, resume_token, failures)
+            except PyMongoError as error:
+                resume_token = self._after_failure(error, resume_token, failures)
+            failures += 1
+            await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1])
+
+    def _after_failure(
+        self, error: PyMongoError, token: Mapping[str, Any] | None, failures: int
+    ) -> Mapping[str, Any] | None:
+        if failures == 0:
+            logger.warning("stock change stream interrupted (%s); resuming", error)
+        # A token the server no longer knows would fail forever: start afresh after two tries.
+        return token if failures < 2 else None
+
+    def _fall_back(self, error: OperationFailure) -> None:
+        logger.warning(
+            "MongoDB cannot stream changes (%s): live stock sees only this process's writes",
+            error.details.get("errmsg") if error.details else error,
+        )
+        self.fallback = True
+        self.datasources.stock_changes.listen(self._changed_here)
+        self.started.set()
+
+    def _changed_here(self, product: Document) -> None:
+        self._publish(product)
+
+    async def _consider(self, change: Mapping[str, Any]) -> None:
+        product_id = (change.get("documentKey") or {}).get("_id")
+        if not isinstance(product_id, ObjectId):
+            return
+        updated = (change.get("updateDescription") or {}).get("updatedFields")
+        if updated is not None and not any(
+            name == "stock" or name.startswith("stock.") for name in updated
+        ):
+            return  # MongoDB says the stock did not change
+        product = change.get("fullDocument")
+        if not product or product.get("_id") != product_id:
+            # The post-image is missing or not in BSON types (the embedded server sends
+            # its own encoding): read the product instead.
+            found = await self.datasources.products.by_ids([product_id], None)
+            product = found.get(product_id)
+        if product is not None:
+            self._publish(product)
+
+    def _publish(self, product: Document) -> None:
+        stock = product.get("stock")
+        if not isinstance(stock, int) or self.last_stock.get(product["_id"]) == stock:
+            return
+        self.last_stock[product["_id"]] = stock
+        self.broker.publish(StockChange(product["_id"], product))

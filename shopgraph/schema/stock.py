@@ -1,0 +1,35 @@
+"""StockUpdate: what a `stockUpdated` subscriber receives."""
+
+from datetime import UTC, datetime
+
+import strawberry
+from strawberry import relay
+
+from shopgraph.datasources.keyset import Document
+from shopgraph.schema.products import Product
+
+
+@strawberry.type(description="A product's stock changed.")
+class StockUpdate:
+    document: strawberry.Private[Document]  # the product after the change
+
+    @strawberry.field
+    def product_id(self) -> strawberry.ID:
+        return strawberry.ID(relay.to_base64("Product", str(self.document["_id"])))
+
+    @strawberry.field
+    def stock(self) -> int:
+        return self.document["stock"]
+
+    @strawberry.field
+    def in_stock(self) -> bool:
+        return self.document["stock"] > 0
+
+    @strawberry.field(description="When the product last changed.")
+    def updated_at(self) -> datetime:
+        updated = self.document.get("updatedAt")
+        return updated if isinstance(updated, datetime) else datetime.now(UTC)
+
+    @strawberry.field(description="The product as it is after the change.")
+    def product(self) -> Product:
+        return Product(document=self.document)
