@@ -19,11 +19,12 @@ from asgi_lifespan import LifespanManager
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.monitoring import CommandListener, CommandStartedEvent, CommandSucceededEvent
+from pymongo.monitoring import CommandListener, CommandStartedEvent
 from starlette.applications import Starlette
 
 from shopgraph.auth.passwords import Passwords
 from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.products import LIVE_FEED
 from shopgraph.server.app import create_app
 from shopgraph.server.embedded import EmbeddedMongo
 from shopgraph.server.settings import Settings
@@ -35,27 +36,19 @@ TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 class CommandLog(CommandListener):
     """Every command the app's MongoDB client sends for requests, for asserting on queries.
 
-    The live stock feed's change stream (its `$changeStream` aggregate and the getMores
-    on that cursor) runs on the same client all the time and is left out.
+    The live stock feed runs on the same client all the time; its commands carry the
+    LIVE_FEED comment (the getMores of its change stream too) and are left out.
     """
 
     def __init__(self) -> None:
         self.commands: list[CommandStartedEvent] = []
-        self._stream_requests: set[int] = set()
-        self._stream_cursors: set[int] = set()
 
     def started(self, event: CommandStartedEvent) -> None:
-        command = event.command
-        if event.command_name == "aggregate" and any(
-            "$changeStream" in stage for stage in command.get("pipeline", [])
-        ):
-            self._stream_requests.add(event.request_id)
-        elif not (event.command_name == "getMore" and command["getMore"] in self._stream_cursors):
+        if event.command.get("comment") != LIVE_FEED:
             self.commands.append(event)
 
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        if event.request_id in self._stream_requests:
-            self._stream_cursors.add(event.reply["cursor"]["id"])
+    def succeeded(self, event: object) -> None:
+        pass
 
     def failed(self, event: object) -> None:
         pass

@@ -95,8 +95,7 @@ class StockFeed:
         if not product or product.get("_id") != product_id:
             # The post-image is missing or not in BSON types (the embedded server sends
             # its own encoding): read the product instead.
-            found = await self.datasources.products.by_ids([product_id], None)
-            product = found.get(product_id)
+            product = await self.datasources.products.current(product_id)
         if product is not None:
             self._publish(product)
 
