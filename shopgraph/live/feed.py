@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.keyset import Document
@@ -25,6 +25,8 @@ logger = logging.getLogger("shopgraph.live")
 
 # "The $changeStream stage is only supported on replica sets" and its relatives.
 UNSUPPORTED_CODES = {40573, 40324, 115, 303}
+# InvalidResumeToken, ChangeStreamFatalError, ChangeStreamHistoryLost
+TOKEN_REJECTED_CODES = {260, 280, 286}
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -65,9 +67,14 @@ class StockFeed:
     def _after_failure(
         self, error: PyMongoError, token: Mapping[str, Any] | None, failures: int
     ) -> Mapping[str, Any] | None:
+        """The token to resume from: kept while MongoDB is merely unreachable, so changes
+        made during an outage are still delivered; dropped once the server rejects it."""
         if failures == 0:
             logger.warning("stock change stream interrupted (%s); resuming", error)
-        # A token the server no longer knows would fail forever: start afresh after two tries.
+        if isinstance(error, ConnectionFailure):
+            return token
+        if isinstance(error, OperationFailure) and error.code in TOKEN_REJECTED_CODES:
+            return None
         return token if failures < 2 else None
 
     def _fall_back(self, error: OperationFailure) -> None:
