@@ -513,12 +513,13 @@ async def test_legacy_graphql_ws_subscription_is_freed_on_stop(db, make_settings
         await eventually(lambda: broker.subscriber_count == 0, 1, "stopped subscriber freed")
 
 
-async def test_a_socket_that_never_initialises_is_closed_and_freed(make_settings):
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_socket_that_never_initialises_is_closed_and_freed(make_settings, protocol):
     settings = make_settings(ws_connection_init_timeout_seconds=0.3)
     async with live_server(settings) as (_, url):
         await asyncio.sleep(0.1)
         tasks_before = len(asyncio.all_tasks())
-        async with ws_connect(url) as ws:
+        async with ws_connect(url, protocol) as ws:
             started = time.monotonic()
             with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(ws.recv(), 5)

@@ -28,6 +28,7 @@ from shopgraph.integrations.payments import PaymentGateway
 from shopgraph.resolvers.context import Context
 from shopgraph.resolvers.loaders import DocumentKey, Loaders
 from shopgraph.server import graphiql
+from shopgraph.server.legacy_ws import LegacyWSHandler
 from shopgraph.server.settings import Settings
 
 logger = logging.getLogger("shopgraph.server")
@@ -43,6 +44,8 @@ def request_id_for(request: Request | WebSocket) -> str:
 
 
 class ShopgraphGraphQL(GraphQL[Context, None]):
+    graphql_ws_handler_class = LegacyWSHandler
+
     def __init__(
         self, schema: BaseSchema, settings: Settings, auth: AuthServices, gateway: PaymentGateway
     ) -> None:
