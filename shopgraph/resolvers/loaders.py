@@ -29,17 +29,22 @@ def _union_of_fields(keys: Sequence[DocumentKey]) -> frozenset[str] | None:
     return frozenset(union)
 
 
-def _batch_loader(datasource: CollectionDatasource) -> DataLoader[DocumentKey, Document | None]:
+def _batch_loader(
+    datasource: CollectionDatasource, cache: bool
+) -> DataLoader[DocumentKey, Document | None]:
     """Each event-loop tick's keys become one `find`, with one projection serving them all."""
 
     async def load(keys: Sequence[DocumentKey]) -> list[Document | None]:
         found = await datasource.by_ids({key.id for key in keys}, _union_of_fields(keys))
         return [found.get(key.id) for key in keys]
 
-    return DataLoader(load)
+    return DataLoader(load, cache=cache)
 
 
 class Loaders:
-    def __init__(self, datasources: Datasources) -> None:
-        self.product = _batch_loader(datasources.products)
-        self.user = _batch_loader(datasources.users)
+    """`cache=False` for WebSocket connections: their context lives as long as the socket,
+    and a cache would serve every later operation data as old as the connection."""
+
+    def __init__(self, datasources: Datasources, cache: bool = True) -> None:
+        self.product = _batch_loader(datasources.products, cache)
+        self.user = _batch_loader(datasources.users, cache)

@@ -85,7 +85,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         request_id = request_id_for(request)
         if isinstance(response, Response):
             response.headers[REQUEST_ID_HEADER] = request_id
-        loaders = Loaders(datasources)
+        loaders = Loaders(datasources, cache=not isinstance(request, WebSocket))
         # On a WebSocket the token arrives later, in `connection_init` (on_ws_connect).
         authorization = (
             None if isinstance(request, WebSocket) else request.headers.get("authorization")
