@@ -4,14 +4,13 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
-from strawberry import relay
 
 from shopgraph.datasources.keyset import Document
 from shopgraph.resolvers import order_fields
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.money import Money
 from shopgraph.schema.nodes import DocumentNode
-from shopgraph.schema.products import Product
+from shopgraph.schema.products import Product, product_global_id
 from shopgraph.schema.user_errors import UserError
 from shopgraph.schema.users import User
 
@@ -51,7 +50,7 @@ class OrderItem:
 
     @strawberry.field
     def product_id(self) -> strawberry.ID:
-        return strawberry.ID(relay.to_base64("Product", str(self.document["productId"])))
+        return product_global_id(self.document["productId"])
 
     @strawberry.field
     def sku(self) -> str:

@@ -5,6 +5,8 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
+from bson import ObjectId
+from strawberry import relay
 from strawberry.types import Info
 
 from shopgraph.datasources.products import is_active
@@ -28,6 +30,11 @@ PRODUCT_FIELDS: dict[str, tuple[str, ...]] = {
     "createdAt": ("createdAt",),
     "updatedAt": ("updatedAt",),
 }
+
+
+def product_global_id(product_id: ObjectId) -> strawberry.ID:
+    """The global ID of a product referred to by id only (an order line, a stock change)."""
+    return strawberry.ID(relay.to_base64("Product", str(product_id)))
 
 
 @strawberry.type(description="Something the store sells.")

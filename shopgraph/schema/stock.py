@@ -3,10 +3,9 @@
 from datetime import UTC, datetime
 
 import strawberry
-from strawberry import relay
 
 from shopgraph.datasources.keyset import Document
-from shopgraph.schema.products import Product
+from shopgraph.schema.products import Product, product_global_id
 
 
 @strawberry.type(description="A product's stock changed.")
@@ -15,7 +14,7 @@ class StockUpdate:
 
     @strawberry.field
     def product_id(self) -> strawberry.ID:
-        return strawberry.ID(relay.to_base64("Product", str(self.document["_id"])))
+        return product_global_id(self.document["_id"])
 
     @strawberry.field
     def stock(self) -> int:
