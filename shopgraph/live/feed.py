@@ -53,7 +53,12 @@ class StockFeed:
                     failures = 0
                     async for change in stream:
                         resume_token = stream.resume_token
-                        await self._consider(change)
+                        try:
+                            await self._consider(change)
+                        except PyMongoError:
+                            raise
+                        except Exception:  # one odd document must not stop the feed
+                            logger.exception("could not publish stock change %r", change.get("_id"))
             except OperationFailure as error:
                 if error.code in UNSUPPORTED_CODES:
                     self._fall_back(error)
