@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from shopgraph.auth.viewer import is_admin
 from shopgraph.schema.errors import Forbidden
 
 
@@ -37,6 +38,6 @@ class IsSelfOrAdmin(BasePermission):
         if source.is_caller:
             return True
         viewer = await info.context.viewer.require_user()
-        if viewer["_id"] == source.document["_id"] or viewer.get("role") == "ADMIN":
+        if viewer["_id"] == source.document["_id"] or is_admin(viewer):
             return True
         raise Forbidden(self.message)

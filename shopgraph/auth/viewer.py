@@ -14,6 +14,10 @@ CUSTOMER = "CUSTOMER"
 UserLoader = Callable[[ObjectId], Awaitable[Document | None]]
 
 
+def is_admin(user: Document) -> bool:
+    return user.get("role") == ADMIN
+
+
 class Viewer:
     """Rights come from the user document, not the token's `role` claim: a deleted or
     demoted user loses them at once, not when the token expires."""
@@ -47,13 +51,13 @@ class Viewer:
 
     async def require_admin(self) -> Document:
         user = await self.require_user()
-        if user.get("role") != ADMIN:
+        if not is_admin(user):
             raise Forbidden("Only admins may do this.")
         return user
 
     async def is_admin(self) -> bool:
         user = await self.user()
-        return user is not None and user.get("role") == ADMIN
+        return user is not None and is_admin(user)
 
 
 def viewer_from_authorization(

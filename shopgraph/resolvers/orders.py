@@ -9,6 +9,7 @@ from datetime import datetime
 import strawberry
 from bson import ObjectId
 
+from shopgraph.auth.viewer import is_admin
 from shopgraph.checkout.cancelling import cancel_order as cancel
 from shopgraph.checkout.errors import CheckoutError, invalid_transition
 from shopgraph.checkout.paying import pay_order as pay
@@ -100,7 +101,7 @@ async def _order_of_caller(info: Info, order_id: ObjectId) -> Document | None:
     order = await info.context.datasources.orders.by_id(order_id)
     if order is not None and order["status"] == "RESERVING":
         order = None
-    if viewer.get("role") == "ADMIN":
+    if is_admin(viewer):
         return order
     if order is None or order["userId"] != viewer["_id"]:
         raise Forbidden("This is not your order.")
@@ -184,7 +185,7 @@ async def orders_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Order 
             viewer is not None
             and document is not None
             and document["status"] != "RESERVING"
-            and (viewer.get("role") == "ADMIN" or document["userId"] == viewer["_id"])
+            and (is_admin(viewer) or document["userId"] == viewer["_id"])
         )
         found.append(Order(document=document) if visible else None)
     return found
@@ -222,5 +223,5 @@ async def orders(
 ) -> OrderConnection:
     """Your orders, newest first; admins see everyone's."""
     viewer = await info.context.viewer.require_user()
-    owner = None if viewer.get("role") == "ADMIN" else viewer["_id"]
+    owner = None if is_admin(viewer) else viewer["_id"]
     return await orders_of(info, owner, PageArgs(first, after, last, before), status)
