@@ -31,7 +31,7 @@ async def cancel_order(
 ) -> Document:
     """Raises CheckoutError INVALID_TRANSITION when the order cannot be cancelled (any more)."""
     before = await datasources.orders.by_id(order_id)
-    if before is None or before["status"] == "RESERVING":
+    if before is None:
         raise CheckoutError("NOT_FOUND", "There is no such order.", "id")
     cancelled = await datasources.orders.transition(
         order_id,

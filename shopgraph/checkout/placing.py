@@ -28,12 +28,11 @@ from shopgraph.checkout.errors import CheckoutError
 from shopgraph.datasources.base import utc_now
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.keyset import Document
-from shopgraph.datasources.orders import DuplicateIdempotencyKey
+from shopgraph.datasources.orders import RESERVING, DuplicateIdempotencyKey
 from shopgraph.datasources.products import is_active
 
 logger = logging.getLogger("shopgraph.checkout")
 
-RESERVING = "RESERVING"
 PENDING = "PENDING"
 KEY_WAIT_SECONDS = 10.0
 

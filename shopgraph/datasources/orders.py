@@ -17,6 +17,11 @@ from pymongo.errors import DuplicateKeyError
 from shopgraph.datasources.base import CollectionDatasource
 from shopgraph.datasources.keyset import Document
 
+# An order still taking its stock (see checkout.placing) is not an order yet: every read
+# below except the placing and recovery ones leaves it out.
+RESERVING = "RESERVING"
+PLACED = {"$ne": RESERVING}
+
 
 class DuplicateIdempotencyKey(Exception):
     pass
@@ -31,8 +36,7 @@ class OrderQuery:
         filter_: Document = {}
         if self.user_id is not None:
             filter_["userId"] = {"$in": [self.user_id]}
-        # Orders still taking their stock are not orders yet.
-        filter_["status"] = self.status if self.status is not None else {"$ne": "RESERVING"}
+        filter_["status"] = self.status if self.status is not None else PLACED
         return filter_
 
 
@@ -70,7 +74,7 @@ class OrdersDatasource(CollectionDatasource):
     ) -> bool:
         """RESERVING -> PENDING once all stock is taken; False if the order was abandoned."""
         result = await self.collection.update_one(
-            {"_id": order_id, "status": "RESERVING"},
+            {"_id": order_id, "status": RESERVING},
             {"$set": {"status": "PENDING", "number": number}},
             session=session,
         )
@@ -81,15 +85,20 @@ class OrdersDatasource(CollectionDatasource):
 
         False when the order had already opened (and keeps its stock).
         """
-        result = await self.collection.delete_one({"_id": order_id, "status": "RESERVING"})
+        result = await self.collection.delete_one({"_id": order_id, "status": RESERVING})
         return result.deleted_count == 1
 
     async def reserving_before(self, created_before: datetime) -> list[Document]:
-        cursor = self.collection.find({"status": "RESERVING", "createdAt": {"$lt": created_before}})
+        cursor = self.collection.find({"status": RESERVING, "createdAt": {"$lt": created_before}})
         return await cursor.to_list()
 
     async def by_id(self, order_id: ObjectId) -> Document | None:
-        return await self.collection.find_one({"_id": order_id})
+        return await self.collection.find_one({"_id": order_id, "status": PLACED})
+
+    async def placed_by_ids(self, order_ids: Sequence[ObjectId]) -> dict[ObjectId, Document]:
+        """One `find` for many ids; missing and unplaced orders are absent."""
+        cursor = self.collection.find({"_id": {"$in": list(order_ids)}, "status": PLACED})
+        return {order["_id"]: order async for order in cursor}
 
     async def by_idempotency_key(self, user_id: ObjectId, key: str) -> Document | None:
         return await self.collection.find_one({"userId": {"$in": [user_id]}, "idempotencyKey": key})

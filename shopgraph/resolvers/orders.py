@@ -99,8 +99,6 @@ async def _order_of_caller(info: Info, order_id: ObjectId) -> Document | None:
     so order ids cannot be probed; admins get None for a missing order."""
     viewer = await info.context.viewer.require_user()
     order = await info.context.datasources.orders.by_id(order_id)
-    if order is not None and order["status"] == "RESERVING":
-        order = None
     if is_admin(viewer):
         return order
     if order is None or order["userId"] != viewer["_id"]:
@@ -178,17 +176,17 @@ async def update_order_status(info: Info, id: strawberry.ID, status: OrderStatus
 async def orders_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Order | None]:
     """`node(id)`: an order exists only for its owner and admins."""
     viewer = await info.context.viewer.user()
-    found = []
-    for node_id in node_ids:
-        document = await info.context.datasources.orders.by_id(object_id(node_id, "Order"))
-        visible = (
-            viewer is not None
-            and document is not None
-            and document["status"] != "RESERVING"
-            and (is_admin(viewer) or document["userId"] == viewer["_id"])
-        )
-        found.append(Order(document=document) if visible else None)
-    return found
+    order_ids = [object_id(node_id, "Order") for node_id in node_ids]
+    if viewer is None:
+        return [None for _ in order_ids]
+    found = await info.context.datasources.orders.placed_by_ids(order_ids)
+    visible = [found.get(order_id) for order_id in order_ids]
+    return [
+        Order(document=order)
+        if order is not None and (is_admin(viewer) or order["userId"] == viewer["_id"])
+        else None
+        for order in visible
+    ]
 
 
 async def order(info: Info, id: strawberry.ID) -> Order | None:
