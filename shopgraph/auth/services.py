@@ -9,6 +9,16 @@ from shopgraph.auth.tokens import AccessTokens
 from shopgraph.server.settings import Settings
 
 
+def passwords_from(settings: Settings) -> Passwords:
+    """Needs no JWT secret: commands that only hash passwords use it directly."""
+    return Passwords(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        concurrency=settings.password_hashing_concurrency,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AuthServices:
     passwords: Passwords
@@ -18,12 +28,7 @@ class AuthServices:
     def from_settings(cls, settings: Settings) -> "AuthServices":
         """Raises MissingSecret in production without SHOPGRAPH_JWT_SECRET."""
         return cls(
-            passwords=Passwords(
-                time_cost=settings.argon2_time_cost,
-                memory_kib=settings.argon2_memory_kib,
-                parallelism=settings.argon2_parallelism,
-                concurrency=settings.password_hashing_concurrency,
-            ),
+            passwords=passwords_from(settings),
             tokens=AccessTokens(
                 jwt_secret(settings),
                 issuer=settings.jwt_issuer,

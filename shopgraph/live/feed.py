@@ -88,11 +88,8 @@ class StockFeed:
             error.details.get("errmsg") if error.details else error,
         )
         self.fallback = True
-        self.datasources.stock_changes.listen(self._changed_here)
+        self.datasources.stock_changes.listen(self._publish)
         self.started.set()
-
-    def _changed_here(self, product: Document) -> None:
-        self._publish(product)
 
     async def _consider(self, change: Mapping[str, Any]) -> None:
         product_id = (change.get("documentKey") or {}).get("_id")

@@ -15,8 +15,8 @@ from types import FrameType
 import uvicorn
 from pydantic import ValidationError
 
-from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.secret import MissingSecret
+from shopgraph.auth.services import passwords_from
 from shopgraph.datasources.client import Datasources, connect
 from shopgraph.integrations.payments import GatewayNotAllowed
 from shopgraph.schema.build import build_schema
@@ -78,15 +78,6 @@ async def open_datasources(settings: Settings) -> AsyncIterator[Datasources]:
         await client.close()
 
 
-def _passwords(settings: Settings) -> Passwords:
-    return Passwords(
-        settings.argon2_time_cost,
-        settings.argon2_memory_kib,
-        settings.argon2_parallelism,
-        settings.password_hashing_concurrency,
-    )
-
-
 async def prepare_database(
     settings: Settings, seeding: Seeding, *, reset: bool = False
 ) -> tuple[int, list[DemoAccount]]:
@@ -102,7 +93,7 @@ async def prepare_database(
         added = await datasources.products.insert_missing(demo_products())
         accounts = []
         if not settings.is_production:
-            accounts = await create_demo_accounts(datasources, _passwords(settings))
+            accounts = await create_demo_accounts(datasources, passwords_from(settings))
         return added, accounts
 
 
@@ -158,7 +149,7 @@ def admin(settings: Settings, email: str) -> None:
             given = password
             if existing is None and given is None:
                 given = _prompt_password()
-            return await create_admin(datasources, _passwords(settings), email, given)
+            return await create_admin(datasources, passwords_from(settings), email, given)
 
     with mongodb(settings) as settings:
         print(asyncio.run(run()))
