@@ -19,7 +19,7 @@ from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.orders import OrderQuery
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.ids import decode_global_id, decode_input_id, object_id
-from shopgraph.resolvers.pagination import Ordering, PageArgs, connection, listing
+from shopgraph.resolvers.pagination import Ordering, PageArgs, paginate
 from shopgraph.schema.errors import Forbidden
 from shopgraph.schema.orders import (
     ORDER_FIELDS,
@@ -199,15 +199,15 @@ async def orders_of(
 ) -> OrderConnection:
     """Newest first; all users' orders when `user_id` is None."""
     query = OrderQuery(user_id=user_id, status=status.value if status else None)
-    datasource = info.context.datasources.orders
-    wanted = listing(info, args, NEWEST_FIRST, ORDER_FIELDS)
-    page = await datasource.page(query, wanted.request, wanted.fields)
-    return connection(
+    return await paginate(
+        info,
+        info.context.datasources.orders,
+        query,
+        args,
+        NEWEST_FIRST,
+        Order,
+        ORDER_FIELDS,
         OrderConnection,
-        wanted,
-        page,
-        lambda document: Order(document=document),
-        lambda: datasource.count(query),
     )
 
 

@@ -7,7 +7,7 @@ landing somewhere else.
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -17,11 +17,13 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from strawberry import relay
 
+from shopgraph.datasources.base import CollectionDatasource, ListingQuery
 from shopgraph.datasources.keyset import Document, Page, PageRequest, Position
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.projection import document_fields, selected_names
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.errors import BadUserInput
+from shopgraph.schema.nodes import DocumentNode
 
 MAX_CURSOR_LENGTH = 512
 SortValue = int | str | datetime
@@ -131,23 +133,18 @@ def _page_info(page: Page, request: PageRequest, cursors: list[str]) -> relay.Pa
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Listing:
-    """What a connection query needs from MongoDB: its page request and projection."""
-
-    request: PageRequest
-    ordering: Ordering
-    fields: frozenset[str] | None
-    wants_cursors: bool
-
-
-def listing(
+async def paginate(
     info: Info,
+    datasource: CollectionDatasource,
+    query: ListingQuery,
     args: PageArgs,
     ordering: Ordering,
+    node_type: type[DocumentNode],
     node_fields: Mapping[str, tuple[str, ...]],
-) -> Listing:
-    """Validates the page arguments and picks the fields the selection needs.
+    connection_type: type[C],
+) -> C:
+    """One page of a listing as a Relay connection, from one `find` that fetches only the
+    fields the selection needs; `totalCount` is counted only if it is selected.
 
     Cursors cost the sort key in every document, so it is fetched only when the client
     selects `edges.cursor` or `pageInfo`.
@@ -160,25 +157,15 @@ def listing(
     )
     if fields is not None and wants_cursors:
         fields |= {ordering.key}
-    return Listing(request, ordering, fields, wants_cursors)
-
-
-def connection(
-    connection_type: type[C],
-    listing: Listing,
-    page: Page,
-    make_node: Callable[[Document], object],
-    count_all: Callable[[], Awaitable[int]],
-) -> C:
+    page = await datasource.page(query, request, fields)
     cursors = [
-        encode_cursor(listing.ordering, document) if listing.wants_cursors else ""
-        for document in page.documents
+        encode_cursor(ordering, document) if wants_cursors else "" for document in page.documents
     ]
     return connection_type(
         edges=[
-            relay.Edge(cursor=cursor, node=make_node(document))
+            relay.Edge(cursor=cursor, node=node_type(document=document))
             for cursor, document in zip(cursors, page.documents, strict=True)
         ],
-        page_info=_page_info(page, listing.request, cursors),
-        count_all=count_all,
+        page_info=_page_info(page, request, cursors),
+        count_all=lambda: datasource.count(query),
     )

@@ -12,7 +12,7 @@ from shopgraph.money import to_minor_units
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.ids import decode_global_id, object_id
 from shopgraph.resolvers.loaders import DocumentKey
-from shopgraph.resolvers.pagination import Ordering, PageArgs, SortValue, connection, listing
+from shopgraph.resolvers.pagination import Ordering, PageArgs, SortValue, paginate
 from shopgraph.resolvers.projection import document_fields
 from shopgraph.schema.errors import BadUserInput
 from shopgraph.schema.products import (
@@ -108,16 +108,15 @@ async def products(
     query = product_query(filter, info.context.settings.currency)
     if query.include_inactive:
         await info.context.viewer.require_admin()
-    wanted = listing(
-        info, PageArgs(first, after, last, before), _ordering(sort or DEFAULT_SORT), PRODUCT_FIELDS
-    )
-    page = await datasource.page(query, wanted.request, wanted.fields)
-    return connection(
+    return await paginate(
+        info,
+        datasource,
+        query,
+        PageArgs(first, after, last, before),
+        _ordering(sort or DEFAULT_SORT),
+        Product,
+        PRODUCT_FIELDS,
         ProductConnection,
-        wanted,
-        page,
-        lambda document: Product(document=document),
-        lambda: datasource.count(query),
     )
 
 

@@ -10,7 +10,7 @@ from shopgraph.datasources.users import UserQuery
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.ids import decode_global_id, object_id
 from shopgraph.resolvers.loaders import DocumentKey
-from shopgraph.resolvers.pagination import Ordering, PageArgs, connection, listing
+from shopgraph.resolvers.pagination import Ordering, PageArgs, paginate
 from shopgraph.resolvers.projection import document_fields
 from shopgraph.schema.errors import BadUserInput
 from shopgraph.schema.users import USER_FIELDS, User, UserConnection
@@ -38,15 +38,15 @@ async def users(
     if search is not None and len(search) > MAX_SEARCH_LENGTH:
         raise BadUserInput(f"`search` may be at most {MAX_SEARCH_LENGTH} characters.")
     query = UserQuery(search=search)
-    datasource = info.context.datasources.users
-    wanted = listing(info, PageArgs(first, after, last, before), NEWEST_FIRST, USER_FIELDS)
-    page = await datasource.page(query, wanted.request, wanted.fields)
-    return connection(
+    return await paginate(
+        info,
+        info.context.datasources.users,
+        query,
+        PageArgs(first, after, last, before),
+        NEWEST_FIRST,
+        User,
+        USER_FIELDS,
         UserConnection,
-        wanted,
-        page,
-        lambda document: User(document=document),
-        lambda: datasource.count(query),
     )
 
 
