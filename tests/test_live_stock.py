@@ -22,6 +22,7 @@ import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 import shopgraph.server.embedded as embedded_module
+from shopgraph.auth.tokens import AccessTokens
 from shopgraph.server.embedded import EmbeddedMongo, free_port
 from tests.conftest import LOGIN, TEST_JWT_SECRET, create_user
 from tests.factories import global_id, product_document
@@ -515,6 +517,30 @@ async def test_a_valid_token_is_accepted(db, servers):
     token = await admin_token(db, servers.a)
     subscriber = await Subscriber.open(servers.a.ws_url, token=token)
     await subscriber.close()
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_socket_is_closed_with_4403_when_its_access_token_expires(db, servers, protocol):
+    product_id, product = await add_product(db, stock=60)
+    user_id = await create_user(db, f"brief-{protocol}@shop.test", "customer password")
+    tokens = AccessTokens(TEST_JWT_SECRET, "shopgraph", "shopgraph-api", timedelta(seconds=4))
+    token = tokens.issue(str(user_id), "CUSTOMER", "a-session")
+    expires = time.monotonic() + 4  # `exp` is whole seconds: up to 1 s sooner
+    subscriber = await Subscriber.open(servers.a.ws_url, token=token, protocol=protocol)
+    try:
+        await subscriber.subscribe("p", [product])
+        await go_live([subscriber], product, lambda: bump(db, product_id))
+        assert time.monotonic() < expires - 1, "the subscription was served before expiry"
+
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await subscriber.message(8)
+        closed = time.monotonic()
+        assert subscriber.ws.close_code == 4403
+        assert subscriber.ws.close_reason == "Access token expired"
+        assert expires - 1.5 < closed < expires + 2
+    finally:
+        await subscriber.close()
 
 
 async def test_no_connection_init_closes_the_connection_with_4408(servers):

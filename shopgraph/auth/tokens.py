@@ -25,6 +25,7 @@ class AccessClaims:
     user_id: str
     role: str
     session_id: str | None
+    expires_at: datetime
 
 
 class AccessTokens:
@@ -77,6 +78,7 @@ class AccessTokens:
             user_id=claims["sub"],
             role=str(claims["role"]),
             session_id=session_id if isinstance(session_id, str) else None,
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
 
 

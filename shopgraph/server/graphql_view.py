@@ -28,8 +28,8 @@ from shopgraph.integrations.payments import PaymentGateway
 from shopgraph.resolvers.context import Context
 from shopgraph.resolvers.loaders import DocumentKey, Loaders
 from shopgraph.server import graphiql
-from shopgraph.server.legacy_ws import LegacyWSHandler
 from shopgraph.server.settings import Settings
+from shopgraph.server.ws_handlers import LegacyWSHandler, TransportWSHandler
 
 logger = logging.getLogger("shopgraph.server")
 
@@ -44,6 +44,7 @@ def request_id_for(request: Request | WebSocket) -> str:
 
 
 class ShopgraphGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(
@@ -111,7 +112,8 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         return viewer_from_authorization(authorization, self.auth.tokens, load_user)
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
-        """A bad token in `connection_init` closes the socket with 4403."""
+        """A bad token in `connection_init` closes the socket with 4403; a good one keeps it
+        open until the token expires (see ws_handlers)."""
         params = context.connection_params or {}
         if not isinstance(params, dict):
             raise ConnectionRejectionError({"message": "connection_init payload must be an object"})
