@@ -499,6 +499,53 @@ async def test_change_password_ends_other_sessions_and_keeps_the_current_one(
     assert (await login(client, customer.email, "brand new password"))["userErrors"] == []
 
 
+async def test_wrong_current_passwords_are_throttled_with_logins(client, db, customer):
+    """A stolen access token must not become an unthrottled way to guess the password."""
+    before = await db.users.find_one({"_id": customer.id})
+    for _ in range(3):
+        wrong = await change_password(client, customer.access_token, "a guess", "new password 1")
+        assert codes(wrong) == ["INVALID_CREDENTIALS"]
+    for _ in range(2):  # guesses through login add to the same count
+        assert codes(await login(client, customer.email, "a guess")) == ["INVALID_CREDENTIALS"]
+
+    refused = await change_password(
+        client, customer.access_token, customer.password, "new password 1"
+    )
+    assert refused == {
+        "user": None,
+        "userErrors": [
+            {
+                "field": ["currentPassword"],
+                "message": "Too many wrong passwords for this account; try again later.",
+                "code": "TOO_MANY_ATTEMPTS",
+            }
+        ],
+    }
+    assert (await db.users.find_one({"_id": customer.id}))["passwordHash"] == before["passwordHash"]
+    assert codes(await login(client, customer.email, customer.password)) == ["TOO_MANY_ATTEMPTS"]
+
+    await age_login_attempts(db, 16 * 60)  # the window passes
+    changed = await change_password(
+        client, customer.access_token, customer.password, "new password 1"
+    )
+    assert changed["userErrors"] == []
+    assert await db.login_attempts.count_documents({"email": customer.email}) == 0
+
+
+async def test_concurrent_wrong_current_passwords_cannot_exceed_the_limit(client, customer):
+    payloads = await asyncio.gather(
+        *(
+            change_password(client, customer.access_token, f"guess {n}", "new password 1")
+            for n in range(20)
+        )
+    )
+
+    checked = [payload for payload in payloads if codes(payload) == ["INVALID_CREDENTIALS"]]
+    throttled = [payload for payload in payloads if codes(payload) == ["TOO_MANY_ATTEMPTS"]]
+    assert len(checked) + len(throttled) == 20
+    assert len(checked) <= 5, f"{len(checked)} of 20 concurrent guesses were checked"
+
+
 async def test_change_password_needs_a_token(client):
     body = await graphql(client, CHANGE_PASSWORD, {"current": PASSWORD, "new": "x" * 12})
 

@@ -10,6 +10,7 @@ from shopgraph.auth.tokens import new_refresh_token, new_session_id, refresh_tok
 from shopgraph.auth.viewer import CUSTOMER
 from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.users import EmailTaken
+from shopgraph.resolvers import password_attempts
 from shopgraph.resolvers.account_rules import (
     email_problems,
     name_problems,
@@ -73,13 +74,8 @@ async def login(info: Info, email: str, password: str) -> AuthPayload:
     password. Failures are counted per email in MongoDB, so the throttle holds across
     server processes."""
     context = info.context
-    settings = context.settings
-    attempts = context.datasources.login_attempts
     email = normalize_email(email)
-    window = timedelta(seconds=settings.login_window_seconds)
-    attempt, recent = await attempts.begin(email, window)
-    if recent > settings.login_max_failures:
-        await attempts.forget(attempt)
+    if await password_attempts.start_attempt(context, email) is None:
         message = "Too many failed logins for this email; try again later."
         return AuthPayload(user_errors=[user_error(None, message, UserErrorCode.TOO_MANY_ATTEMPTS)])
 
@@ -98,7 +94,7 @@ async def login(info: Info, email: str, password: str) -> AuthPayload:
         await context.datasources.users.replace_password_hash(
             user["_id"], user["passwordHash"], verified.new_hash
         )
-    await attempts.clear(email)
+    await password_attempts.succeeded(context, email)
     return await issue_tokens(info, user, new_session_id())
 
 

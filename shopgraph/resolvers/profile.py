@@ -1,5 +1,6 @@
 """The caller's own account: me, changePassword, updateProfile."""
 
+from shopgraph.resolvers import password_attempts
 from shopgraph.resolvers.account_rules import name_problems, password_problems
 from shopgraph.resolvers.context import Info
 from shopgraph.schema.user_errors import UserErrorCode, user_error
@@ -15,9 +16,20 @@ async def me(info: Info) -> User | None:
 
 
 async def change_password(info: Info, current_password: str, new_password: str) -> UserPayload:
-    """Also ends every other session of the user: a thief's refresh token stops working."""
+    """Also ends every other session of the user: a thief's refresh token stops working.
+    Wrong current passwords count towards the login throttle, and are refused with it."""
     context = info.context
     user = await context.viewer.require_user()
+    if await password_attempts.start_attempt(context, user["email"]) is None:
+        return UserPayload(
+            user_errors=[
+                user_error(
+                    "currentPassword",
+                    "Too many wrong passwords for this account; try again later.",
+                    UserErrorCode.TOO_MANY_ATTEMPTS,
+                )
+            ]
+        )
     verified = await context.auth.passwords.verify(user["passwordHash"], current_password)
     if not verified.valid:
         return UserPayload(
@@ -29,6 +41,7 @@ async def change_password(info: Info, current_password: str, new_password: str) 
                 )
             ]
         )
+    await password_attempts.succeeded(context, user["email"])
     problems = password_problems(new_password, user["email"], "newPassword")
     if problems:
         return UserPayload(user_errors=problems)
