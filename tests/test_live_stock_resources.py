@@ -579,3 +579,35 @@ async def test_the_feed_falls_back_when_the_server_cannot_open_a_change_stream(d
         await datasources.products.adjust_stock(product_id, -2, 10**9)
         got = await asyncio.wait_for(subscriber.next(), 1)
         assert (got.product_id, got.product["stock"]) == (product_id, 8)
+
+
+# --- 7. the feed's memory -------------------------------------------------------------------
+
+
+async def test_the_feed_forgets_the_stock_of_a_deleted_product(db):
+    """The feed remembers each product's last stock to skip writes that left it alone;
+    a deleted product must not stay remembered, or the feed grows with every product
+    the store ever had."""
+    datasources = Datasources.for_database(db)
+    feed = StockFeed(datasources, StockBroker(10))
+    running = asyncio.create_task(feed.run())
+    try:
+        await asyncio.wait_for(feed.started.wait(), 5)
+        assert feed.fallback is False
+        kept = await insert_product(db, stock=5)
+        gone = await insert_product(db, stock=7)
+        await eventually(
+            lambda: feed.last_stock.get(kept) == 5 and feed.last_stock.get(gone) == 7,
+            5,
+            "both products seen",
+        )
+
+        await db.products.delete_one({"_id": gone})
+
+        await eventually(lambda: gone not in feed.last_stock, 5, "the deleted product forgotten")
+        assert feed.last_stock[kept] == 5
+    finally:
+        feed.stop()
+        running.cancel()
+        with suppress(asyncio.CancelledError):
+            await running

@@ -77,10 +77,11 @@ class ProductsDatasource(CollectionDatasource):
     async def watch_writes(
         self, resume_after: Mapping[str, Any] | None
     ) -> AsyncChangeStream[Document]:
-        """A change stream of inserts, updates and replacements, each with the product after
-        the change. Filtering on `operationType` alone works on every server we support."""
+        """A change stream of inserts, updates, replacements (each with the product after
+        the change) and deletes. Filtering on `operationType` alone works on every server
+        we support."""
         return await self.collection.watch(
-            [{"$match": {"operationType": {"$in": ["insert", "update", "replace"]}}}],
+            [{"$match": {"operationType": {"$in": ["insert", "update", "replace", "delete"]}}}],
             full_document="updateLookup",
             resume_after=resume_after,
             comment=LIVE_FEED,

@@ -1,9 +1,10 @@
 """Feeds the broker from MongoDB: one change stream on `products` per process.
 
 The stream sees every write, from this process, other server processes, or any other
-program. It is filtered to inserts, updates and replacements on the server; that the
-stock changed is decided here, from `updateDescription` where MongoDB reports it and by
-comparing with the last stock seen where it does not (the embedded server). After an error
+program. It is filtered to inserts, updates, replacements and deletes on the server;
+that the stock changed is decided here, from `updateDescription` where MongoDB reports it
+and by comparing with the last stock seen where it does not (the embedded server); a
+delete forgets the product's last stock. After an error
 the stream resumes from the last resume token. If the deployment cannot open change
 streams at all, a warning is logged once and the feed falls back to the writes this
 process makes itself (`StockChanges`).
@@ -94,6 +95,9 @@ class StockFeed:
     async def _consider(self, change: Mapping[str, Any]) -> None:
         product_id = (change.get("documentKey") or {}).get("_id")
         if not isinstance(product_id, ObjectId):
+            return
+        if change.get("operationType") == "delete":
+            self.last_stock.pop(product_id, None)  # remembered only for live products
             return
         updated = (change.get("updateDescription") or {}).get("updatedFields")
         if updated is not None and not any(
