@@ -605,6 +605,16 @@ async def test_an_object_without_a_usable_query_gets_400(http, payload, message)
     assert response.text == message
 
 
+@pytest.mark.parametrize("name", ["variables", "extensions"])
+async def test_malformed_json_in_the_query_string_gets_400_naming_the_parameter(http, name):
+    response = await http.get(
+        "/graphql", params={"query": "{ products { totalCount } }", name: "{n: 1"}
+    )
+
+    assert response.status_code == 400
+    assert response.text == f"Unable to parse `{name}` in the query string as JSON"
+
+
 async def test_query_over_get_works(db, http):
     await db.products.insert_many([product_document(), product_document()])
 

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.types import QueryParams
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -134,6 +135,20 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             raise HTTPException(400, "Unable to parse request body as JSON") from error
         if not isinstance(parsed, (dict, list)):
             raise HTTPException(400, "Expected a JSON object.")
+        return parsed
+
+    def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
+        """On GET, `variables` and `extensions` are JSON in the query string: a parse error
+        names them, not a request body that GET does not have."""
+        parsed: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                try:
+                    parsed[name] = orjson.loads(parsed[name])
+                except orjson.JSONDecodeError as error:
+                    raise HTTPException(
+                        400, f"Unable to parse `{name}` in the query string as JSON"
+                    ) from error
         return parsed
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
