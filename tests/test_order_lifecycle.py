@@ -313,6 +313,57 @@ async def test_paying_twice_at_once_charges_once_and_keeps_the_payment(
     assert len(await db.outbox.find({}).to_list()) == 1
 
 
+async def test_a_charge_that_loses_to_another_attempts_charge_is_refunded_quietly(
+    db, gql, customer, monkeypatch
+):
+    """While a card is being charged, a racing request's decline ends the attempt and a
+    third request pays under the next one: the order keeps the charge that paid it, and
+    the other charge goes back without being recorded on the order as its refund."""
+    [product] = await add_products(db, price=900)
+    order = await place(gql, customer, (product, 1))
+    capture, refund = payments.TestGateway.capture, payments.TestGateway.refund
+    refunded: list[str] = []
+    refunds: list[str] = []  # the gateway's references of the refunds
+    captured: list[str] = []
+
+    async def capture_while_others_pay(self, authorization, amount, idempotency_key):
+        charge = await capture(self, authorization, amount, idempotency_key)
+        captured.append(charge.reference)
+        if len(captured) == 1:  # the first request, before it marks the order PAID
+            # A racing request's decline ended the attempt (as `next_payment_attempt` does).
+            await db.orders.update_one({"_id": oid(order["id"])}, {"$inc": {"paymentAttempt": 1}})
+            await pay(gql, customer, order)
+        return charge
+
+    async def recording_refund(self, reference, amount, idempotency_key):
+        refunded.append(reference)
+        refunds.append(await refund(self, reference, amount, idempotency_key))
+        return refunds[-1]
+
+    monkeypatch.setattr(payments.TestGateway, "capture", capture_while_others_pay)
+    monkeypatch.setattr(payments.TestGateway, "refund", recording_refund)
+
+    body = await gql(PAY, {"id": order["id"], "token": "tok_visa"}, headers=customer.headers)
+
+    assert user_error_code(body, "payOrder") == "INVALID_TRANSITION"
+    first, second = captured
+    assert first != second
+    document = await order_document(db, order)
+    assert document["status"] == "PAID"
+    assert document["payment"]["reference"] == second
+    assert refunded == [first]
+    assert "refund" not in document
+    assert len(await db.outbox.find({}).to_list()) == 1
+    assert await stock_of(db, product) == 9
+
+    # Cancelling refunds the charge that paid the order, not the one already given back.
+    await gql(CANCEL, {"id": order["id"]}, headers=customer.headers)
+    assert refunded == [first, second]
+    assert refunds[0] != refunds[1], "the second refund replayed the first"
+    refund_record = (await order_document(db, order))["refund"]
+    assert refund_record == {"status": "DONE", "reference": refunds[1], "amount": 900}
+
+
 async def test_an_order_that_expires_while_its_card_is_charged_is_refunded(
     db, gql, customer, monkeypatch
 ):

@@ -63,14 +63,20 @@ async def return_stock(datasources: Datasources, order: Document) -> None:
     )
 
 
+async def refund_charge(gateway: PaymentGateway, payment: Document) -> str:
+    """Gives one charge back; keyed by the charge, so retries never refund it twice.
+    Raises PaymentUnavailable."""
+    return await with_retries(
+        lambda: gateway.refund(
+            payment["reference"], payment["amount"], f"{payment['reference']}:refund"
+        )
+    )
+
+
 async def refund(datasources: Datasources, gateway: PaymentGateway, order: Document) -> None:
     payment = order["payment"]
     try:
-        reference = await with_retries(
-            lambda: gateway.refund(
-                payment["reference"], payment["amount"], f"{order['_id']}:refund"
-            )
-        )
+        reference = await refund_charge(gateway, payment)
     except PaymentUnavailable as error:
         logger.error("refund of order %s failed; the sweep retries it: %s", order["_id"], error)
         return

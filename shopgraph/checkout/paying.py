@@ -3,11 +3,17 @@
 The PAID status and `confirmation: PENDING` are written in one atomic update of the order;
 the email then goes to the outbox. If the process dies in between, the sweep finds the
 order still marked PENDING for its confirmation and queues the email then.
+
+The gateway's idempotency keys name the order and its payment attempt. Racing payOrder
+calls of one attempt share a key, so they make one charge. A decline ends the attempt:
+gateways replay a key's first answer, decline included, so the next card needs a new key.
 """
+
+import logging
 
 from bson import ObjectId
 
-from shopgraph.checkout.cancelling import refund
+from shopgraph.checkout.cancelling import refund, refund_charge
 from shopgraph.checkout.confirmation import queue_confirmation
 from shopgraph.checkout.errors import CheckoutError, invalid_transition
 from shopgraph.datasources.client import Datasources
@@ -18,6 +24,8 @@ from shopgraph.integrations.payments import (
     PaymentUnavailable,
     with_retries,
 )
+
+logger = logging.getLogger("shopgraph.checkout")
 
 
 async def pay_order(
@@ -32,14 +40,16 @@ async def pay_order(
         raise invalid_transition(order["status"], "paid")
     order_id: ObjectId = order["_id"]
     amount, currency = order["total"], order["currency"]
+    key = f"{order_id}:{order.get('paymentAttempt', 0)}"
     try:
         authorization = await with_retries(
-            lambda: gateway.authorize(amount, currency, token, f"{order_id}:authorize")
+            lambda: gateway.authorize(amount, currency, token, f"{key}:authorize")
         )
         charge = await with_retries(
-            lambda: gateway.capture(authorization, amount, f"{order_id}:capture")
+            lambda: gateway.capture(authorization, amount, f"{key}:capture")
         )
     except PaymentDeclined as error:
+        await datasources.orders.next_payment_attempt(order_id)
         raise CheckoutError(
             "PAYMENT_DECLINED", f"The payment was declined: {error}.", "payment.token"
         ) from error
@@ -59,15 +69,24 @@ async def pay_order(
     if paid is None:
         current = await datasources.orders.by_id(order_id)
         status = current["status"] if current else "missing"
-        # A concurrent payOrder made the same charge (same idempotency keys) and won:
-        # that charge pays the order, so it must not be refunded.
-        if (
-            current is not None
-            and (current.get("payment") or {}).get("reference") == (payment["reference"])
-        ):
-            raise invalid_transition(status, "paid")
-        # Cancelled or expired while the card was charged: give the money back.
-        await refund(datasources, gateway, {**order, "payment": payment})
+        standing = (current or {}).get("payment")
+        if standing is None:
+            # Cancelled or expired while the card was charged: give the money back.
+            await refund(datasources, gateway, {**order, "payment": payment})
+        elif standing["reference"] != payment["reference"]:
+            # A charge of another attempt pays the order: this one goes back, unrecorded
+            # on the order, which keeps its own payment.
+            await refund_stray_charge(gateway, order_id, payment)
+        # Otherwise a concurrent payOrder made this same charge (same keys) and won.
         raise invalid_transition(status, "paid")
     await queue_confirmation(datasources, paid, mail_from)
     return await datasources.orders.by_id(order_id) or paid
+
+
+async def refund_stray_charge(
+    gateway: PaymentGateway, order_id: ObjectId, payment: Document
+) -> None:
+    try:
+        await refund_charge(gateway, payment)
+    except PaymentUnavailable:
+        logger.exception("could not refund charge %s of order %s", payment["reference"], order_id)

@@ -134,6 +134,10 @@ class OrdersDatasource(CollectionDatasource):
             {"_id": order_id}, {"$set": changes, "$currentDate": {"updatedAt": True}}
         )
 
+    async def next_payment_attempt(self, order_id: ObjectId) -> None:
+        """Racing bumps may skip a number: attempts need only be new, not consecutive."""
+        await self.collection.update_one({"_id": order_id}, {"$inc": {"paymentAttempt": 1}})
+
     async def expired_holds(self, now: datetime, limit: int = 100) -> list[Document]:
         cursor = self.collection.find(
             {"status": "PENDING", "holdExpiresAt": {"$lte": now}}, {"_id": 1}, limit=limit

@@ -1,7 +1,8 @@
 """Taking payment: the gateway interface, and the test gateway used in development.
 
 Amounts are integer minor units. Every call carries an idempotency key, so retrying a
-call the gateway already performed never charges or refunds twice.
+call the gateway already performed never charges or refunds twice. As real gateways do,
+a key's first answer is replayed, a decline included.
 """
 
 import asyncio
@@ -48,7 +49,8 @@ class PaymentGateway(Protocol):
 
 class TestGateway:
     """A gateway that needs no account. Tokens: `tok_visa` succeeds, `tok_chargeDeclined`
-    is declined, `tok_processingError` fails as if the gateway were down."""
+    is declined, `tok_processingError` fails as if the gateway were down (and is not
+    remembered: a retry may succeed)."""
 
     name = "test"
     __test__ = False  # a name pytest would otherwise try to collect
@@ -58,14 +60,18 @@ class TestGateway:
 
     def __init__(self) -> None:
         self._done: dict[str, str] = {}  # idempotency key -> result
+        self._declined: set[str] = set()  # idempotency keys answered with a decline
         self._authorized: dict[str, tuple[int, str]] = {}
 
     async def authorize(self, amount: int, currency: str, token: str, idempotency_key: str) -> str:
         if idempotency_key in self._done:
             return self._done[idempotency_key]
+        if idempotency_key in self._declined:
+            raise PaymentDeclined("the card was declined")
         if token == self.PROCESSING_ERROR:
             raise PaymentUnavailable("the test gateway simulates a processing error")
         if token != self.SUCCEEDS:
+            self._declined.add(idempotency_key)
             raise PaymentDeclined("the card was declined")
         authorization = f"test_auth_{uuid.uuid4().hex}"
         self._authorized[authorization] = (amount, currency)
