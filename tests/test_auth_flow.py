@@ -856,6 +856,63 @@ def test_websocket_without_a_payload_is_acknowledged(make_settings):
         assert ws.receive_json() == {"type": "connection_ack"}
 
 
+def token_expired_seconds_ago(seconds: int, user_id: ObjectId) -> str:
+    """Signed with the app's secret, and still within the decoder's 30 s leeway."""
+    now = datetime.now(UTC)
+    return jwt.encode(
+        {
+            "sub": str(user_id),
+            "role": "CUSTOMER",
+            "sid": "s",
+            "iat": now - timedelta(minutes=15),
+            "exp": now - timedelta(seconds=seconds),
+            "iss": "shopgraph",
+            "aud": "shopgraph-api",
+            "jti": "j",
+            "typ": "access",
+        },
+        TEST_JWT_SECRET,
+        algorithm="HS256",
+    )
+
+
+async def test_a_token_in_its_leeway_still_works_over_http(client, customer):
+    """The leeway absorbs clock skew for one request; a socket would outlive it."""
+    token = token_expired_seconds_ago(10, customer.id)
+    body = await graphql(client, "{ me { email } }", headers=bearer(token))
+    assert body == {"data": {"me": {"email": customer.email}}}
+
+
+def test_a_websocket_refuses_a_token_that_has_expired_even_within_the_leeway(
+    make_settings, customer
+):
+    token = token_expired_seconds_ago(10, customer.id)
+    with (
+        TestClient(create_app(make_settings())) as tc,
+        tc.websocket_connect("/graphql", subprotocols=[WS_PROTOCOL]) as ws,
+    ):
+        ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4403
+
+
+def test_legacy_websocket_refuses_a_second_connection_init(make_settings, customer):
+    """A second `connection_init` could swap the socket's token; the protocol allows one."""
+    with (
+        TestClient(create_app(make_settings())) as tc,
+        tc.websocket_connect("/graphql", subprotocols=["graphql-ws"]) as ws,
+    ):
+        authorization = {"authorization": f"Bearer {customer.access_token}"}
+        ws.send_json({"type": "connection_init", "payload": authorization})
+        assert ws.receive_json() == {"type": "connection_ack"}
+        ws.send_json({"type": "connection_init", "payload": {}})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                assert ws.receive_json()["type"] == "ka"
+        assert closed.value.code == 4429
+
+
 def forged_token() -> str:
     return jwt.encode(
         {

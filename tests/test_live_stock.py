@@ -523,7 +523,7 @@ async def test_a_valid_token_is_accepted(db, servers):
 async def test_a_socket_is_closed_with_4403_when_its_access_token_expires(db, servers, protocol):
     product_id, product = await add_product(db, stock=60)
     user_id = await create_user(db, f"brief-{protocol}@shop.test", "customer password")
-    tokens = AccessTokens(TEST_JWT_SECRET, "shopgraph", "shopgraph-api", timedelta(seconds=6))
+    tokens = AccessTokens(TEST_JWT_SECRET, "shopgraph", "shopgraph-api", timedelta(seconds=10))
     token = tokens.issue(str(user_id), "CUSTOMER", "a-session")
     expires = tokens.decode(token).expires_at.timestamp()  # whole seconds
     subscriber = await Subscriber.open(servers.a.ws_url, token=token, protocol=protocol)
@@ -534,7 +534,7 @@ async def test_a_socket_is_closed_with_4403_when_its_access_token_expires(db, se
 
         with pytest.raises(ConnectionClosed):
             while True:
-                await subscriber.message(10)
+                await subscriber.message(12)
         closed = time.time()
         assert subscriber.ws.close_code == 4403
         assert subscriber.ws.close_reason == "Access token expired"

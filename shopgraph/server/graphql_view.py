@@ -3,7 +3,7 @@
 import logging
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,9 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         viewer = self.viewer_for(authorization, context.loaders)
         if viewer.token_error:
             raise ConnectionRejectionError({"message": viewer.token_error})
+        if viewer.claims is not None and viewer.claims.expires_at <= datetime.now(UTC):
+            # Within the clock-skew leeway that HTTP allows: a socket would close at once.
+            raise ConnectionRejectionError({"message": "The access token has expired; refresh it."})
         context.viewer = viewer
         return UNSET  # acknowledge with no payload
 

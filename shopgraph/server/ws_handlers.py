@@ -5,8 +5,9 @@ expiry it is closed with 4403, and the client reconnects with a fresh token. Rig
 read again at each subscription's start, so this also bounds how long a demoted admin
 keeps a live view of hidden products.
 
-The legacy `graphql-ws` protocol also gets the `connection_init` deadline that Strawberry
-applies only to `graphql-transport-ws`: an idle, unauthenticated socket is closed.
+The legacy `graphql-ws` protocol also gets what Strawberry applies only to
+`graphql-transport-ws`: the `connection_init` deadline (an idle, unauthenticated socket is
+closed) and one `connection_init` per socket (a second could swap the token mid-stream).
 """
 
 import asyncio
@@ -28,6 +29,7 @@ from shopgraph.resolvers.context import Context
 INIT_TIMEOUT_CODE = 4408  # the code graphql-transport-ws uses for the same thing
 TOKEN_EXPIRED_CODE = 4403  # as for a bad token in `connection_init`
 TOKEN_EXPIRED_REASON = "Access token expired"
+REPEATED_INIT_CODE = 4429  # graphql-transport-ws's "Too many initialisation requests"
 
 
 async def _cancel(task: asyncio.Task[None] | None) -> None:
@@ -35,6 +37,12 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _close(websocket: AsyncWebSocketAdapter, code: int, reason: str) -> None:
+    """From a timer: the client may have gone already, which is no error of ours."""
+    with contextlib.suppress(Exception):
+        await websocket.close(code=code, reason=reason)
 
 
 class _ClosesAtTokenExpiry:
@@ -52,7 +60,7 @@ class _ClosesAtTokenExpiry:
 
     async def _close_at(self, expires_at: datetime) -> None:
         await asyncio.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()))
-        await self.websocket.close(code=TOKEN_EXPIRED_CODE, reason=TOKEN_EXPIRED_REASON)
+        await _close(self.websocket, TOKEN_EXPIRED_CODE, TOKEN_EXPIRED_REASON)
 
 
 class TransportWSHandler(_ClosesAtTokenExpiry, BaseGraphQLTransportWSHandler[Context, None]):
@@ -77,12 +85,13 @@ class LegacyWSHandler(_ClosesAtTokenExpiry, BaseGraphQLWSHandler[Context, None])
             await _cancel(self._token_expiry)
 
     async def handle_connection_init(self, message: LegacyConnectionInitMessage) -> None:
+        if self.connection_acknowledged:
+            await _close(self.websocket, REPEATED_INIT_CODE, "Too many initialisation requests")
+            return
         await super().handle_connection_init(message)
         self._watch_token_expiry()
 
     async def _close_unless_initialised(self) -> None:
         await asyncio.sleep(self.context.settings.ws_connection_init_timeout_seconds)
         if not self.connection_acknowledged:
-            await self.websocket.close(
-                code=INIT_TIMEOUT_CODE, reason="Connection initialisation timeout"
-            )
+            await _close(self.websocket, INIT_TIMEOUT_CODE, "Connection initialisation timeout")
