@@ -353,6 +353,8 @@ async def test_a_charge_that_loses_to_another_attempts_charge_is_refunded_quietl
     assert document["payment"]["reference"] == second
     assert refunded == [first]
     assert "refund" not in document
+    [stray] = await db.stray_charges.find({}).to_list()
+    assert (stray["_id"], stray["status"], stray["refund"]) == (first, "REFUNDED", refunds[0])
     assert len(await db.outbox.find({}).to_list()) == 1
     assert await stock_of(db, product) == 9
 
@@ -385,12 +387,49 @@ async def test_an_order_that_expires_while_its_card_is_charged_is_refunded(
     document = await order_document(db, order)
     assert document["status"] == "CANCELLED"
     assert document["cancelReason"] == "hold expired"
-    assert document["refund"]["status"] == "DONE"
-    assert document["refund"]["amount"] == 2100
-    assert document["refund"]["reference"].startswith("test_re_")
+    assert "payment" not in document and "refund" not in document  # it never was paid
+    [stray] = await db.stray_charges.find({}).to_list()
+    assert stray["orderId"] == oid(order["id"])
+    assert (stray["amount"], stray["currency"], stray["status"]) == (2100, "USD", "REFUNDED")
+    assert stray["refund"].startswith("test_re_")
     assert await stock_of(db, product) == 10
     assert await db.outbox.find({}).to_list() == []
     await assert_no_stock_markers(db)
+
+
+async def test_a_stray_charge_whose_refund_fails_is_refunded_by_the_sweep(
+    db, gql, customer, monkeypatch
+):
+    [product] = await add_products(db, price=700)
+    order = await place(gql, customer, (product, 1))
+    capture, refund = payments.TestGateway.capture, payments.TestGateway.refund
+
+    async def capture_then_expire(self, authorization, amount, idempotency_key):
+        charge = await capture(self, authorization, amount, idempotency_key)
+        await db.orders.update_one({"_id": oid(order["id"])}, {"$set": {"holdExpiresAt": PAST}})
+        assert await sweeper(db).expire_holds() == 1
+        return charge
+
+    async def gateway_down(self, reference, amount, idempotency_key):
+        raise payments.PaymentUnavailable("down")
+
+    monkeypatch.setattr(payments.TestGateway, "capture", capture_then_expire)
+    monkeypatch.setattr(payments.TestGateway, "refund", gateway_down)
+
+    body = await gql(PAY, {"id": order["id"], "token": "tok_visa"}, headers=customer.headers)
+
+    assert user_error_code(body, "payOrder") == "INVALID_TRANSITION"
+    [stray] = await db.stray_charges.find({}).to_list()
+    assert (stray["amount"], stray["status"]) == (700, "PENDING")
+
+    monkeypatch.setattr(payments.TestGateway, "refund", refund)  # the gateway is back
+    await sweeper(db).recover()
+
+    [stray] = await db.stray_charges.find({}).to_list()
+    assert stray["status"] == "REFUNDED"
+    assert stray["refund"].startswith("test_re_")
+    await sweeper(db).recover()  # nothing more to do
+    assert await db.stray_charges.count_documents({"status": "REFUNDED"}) == 1
 
 
 # --- cancelling ---------------------------------------------------------------------------

@@ -73,6 +73,22 @@ async def refund_charge(gateway: PaymentGateway, payment: Document) -> str:
     )
 
 
+async def refund_stray_charge(
+    datasources: Datasources, gateway: PaymentGateway, order_id: ObjectId, payment: Document
+) -> None:
+    """A charge that did not pay its order goes back; recorded first, so the sweep
+    retries a refund that fails now."""
+    await datasources.stray_charges.record(order_id, payment)
+    try:
+        reference = await refund_charge(gateway, payment)
+    except PaymentUnavailable as error:
+        logger.error(
+            "refund of charge %s failed; the sweep retries it: %s", payment["reference"], error
+        )
+        return
+    await datasources.stray_charges.refunded(payment["reference"], reference)
+
+
 async def refund(datasources: Datasources, gateway: PaymentGateway, order: Document) -> None:
     payment = order["payment"]
     try:

@@ -9,11 +9,9 @@ calls of one attempt share a key, so they make one charge. A decline ends the at
 gateways replay a key's first answer, decline included, so the next card needs a new key.
 """
 
-import logging
-
 from bson import ObjectId
 
-from shopgraph.checkout.cancelling import refund, refund_charge
+from shopgraph.checkout.cancelling import refund_stray_charge
 from shopgraph.checkout.confirmation import queue_confirmation
 from shopgraph.checkout.errors import CheckoutError, invalid_transition
 from shopgraph.datasources.client import Datasources
@@ -24,8 +22,6 @@ from shopgraph.integrations.payments import (
     PaymentUnavailable,
     with_retries,
 )
-
-logger = logging.getLogger("shopgraph.checkout")
 
 
 async def pay_order(
@@ -69,24 +65,11 @@ async def pay_order(
     if paid is None:
         current = await datasources.orders.by_id(order_id)
         status = current["status"] if current else "missing"
-        standing = (current or {}).get("payment")
-        if standing is None:
-            # Cancelled or expired while the card was charged: give the money back.
-            await refund(datasources, gateway, {**order, "payment": payment})
-        elif standing["reference"] != payment["reference"]:
-            # A charge of another attempt pays the order: this one goes back, unrecorded
-            # on the order, which keeps its own payment.
-            await refund_stray_charge(gateway, order_id, payment)
-        # Otherwise a concurrent payOrder made this same charge (same keys) and won.
+        standing = (current or {}).get("payment") or {}
+        # Unless a concurrent payOrder made this same charge (same keys) and won, the order
+        # was cancelled or expired meanwhile, or another attempt's charge paid it.
+        if standing.get("reference") != payment["reference"]:
+            await refund_stray_charge(datasources, gateway, order_id, payment)
         raise invalid_transition(status, "paid")
     await queue_confirmation(datasources, paid, mail_from)
     return await datasources.orders.by_id(order_id) or paid
-
-
-async def refund_stray_charge(
-    gateway: PaymentGateway, order_id: ObjectId, payment: Document
-) -> None:
-    try:
-        await refund_charge(gateway, payment)
-    except PaymentUnavailable:
-        logger.exception("could not refund charge %s of order %s", payment["reference"], order_id)

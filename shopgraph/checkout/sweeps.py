@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shopgraph.checkout.cancelling import cancel_order, refund, return_stock
+from shopgraph.checkout.cancelling import cancel_order, refund, refund_stray_charge, return_stock
 from shopgraph.checkout.confirmation import queue_confirmation
 from shopgraph.checkout.errors import CheckoutError
 from shopgraph.datasources.client import Datasources
@@ -68,6 +68,8 @@ class Sweeper:
         for order in await orders.needing("refund.status", "PENDING"):
             if order.get("cancelledAtMs", 0) < cutoff_ms:
                 await refund(self.datasources, self.gateway, order)
+        for charge in await self.datasources.stray_charges.pending_before(cutoff_ms):
+            await refund_stray_charge(self.datasources, self.gateway, charge["orderId"], charge)
         # A paid order cancelled before its email was queued gets no confirmation.
         for order in await orders.needing("confirmation", "PENDING", PAID_OR_LATER):
             await queue_confirmation(self.datasources, order, self.mail_from)

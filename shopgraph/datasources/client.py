@@ -19,6 +19,7 @@ from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
 from shopgraph.datasources.stock_holds import StockHoldsDatasource
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
+from shopgraph.datasources.stray_charges import StrayChargesDatasource
 from shopgraph.datasources.users import UsersDatasource
 
 
@@ -50,6 +51,7 @@ class Datasources:
     orders: OrdersDatasource
     counters: CountersDatasource
     outbox: OutboxDatasource
+    stray_charges: StrayChargesDatasource
     stock_changes: StockChanges
 
     @classmethod
@@ -66,6 +68,7 @@ class Datasources:
             orders=OrdersDatasource(database["orders"]),
             counters=CountersDatasource(database["counters"]),
             outbox=OutboxDatasource(database["outbox"]),
+            stray_charges=StrayChargesDatasource(database["stray_charges"]),
             stock_changes=stock_changes,
         )
 
@@ -78,6 +81,7 @@ class Datasources:
             self.stock_movements,
             self.orders,
             self.outbox,
+            self.stray_charges,
         ):
             await datasource.ensure_indexes()
 
