@@ -560,6 +560,11 @@ async def test_the_fallback_feeds_subscribers_from_this_process_writes(db):
         got = await asyncio.wait_for(subscriber.next(), 1)
         assert got.product["stock"] == 12
 
+    # A product deleted through this process is no longer remembered.
+    assert feed.last_stock[product_id] == 12
+    assert await datasources.products.delete(product_id)
+    assert product_id not in feed.last_stock
+
 
 async def test_the_feed_falls_back_when_the_server_cannot_open_a_change_stream(db):
     product_id = await insert_product(db, stock=10)

@@ -24,14 +24,22 @@ class StockChanges:
 
     def __init__(self) -> None:
         self._listeners: list[Callable[[Document], None]] = []
+        self._removal_listeners: list[Callable[[ObjectId], None]] = []
 
-    def listen(self, listener: Callable[[Document], None]) -> None:
+    def listen(
+        self, listener: Callable[[Document], None], on_removed: Callable[[ObjectId], None]
+    ) -> None:
         self._listeners.append(listener)
+        self._removal_listeners.append(on_removed)
 
     def changed(self, product: Document | None) -> None:
         if product is not None:
             for listener in self._listeners:
                 listener(product)
+
+    def removed(self, product_id: ObjectId) -> None:
+        for listener in self._removal_listeners:
+            listener(product_id)
 
 
 class ListingQuery(Protocol):

@@ -162,6 +162,8 @@ class ProductsDatasource(CollectionDatasource):
 
     async def delete(self, product_id: ObjectId) -> bool:
         result = await self.collection.delete_one({"_id": product_id})
+        if result.deleted_count == 1:
+            self.stock_changes.removed(product_id)
         return result.deleted_count == 1
 
     async def adjust_stock(

@@ -89,7 +89,7 @@ class StockFeed:
             error.details.get("errmsg") if error.details else error,
         )
         self.fallback = True
-        self.datasources.stock_changes.listen(self._publish)
+        self.datasources.stock_changes.listen(self._publish, self._forget)
         self.started.set()
 
     async def _consider(self, change: Mapping[str, Any]) -> None:
@@ -97,7 +97,7 @@ class StockFeed:
         if not isinstance(product_id, ObjectId):
             return
         if change.get("operationType") == "delete":
-            self.last_stock.pop(product_id, None)  # remembered only for live products
+            self._forget(product_id)
             return
         updated = (change.get("updateDescription") or {}).get("updatedFields")
         if updated is not None and not any(
@@ -111,6 +111,9 @@ class StockFeed:
             product = await self.datasources.products.current(product_id)
         if product is not None:
             self._publish(product)
+
+    def _forget(self, product_id: ObjectId) -> None:
+        self.last_stock.pop(product_id, None)  # remembered only for products that exist
 
     def _publish(self, product: Document) -> None:
         stock = product.get("stock")
