@@ -27,6 +27,7 @@ from shopgraph.schema.nodes import DocumentNode
 
 MAX_CURSOR_LENGTH = 512
 SortValue = int | str | datetime
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what BSON can store
 C = TypeVar("C", bound=CountedConnection)  # type: ignore[type-arg]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLISECOND = timedelta(milliseconds=1)
@@ -60,6 +61,8 @@ def _encode_value(value: object) -> object:
 def _decode_value(raw: object, value_type: type[SortValue]) -> SortValue:
     if value_type is datetime and isinstance(raw, dict) and type(raw.get("ms")) is int:
         return EPOCH + raw["ms"] * MILLISECOND
+    if value_type is int and type(raw) is int and not INT64_MIN <= raw <= INT64_MAX:
+        raise ValueError("sort value out of MongoDB's integer range")
     if value_type is not datetime and type(raw) is value_type:
         return raw  # type: ignore[return-value]
     raise ValueError("sort value of the wrong type")
