@@ -120,6 +120,25 @@ async def test_fragments_do_not_get_around_the_depth_limit(app_with, make_settin
     assert error_messages(body) == ["'Deep' exceeds maximum operation depth of 3"]
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ }",
+        "query { }",
+        "mutation { }",
+        "{ products { } }",
+        "{ products { edges { node { ... on Product { } } } } }",
+        "query Q { ...F } fragment F on Query { }",
+    ],
+)
+async def test_an_empty_selection_set_is_refused_with_a_clear_message(client, caplog, query):
+    body = (await post(client, query)).json()
+
+    assert body["data"] is None
+    assert error_messages(body) == ["A selection set must select at least one field."]
+    assert error_records(caplog) == []
+
+
 async def test_each_app_keeps_its_own_limits_although_the_caches_are_shared(
     client, app_with, make_settings
 ):

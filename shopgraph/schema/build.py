@@ -10,9 +10,9 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from shopgraph.auth.guard import RejectInvalidTokens
+from shopgraph.schema.depth_rule import max_depth_rule
 from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
 from shopgraph.schema.mutation import Mutation
 from shopgraph.schema.query import Query
@@ -33,7 +33,7 @@ def build_schema(limits: QueryLimits | None = None) -> LoggingSchema:
     """The rules are built once so the validation cache, which keys on them, really hits."""
     limits = limits or QueryLimits()
     rules = [
-        max_depth_rule(max_depth=limits.max_depth, should_ignore=None),
+        max_depth_rule(limits.max_depth),
         max_aliases_rule(max_alias_count=limits.max_aliases),
     ]
     extensions: list[type[SchemaExtension] | object] = [
