@@ -634,6 +634,35 @@ async def test_malformed_json_in_the_query_string_gets_400_naming_the_parameter(
     assert response.text == f"Unable to parse `{name}` in the query string as JSON"
 
 
+@pytest.mark.parametrize(
+    ("method", "accept"),
+    [
+        ("POST", "application/json"),
+        ("GET", "application/json"),
+        ("POST", 'multipart/mixed;subscriptionSpec="1.0", application/json'),
+    ],
+    ids=["post", "get", "post-multipart"],
+)
+async def test_a_subscription_over_http_is_pointed_to_the_websocket(http, caplog, method, accept):
+    query = "subscription { stockUpdated { stock } }"
+    if method == "GET":
+        response = await http.get("/graphql", params={"query": query}, headers={"accept": accept})
+    else:
+        response = await http.post("/graphql", json={"query": query}, headers={"accept": accept})
+
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Subscriptions are served over WebSocket at /graphql "
+                "(graphql-transport-ws or graphql-ws), not over HTTP.",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ],
+    }
+    assert error_records(caplog) == []
+
+
 async def test_query_over_get_works(db, http):
     await db.products.insert_many([product_document(), product_document()])
 

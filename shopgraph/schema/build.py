@@ -18,6 +18,7 @@ from shopgraph.schema.mutation import Mutation
 from shopgraph.schema.query import Query
 from shopgraph.schema.scalars import SCALAR_OVERRIDES
 from shopgraph.schema.subscription import Subscription
+from shopgraph.schema.transport import SubscriptionsOverWebSocket
 
 CACHE_SIZE = 1024
 
@@ -42,6 +43,7 @@ def build_schema(limits: QueryLimits | None = None) -> LoggingSchema:
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         RejectInvalidTokens,
+        SubscriptionsOverWebSocket,
         RequestErrorMasking,
     ]
     return LoggingSchema(

@@ -1,0 +1,33 @@
+"""Subscriptions are served over WebSocket only.
+
+Over plain HTTP a subscription would be executed like a query, and its root field,
+an event stream, would fail as an internal error. The client is told where to go instead.
+"""
+
+from collections.abc import Iterator
+
+from graphql import ExecutionResult, GraphQLError
+from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+MESSAGE = (
+    "Subscriptions are served over WebSocket at /graphql "
+    "(graphql-transport-ws or graphql-ws), not over HTTP."
+)
+
+
+class SubscriptionsOverWebSocket(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        request = getattr(context, "request", None)
+        if (
+            self.execution_context.operation_type == OperationType.SUBSCRIPTION
+            and request is not None
+            and not isinstance(request, WebSocket)
+        ):
+            # A result set before execution makes Strawberry skip executing.
+            self.execution_context.result = ExecutionResult(
+                data=None, errors=[GraphQLError(MESSAGE, extensions={"code": "BAD_REQUEST"})]
+            )
+        yield
