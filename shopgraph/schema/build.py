@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
-    ParserCache,
     SchemaExtension,
     ValidationCache,
 )
@@ -15,6 +14,7 @@ from shopgraph.auth.guard import RejectInvalidTokens
 from shopgraph.schema.depth_rule import max_depth_rule
 from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
 from shopgraph.schema.mutation import Mutation
+from shopgraph.schema.parser_cache import ReportingParserCache
 from shopgraph.schema.query import Query
 from shopgraph.schema.scalars import SCALAR_OVERRIDES
 from shopgraph.schema.subscription import Subscription
@@ -40,7 +40,7 @@ def build_schema(limits: QueryLimits | None = None) -> LoggingSchema:
     extensions: list[type[SchemaExtension] | object] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ReportingParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         RejectInvalidTokens,
         SubscriptionsOverWebSocket,
