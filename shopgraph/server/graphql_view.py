@@ -163,6 +163,11 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
                 raise HTTPException(405, error.reason) from error
             raise
 
+    def decode_json(self, data: str | bytes) -> object:
+        """WebSocket messages: orjson refuses nesting past 1024 levels with a decode error
+        (which closes the socket with 4400) where the json module hits its recursion limit."""
+        return orjson.loads(data)
+
     def encode_json(self, data: object) -> str:
         # A str, not bytes: WebSocket messages must go out as text frames.
         return orjson.dumps(data).decode()

@@ -8,21 +8,29 @@ keeps a live view of hidden products.
 The legacy `graphql-ws` protocol also gets what Strawberry applies only to
 `graphql-transport-ws`: the `connection_init` deadline (an idle, unauthenticated socket is
 closed) and one `connection_init` per socket (a second could swap the token mid-stream).
+
+Both check each message's shape first and close with 4400 when it is unusable: Strawberry
+indexes into messages as if they were well formed, and fails inside its handler if not.
 """
 
 import asyncio
 import contextlib
 from datetime import UTC, datetime
+from types import NoneType
 
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+)
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     ConnectionInitMessage as LegacyConnectionInitMessage,
 )
+from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from shopgraph.resolvers.context import Context
 
@@ -30,6 +38,13 @@ INIT_TIMEOUT_CODE = 4408  # the code graphql-transport-ws uses for the same thin
 TOKEN_EXPIRED_CODE = 4403  # as for a bad token in `connection_init`
 TOKEN_EXPIRED_REASON = "Access token expired"
 REPEATED_INIT_CODE = 4429  # graphql-transport-ws's "Too many initialisation requests"
+BAD_MESSAGE_CODE = 4400  # graphql-transport-ws's code for an invalid message
+OPERATION_MESSAGES = ("subscribe", "complete", "start", "stop")
+PAYLOAD_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "variables": ((dict, NoneType), "an object"),
+    "operationName": ((str, NoneType), "a string"),
+    "extensions": ((dict, NoneType), "an object"),
+}
 
 
 async def _cancel(task: asyncio.Task[None] | None) -> None:
@@ -37,6 +52,29 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def message_problem(message: object) -> str | None:
+    """What makes a client message unusable, checked before Strawberry indexes into it.
+
+    Messages are JSON objects with a string `type`; operations have a string `id`, and
+    a subscribe/start carries a `payload` shaped like a GraphQL-over-HTTP request body.
+    """
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "A message must be a JSON object with a string `type`."
+    kind = message["type"]
+    if kind in OPERATION_MESSAGES and not isinstance(message.get("id"), str):
+        return f"A `{kind}` message needs a string `id`."
+    if kind in ("subscribe", "start"):
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return f"A `{kind}` message needs a `payload` object with a string `query`."
+        for name, (kinds, described) in PAYLOAD_FIELDS.items():
+            if not isinstance(payload.get(name), kinds):
+                return f"`payload.{name}` must be {described} or null."
+    if kind == "connection_init" and not isinstance(message.get("payload"), (dict, NoneType)):
+        return "The `connection_init` payload must be an object."
+    return None
 
 
 async def _close(websocket: AsyncWebSocketAdapter, code: int, reason: str) -> None:
@@ -70,6 +108,13 @@ class TransportWSHandler(_ClosesAtTokenExpiry, BaseGraphQLTransportWSHandler[Con
         finally:
             await _cancel(self._token_expiry)
 
+    async def handle_message(self, message: Message) -> None:
+        problem = message_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)  # closes with 4400
+            return
+        await super().handle_message(message)
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         self._watch_token_expiry()
@@ -83,6 +128,13 @@ class LegacyWSHandler(_ClosesAtTokenExpiry, BaseGraphQLWSHandler[Context, None])
         finally:
             await _cancel(deadline)
             await _cancel(self._token_expiry)
+
+    async def handle_message(self, message: OperationMessage) -> None:
+        problem = message_problem(message)
+        if problem is not None:
+            await _close(self.websocket, BAD_MESSAGE_CODE, problem)
+            return
+        await super().handle_message(message)
 
     async def handle_connection_init(self, message: LegacyConnectionInitMessage) -> None:
         if self.connection_acknowledged:

@@ -1,0 +1,186 @@
+"""Hostile or malformed WebSocket messages get a close code or an error message, never a
+crashed handler: Strawberry's handlers index into messages as if they were well formed.
+
+Over `graphql-transport-ws` an unusable message closes the socket with 4400, as the
+protocol says; the legacy `graphql-ws` protocol gets the same code. A message that is
+not JSON at all is ignored by the legacy protocol, which says nothing about it.
+"""
+
+import json
+import logging
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from shopgraph.server.app import create_app
+
+with warnings.catch_warnings():
+    # Starlette 1.x prefers httpx2 for its TestClient; httpx still works.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient, WebSocketTestSession
+
+TRANSPORT_WS = "graphql-transport-ws"
+LEGACY_WS = "graphql-ws"
+SUBSCRIPTION = "subscription { stockUpdated { stock } }"
+DEEP_ARRAY = "[" * 100_000
+DEEP_OBJECT = '{"a":' * 50_000 + "1" + "}" * 50_000
+
+
+@pytest.fixture
+def app_client(make_settings) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings())) as client:
+        yield client
+
+
+def opened(client: TestClient, protocol: str) -> WebSocketTestSession:
+    return client.websocket_connect("/graphql", subprotocols=[protocol])
+
+
+def initialised(ws: WebSocketTestSession) -> None:
+    ws.send_json({"type": "connection_init"})
+    assert ws.receive_json() == {"type": "connection_ack"}
+
+
+def closed_with(ws: WebSocketTestSession) -> tuple[int, str]:
+    """Reads until the server closes; keep-alives are skipped, anything else fails."""
+    with pytest.raises(WebSocketDisconnect) as closed:
+        while True:
+            message = ws.receive_json()
+            assert message["type"] == "ka", message
+    return closed.value.code, closed.value.reason
+
+
+def server_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def subscribe(op_id: Any, payload: Any, protocol: str) -> dict[str, Any]:
+    kind = "subscribe" if protocol == TRANSPORT_WS else "start"
+    return {"type": kind, "id": op_id, "payload": payload}
+
+
+UNUSABLE_TEXTS = {
+    "array": "[]",
+    "null": "null",
+    "number": "1",
+    "string": '"x"',
+    "type-not-a-string": '{"type": 5}',
+    "no-type": '{"id": "1"}',
+}
+
+UNUSABLE_OPERATIONS: dict[str, tuple[Any, Any]] = {
+    "payload-null": ("1", None),
+    "payload-string": ("1", "x"),
+    "query-missing": ("1", {}),
+    "query-a-number": ("1", {"query": 1}),
+    "variables-a-string": ("1", {"query": SUBSCRIPTION, "variables": "x"}),
+    "variables-a-list": ("1", {"query": SUBSCRIPTION, "variables": [1]}),
+    "operation-name-a-number": ("1", {"query": SUBSCRIPTION, "operationName": 5}),
+    "extensions-a-string": ("1", {"query": SUBSCRIPTION, "extensions": "x"}),
+    "id-a-list": (["a"], {"query": SUBSCRIPTION}),
+    "id-an-object": ({}, {"query": SUBSCRIPTION}),
+    "id-missing": (None, {"query": SUBSCRIPTION}),
+}
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+@pytest.mark.parametrize("text", UNUSABLE_TEXTS.values(), ids=UNUSABLE_TEXTS.keys())
+@pytest.mark.parametrize("after_init", [False, True], ids=["before-init", "after-init"])
+def test_a_message_that_is_not_a_typed_object_closes_with_4400(
+    app_client, caplog, protocol, text, after_init
+):
+    with opened(app_client, protocol) as ws:
+        if after_init:
+            initialised(ws)
+        ws.send_text(text)
+        code, reason = closed_with(ws)
+
+    assert code == 4400
+    assert reason == "A message must be a JSON object with a string `type`."
+    assert server_errors(caplog) == []
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+@pytest.mark.parametrize(
+    ("op_id", "payload"), UNUSABLE_OPERATIONS.values(), ids=UNUSABLE_OPERATIONS.keys()
+)
+def test_an_unusable_subscribe_closes_with_4400_and_a_reason(
+    app_client, caplog, protocol, op_id, payload
+):
+    with opened(app_client, protocol) as ws:
+        initialised(ws)
+        message = subscribe(op_id, payload, protocol)
+        if op_id is None:
+            del message["id"]
+        ws.send_json(message)
+        code, reason = closed_with(ws)
+
+    assert code == 4400
+    assert reason.startswith(("A `subscribe`", "A `start`", "`payload."))
+    assert server_errors(caplog) == []
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+def test_stopping_an_operation_needs_a_string_id(app_client, caplog, protocol):
+    kind = "complete" if protocol == TRANSPORT_WS else "stop"
+    with opened(app_client, protocol) as ws:
+        initialised(ws)
+        ws.send_json({"type": kind, "id": ["a"]})
+        code, reason = closed_with(ws)
+
+    assert (code, reason) == (4400, f"A `{kind}` message needs a string `id`.")
+    assert server_errors(caplog) == []
+
+
+@pytest.mark.parametrize("text", [DEEP_ARRAY, DEEP_OBJECT], ids=["array", "object"])
+def test_deeply_nested_json_closes_with_4400(app_client, caplog, text):
+    with opened(app_client, TRANSPORT_WS) as ws:
+        initialised(ws)
+        ws.send_text(text)
+        code, _ = closed_with(ws)
+
+    assert code == 4400
+    assert server_errors(caplog) == []
+
+
+@pytest.mark.parametrize(
+    "text", [DEEP_ARRAY, DEEP_OBJECT, "not json"], ids=["array", "object", "text"]
+)
+def test_the_legacy_protocol_ignores_text_that_is_not_json_and_goes_on(app_client, caplog, text):
+    with opened(app_client, LEGACY_WS) as ws:
+        initialised(ws)
+        ws.send_text(text)
+        # Still listening: a second connection_init is refused as such.
+        ws.send_json({"type": "connection_init"})
+        code, _ = closed_with(ws)
+
+    assert code == 4429
+    assert server_errors(caplog) == []
+
+
+def test_a_syntax_error_closes_a_graphql_transport_ws_socket_with_4400(app_client, caplog):
+    """The protocol's rule for a subscribe whose document does not parse."""
+    with opened(app_client, TRANSPORT_WS) as ws:
+        initialised(ws)
+        ws.send_json(subscribe("1", {"query": "subscription {"}, TRANSPORT_WS))
+        code, reason = closed_with(ws)
+
+    assert code == 4400
+    assert reason.startswith("Syntax Error: Expected Name")
+    assert server_errors(caplog) == []
+
+
+def test_a_syntax_error_is_an_error_message_on_the_legacy_protocol(app_client, caplog):
+    with opened(app_client, LEGACY_WS) as ws:
+        initialised(ws)
+        ws.send_json(subscribe("1", {"query": "subscription {"}, LEGACY_WS))
+        message = ws.receive_json()
+        while message["type"] == "ka":
+            message = ws.receive_json()
+
+    assert (message["id"], message["type"]) == ("1", "error"), message
+    assert "Syntax Error" in json.dumps(message["payload"])
+    assert server_errors(caplog) == []
