@@ -139,6 +139,18 @@ async def test_an_empty_selection_set_is_refused_with_a_clear_message(client, ca
     assert error_records(caplog) == []
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["{ ...Nope }", "{ products { ...Nope } }", "mutation { ...Nope }"],
+)
+async def test_an_undefined_fragment_is_refused_as_unknown(client, caplog, query):
+    body = (await post(client, query)).json()
+
+    assert body["data"] is None
+    assert error_messages(body) == ["Unknown fragment 'Nope'."]
+    assert error_records(caplog) == []
+
+
 async def test_each_app_keeps_its_own_limits_although_the_caches_are_shared(
     client, app_with, make_settings
 ):

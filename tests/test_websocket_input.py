@@ -184,3 +184,18 @@ def test_a_syntax_error_is_an_error_message_on_the_legacy_protocol(app_client, c
     assert (message["id"], message["type"]) == ("1", "error"), message
     assert "Syntax Error" in json.dumps(message["payload"])
     assert server_errors(caplog) == []
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+def test_an_undefined_fragment_is_an_error_message(app_client, caplog, protocol):
+    with opened(app_client, protocol) as ws:
+        initialised(ws)
+        ws.send_json(subscribe("1", {"query": "subscription { ...Nope }"}, protocol))
+        message = ws.receive_json()
+        while message["type"] == "ka":
+            message = ws.receive_json()
+
+    assert (message["id"], message["type"]) == ("1", "error"), message
+    if protocol == TRANSPORT_WS:  # every validation error; the legacy protocol sends one
+        assert "Unknown fragment 'Nope'." in json.dumps(message["payload"])
+    assert server_errors(caplog) == []

@@ -1,14 +1,20 @@
 """The query depth limit, for documents it can measure.
 
-graphql-core still parses empty selection sets (`{ }`), and Strawberry's depth limiter
-fails on them with an internal error. A document with one is refused here, as the
-GraphQL grammar requires, and the depth limiter sees only the others.
+Strawberry's depth limiter fails with an internal error on two kinds of document that
+graphql-core lets through to it: one with an empty selection set (`{ }`, which
+graphql-core still parses), refused here as the GraphQL grammar requires; and one that
+spreads an undefined fragment, which graphql-core's own rules refuse, so the limiter
+is simply not run on it.
 """
+
+from collections.abc import Iterator
 
 from graphql import (
     DocumentNode,
     ExecutableDefinitionNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
     SelectionSetNode,
@@ -18,7 +24,7 @@ from graphql import (
 from strawberry.extensions.query_depth_limiter import create_validator
 
 
-def first_empty_selection_set(document: DocumentNode) -> SelectionSetNode | None:
+def selection_sets(document: DocumentNode) -> Iterator[SelectionSetNode]:
     pending = [
         definition.selection_set
         for definition in document.definitions
@@ -26,12 +32,23 @@ def first_empty_selection_set(document: DocumentNode) -> SelectionSetNode | None
     ]
     while pending:
         selection_set = pending.pop()
-        if not selection_set.selections:
-            return selection_set
+        yield selection_set
         for selection in selection_set.selections:
             if isinstance(selection, (FieldNode, InlineFragmentNode)) and selection.selection_set:
                 pending.append(selection.selection_set)
-    return None
+
+
+def first_empty_selection_set(document: DocumentNode) -> SelectionSetNode | None:
+    return next((s for s in selection_sets(document) if not s.selections), None)
+
+
+def spreads_unknown_fragments(document: DocumentNode) -> bool:
+    defined = {d.name.value for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    return any(
+        isinstance(selection, FragmentSpreadNode) and selection.name.value not in defined
+        for selection_set in selection_sets(document)
+        for selection in selection_set.selections
+    )
 
 
 def max_depth_rule(max_depth: int) -> type[ValidationRule]:
@@ -45,7 +62,7 @@ def max_depth_rule(max_depth: int) -> type[ValidationRule]:
                 context.report_error(
                     GraphQLError("A selection set must select at least one field.", empty)
                 )
-            else:
+            elif not spreads_unknown_fragments(context.document):
                 depth_limiter(context)  # checks the whole document as it is built
 
     return MaxDepth
