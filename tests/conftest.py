@@ -4,8 +4,10 @@ Without MONGODB_URI the suite starts its own embedded MongoDB (in memory). With
 MONGODB_URI it uses that server and a throwaway database, dropped at the end.
 """
 
+import asyncio
 import base64
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -15,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from asgi_lifespan import LifespanManager
 from bson import ObjectId
 from pymongo import AsyncMongoClient
@@ -26,7 +29,7 @@ from shopgraph.auth.passwords import Passwords
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.products import LIVE_FEED
 from shopgraph.server.app import create_app
-from shopgraph.server.embedded import EmbeddedMongo
+from shopgraph.server.embedded import EmbeddedMongo, free_port
 from shopgraph.server.settings import Settings
 
 GraphQLResponse = dict[str, Any]
@@ -249,3 +252,27 @@ async def other_customer(db, client) -> Account:
 @pytest.fixture
 async def admin(db, client) -> Account:
     return await account(db, client, "admin@shop.test", "ADMIN")
+
+
+@asynccontextmanager
+async def live_server(settings: Any) -> AsyncIterator[tuple[Starlette, str]]:
+    """The real app behind uvicorn on a free port, in this event loop: (app, ws URL)."""
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", log_config=None
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(), name="uvicorn under test")
+    try:
+        deadline = time.monotonic() + 15
+        while not server.started:
+            if task.done():
+                task.result()  # raises what stopped the server
+                raise RuntimeError("uvicorn stopped before it started")
+            assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
+            await asyncio.sleep(0.01)
+        yield app, f"ws://127.0.0.1:{port}/graphql"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)

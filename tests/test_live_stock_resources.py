@@ -13,12 +13,11 @@ import inspect
 import json
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from typing import Any
 
 import pytest
-import uvicorn
 from bson import ObjectId
 from pymongo.errors import OperationFailure
 from starlette.applications import Starlette
@@ -29,8 +28,7 @@ from shopgraph.datasources.client import Datasources
 from shopgraph.live.broker import StockBroker, StockChange, Subscriber
 from shopgraph.live.feed import StockFeed
 from shopgraph.resolvers.context import Context
-from shopgraph.server.app import create_app
-from shopgraph.server.embedded import free_port
+from tests.conftest import live_server
 from tests.factories import global_id, product_document
 
 TRANSPORT_WS = "graphql-transport-ws"
@@ -43,30 +41,6 @@ RECEIVE_TIMEOUT = 10.0  # generous: a change travels through MongoDB's change st
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def live_server(settings: Any) -> AsyncIterator[tuple[Starlette, str]]:
-    """The real app behind uvicorn on a free port, in this event loop: (app, ws URL)."""
-    app = create_app(settings)
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", log_config=None
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(), name="uvicorn under test")
-    try:
-        deadline = time.monotonic() + 15
-        while not server.started:
-            if task.done():
-                task.result()  # raises what stopped the server
-                raise RuntimeError("uvicorn stopped before it started")
-            assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
-            await asyncio.sleep(0.01)
-        yield app, f"ws://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
 
 
 def ws_connect(url: str, protocol: str = TRANSPORT_WS) -> Any:
