@@ -3,6 +3,7 @@
 Every test talks to the real ASGI app over HTTP, as a client would.
 """
 
+import asyncio
 import decimal
 import json
 import logging
@@ -18,6 +19,7 @@ from graphql import get_introspection_query
 
 from shopgraph.server.app import create_app
 from shopgraph.server.settings import Settings
+from tests.conftest import live_server
 from tests.factories import global_id, product_document
 
 GENERIC_MESSAGE = "Internal server error."
@@ -330,6 +332,24 @@ async def test_chunked_body_over_the_limit_gets_413_without_being_read_whole(htt
     assert response.status_code == 413
     assert response.text == TOO_LARGE
     assert streamed.sent <= MAX_BODY_BYTES + streamed.chunk_size
+
+
+async def test_a_client_that_hangs_up_mid_body_is_no_server_error(make_settings, caplog):
+    async with live_server(make_settings()) as (_, url):
+        port = int(url.split(":")[2].split("/")[0])
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            b'{"query":'
+        )
+        await writer.drain()
+        await asyncio.sleep(0.2)  # the app is waiting for the rest of the body
+        writer.close()
+        await writer.wait_closed()
+        await asyncio.sleep(0.3)
+
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])

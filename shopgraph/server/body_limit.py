@@ -1,5 +1,10 @@
-"""Refuses request bodies over a size limit with 413, before anything parses them."""
+"""Refuses request bodies over a size limit with 413, before anything parses them.
 
+A client that hangs up while sending its body gets nothing: there is no one to answer,
+and it is not an error of the server's worth a traceback in the log.
+"""
+
+from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,6 +53,8 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
+        except ClientDisconnect:
+            return
         except BodyTooLarge:
             if not response_started:
                 await self._refusal()(scope, receive, send)
