@@ -340,6 +340,9 @@ async def test_bad_price_bound_is_a_clear_bad_user_input(priced, client, field, 
         ("abc", "not a decimal number"),
         ("12,50", "not a decimal number"),
         ("", "not a decimal number"),
+        ("1_000", "not a decimal number"),
+        ("\uff11\uff12", "not a decimal number"),  # full-width digits
+        ("\u0661\u0662", "not a decimal number"),  # Arabic-Indic digits
         ("NaN", "finite"),
         ("-NaN", "finite"),
         ("sNaN", "finite"),
