@@ -53,6 +53,17 @@ def closed_with(ws: WebSocketTestSession) -> tuple[int, str]:
     return closed.value.code, closed.value.reason
 
 
+def first_reply(client: TestClient, protocol: str, query: str) -> dict[str, Any]:
+    """Subscribes with `query` on a new socket; the first message that is not a keep-alive."""
+    with opened(client, protocol) as ws:
+        initialised(ws)
+        ws.send_json(subscribe("1", {"query": query}, protocol))
+        message = ws.receive_json()
+        while message["type"] == "ka":
+            message = ws.receive_json()
+    return message
+
+
 def server_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -174,12 +185,7 @@ def test_a_syntax_error_closes_a_graphql_transport_ws_socket_with_4400(app_clien
 
 
 def test_a_syntax_error_is_an_error_message_on_the_legacy_protocol(app_client, caplog):
-    with opened(app_client, LEGACY_WS) as ws:
-        initialised(ws)
-        ws.send_json(subscribe("1", {"query": "subscription {"}, LEGACY_WS))
-        message = ws.receive_json()
-        while message["type"] == "ka":
-            message = ws.receive_json()
+    message = first_reply(app_client, LEGACY_WS, "subscription {")
 
     assert (message["id"], message["type"]) == ("1", "error"), message
     assert "Syntax Error" in json.dumps(message["payload"])
@@ -188,12 +194,7 @@ def test_a_syntax_error_is_an_error_message_on_the_legacy_protocol(app_client, c
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 def test_an_undefined_fragment_is_an_error_message(app_client, caplog, protocol):
-    with opened(app_client, protocol) as ws:
-        initialised(ws)
-        ws.send_json(subscribe("1", {"query": "subscription { ...Nope }"}, protocol))
-        message = ws.receive_json()
-        while message["type"] == "ka":
-            message = ws.receive_json()
+    message = first_reply(app_client, protocol, "subscription { ...Nope }")
 
     assert (message["id"], message["type"]) == ("1", "error"), message
     if protocol == TRANSPORT_WS:  # every validation error; the legacy protocol sends one
