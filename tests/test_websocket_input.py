@@ -6,6 +6,7 @@ protocol says; the legacy `graphql-ws` protocol gets the same code. A message th
 not JSON at all is ignored by the legacy protocol, which says nothing about it.
 """
 
+import asyncio
 import json
 import logging
 import warnings
@@ -14,8 +15,11 @@ from typing import Any
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from shopgraph.server.app import create_app
+from tests.conftest import live_server
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 for its TestClient; httpx still works.
@@ -199,4 +203,58 @@ def test_an_undefined_fragment_is_an_error_message(app_client, caplog, protocol)
     assert (message["id"], message["type"]) == ("1", "error"), message
     if protocol == TRANSPORT_WS:  # every validation error; the legacy protocol sends one
         assert "Unknown fragment 'Nope'." in json.dumps(message["payload"])
+    assert server_errors(caplog) == []
+
+
+def test_a_null_connection_init_payload_is_acknowledged(app_client, caplog):
+    """graphql-transport-ws allows `payload: null`: an anonymous connection."""
+    with opened(app_client, TRANSPORT_WS) as ws:
+        ws.send_json({"type": "connection_init", "payload": None})
+        assert ws.receive_json() == {"type": "connection_ack"}
+    assert server_errors(caplog) == []
+
+
+# --- over a real server: close frames must fit RFC 6455's 125 bytes -------------------------
+
+LONG = "x" * 300
+
+
+@pytest.mark.parametrize(
+    ("message", "reason_starts"),
+    [
+        ({"type": LONG}, "Unknown message type: xxx"),
+        (
+            {"type": "subscribe", "id": "1", "payload": {"query": f'subscription {{ "{LONG}" }}'}},
+            "Syntax Error",
+        ),
+        (
+            {
+                "type": "subscribe",
+                "id": "1",
+                "payload": {
+                    "query": "subscription S { stockUpdated { stock } }",
+                    "operationName": LONG,
+                },
+            },
+            "Unknown operation named",
+        ),
+    ],
+    ids=["unknown-type", "syntax-error", "unknown-operation"],
+)
+async def test_a_close_reason_quoting_client_text_is_cut_to_fit_the_frame(
+    make_settings, caplog, message, reason_starts
+):
+    async with live_server(make_settings()) as (_, url):
+        async with connect(url, subprotocols=[TRANSPORT_WS], open_timeout=5) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "connection_ack"}
+            await ws.send(json.dumps(message))
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(ws.recv(), 5)
+        assert ws.close_code == 4400
+        assert ws.close_reason.startswith(reason_starts)
+        assert ws.close_reason.endswith("...")
+        assert len(ws.close_reason.encode()) <= 123
+
     assert server_errors(caplog) == []

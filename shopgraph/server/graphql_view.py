@@ -30,7 +30,11 @@ from shopgraph.resolvers.context import Context
 from shopgraph.resolvers.loaders import DocumentKey, Loaders
 from shopgraph.server import graphiql
 from shopgraph.server.settings import Settings
-from shopgraph.server.ws_handlers import LegacyWSHandler, TransportWSHandler
+from shopgraph.server.ws_handlers import (
+    LegacyWSHandler,
+    ShopgraphWebSocketAdapter,
+    TransportWSHandler,
+)
 
 logger = logging.getLogger("shopgraph.server")
 
@@ -47,6 +51,7 @@ def request_id_for(request: Request | WebSocket) -> str:
 class ShopgraphGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
     graphql_ws_handler_class = LegacyWSHandler
+    websocket_adapter_class = ShopgraphWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(
         self, schema: BaseSchema, settings: Settings, auth: AuthServices, gateway: PaymentGateway

@@ -18,6 +18,7 @@ import contextlib
 from datetime import UTC, datetime
 from types import NoneType
 
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -113,6 +114,8 @@ class TransportWSHandler(_ClosesAtTokenExpiry, BaseGraphQLTransportWSHandler[Con
         if problem is not None:
             await self.handle_invalid_message(problem)  # closes with 4400
             return
+        if message["type"] == "connection_init" and message.get("payload", {}) is None:
+            message = {"type": "connection_init"}  # the protocol allows a null payload
         await super().handle_message(message)
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
@@ -147,3 +150,20 @@ class LegacyWSHandler(_ClosesAtTokenExpiry, BaseGraphQLWSHandler[Context, None])
         await asyncio.sleep(self.context.settings.ws_connection_init_timeout_seconds)
         if not self.connection_acknowledged:
             await _close(self.websocket, INIT_TIMEOUT_CODE, "Connection initialisation timeout")
+
+
+MAX_CLOSE_REASON_BYTES = 123  # RFC 6455: a close frame's payload is 125 bytes, 2 for the code
+
+
+def fit_close_reason(reason: str) -> str:
+    """Strawberry puts client text in close reasons ("Unknown message type: ..."); a reason
+    too long for a close frame would fail the close itself."""
+    encoded = reason.encode()
+    if len(encoded) <= MAX_CLOSE_REASON_BYTES:
+        return reason
+    return encoded[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."
+
+
+class ShopgraphWebSocketAdapter(ASGIWebSocketAdapter):
+    async def close(self, code: int, reason: str) -> None:
+        await super().close(code, fit_close_reason(reason))
