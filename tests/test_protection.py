@@ -153,6 +153,61 @@ async def test_an_undefined_fragment_is_refused_as_unknown(client, caplog, query
     assert error_records(caplog) == []
 
 
+def fanned_out(leaf: str, fragments: int = 40) -> str:
+    """Each fragment spreads the next twice: 2**40 paths through 41 fragments."""
+    spreads = " ".join(
+        f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(fragments)
+    )
+    return f"query Q {{ ...F0 }} {spreads} fragment F{fragments} on Query {{ {leaf} }}"
+
+
+async def test_fragments_that_fan_out_are_measured_once_each(client):
+    body = (await post(client, fanned_out("__typename"))).json()
+
+    assert body == {"data": {"__typename": "Query"}}
+
+
+async def test_aliases_that_fan_out_count_once_per_path(client):
+    body = (await post(client, fanned_out("a: __typename"))).json()
+
+    assert body == {"data": None, "errors": [{"message": f"{2**40} aliases found. Allowed: 30"}]}
+
+
+async def test_a_long_chain_of_fragments_is_refused_cleanly(client, caplog):
+    """As long a chain as the token limit allows: graphql-core stops validating it at its
+    recursion limit; the depth rule, which does not recurse, must not fail first."""
+    chain = " ".join(f"fragment C{n} on Query {{ ...C{n + 1} }}" for n in range(240))
+    query = f"query Q {{ ...C0 }} {chain} fragment C240 on Query {{ __typename }}"
+
+    body = (await post(client, query)).json()
+
+    assert body == {"data": None, "errors": [{"message": "Validation aborted."}]}
+    assert error_records(caplog) == []
+
+
+async def test_a_deep_field_at_the_end_of_a_fragment_chain_counts(app_with, make_settings):
+    chain = " ".join(f"fragment C{n} on ProductConnection {{ ...C{n + 1} }}" for n in range(50))
+    query = (
+        f"query Deep {{ products {{ ...C0 }} }} {chain}"
+        " fragment C50 on ProductConnection { edges { node { price { amount } } } }"
+    )
+    async with app_with(make_settings(max_query_depth=3)) as http:
+        body = (await post(http, query)).json()
+
+    assert body["data"] is None
+    assert error_messages(body) == ["'Deep' exceeds maximum operation depth of 3"]
+
+
+async def test_fragments_that_spread_each_other_are_refused_as_a_cycle(client, caplog):
+    query = "query Q { ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
+
+    body = (await post(client, query)).json()
+
+    assert body["data"] is None
+    assert error_messages(body) == ["Cannot spread fragment 'A' within itself via 'B'."]
+    assert error_records(caplog) == []
+
+
 async def test_each_app_keeps_its_own_limits_although_the_caches_are_shared(
     client, app_with, make_settings
 ):

@@ -8,10 +8,9 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 
 from shopgraph.auth.guard import RejectInvalidTokens
-from shopgraph.schema.depth_rule import max_depth_rule
+from shopgraph.schema.document_limits import limits_rule
 from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
 from shopgraph.schema.mutation import Mutation
 from shopgraph.schema.parser_cache import ReportingParserCache
@@ -33,10 +32,7 @@ class QueryLimits:
 def build_schema(limits: QueryLimits | None = None) -> LoggingSchema:
     """The rules are built once so the validation cache, which keys on them, really hits."""
     limits = limits or QueryLimits()
-    rules = [
-        max_depth_rule(limits.max_depth),
-        max_aliases_rule(max_alias_count=limits.max_aliases),
-    ]
+    rules = [limits_rule(limits.max_depth, limits.max_aliases)]
     extensions: list[type[SchemaExtension] | object] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
