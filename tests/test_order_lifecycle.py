@@ -432,6 +432,39 @@ async def test_a_stray_charge_whose_refund_fails_is_refunded_by_the_sweep(
     assert await db.stray_charges.count_documents({"status": "REFUNDED"}) == 1
 
 
+async def test_the_sweep_refunds_stray_charges_oldest_first_past_one_that_fails(db, monkeypatch):
+    refund = payments.TestGateway.refund
+    order_id = ObjectId()
+    for n, reference in enumerate(["ch_refused", "ch_fine"]):
+        await db.stray_charges.insert_one(
+            {
+                "_id": reference,
+                "reference": reference,
+                "orderId": order_id,
+                "gateway": "test",
+                "amount": 500,
+                "currency": "USD",
+                "status": "PENDING",
+                "recordedAtMs": 1_000 + n,
+            }
+        )
+    attempted: list[str] = []
+
+    async def refuses_one(self, reference, amount, idempotency_key):
+        attempted.append(reference)
+        if reference == "ch_refused":
+            raise RuntimeError("the gateway rejects this request")
+        return await refund(self, reference, amount, idempotency_key)
+
+    monkeypatch.setattr(payments.TestGateway, "refund", refuses_one)
+
+    await sweeper(db).recover()
+
+    assert attempted == ["ch_refused", "ch_fine"]
+    statuses = {c["_id"]: c["status"] async for c in db.stray_charges.find({})}
+    assert statuses == {"ch_refused": "PENDING", "ch_fine": "REFUNDED"}
+
+
 # --- cancelling ---------------------------------------------------------------------------
 
 

@@ -68,8 +68,11 @@ class Sweeper:
         for order in await orders.needing("refund.status", "PENDING"):
             if order.get("cancelledAtMs", 0) < cutoff_ms:
                 await refund(self.datasources, self.gateway, order)
-        for charge in await self.datasources.stray_charges.pending_before(cutoff_ms):
-            await refund_stray_charge(self.datasources, self.gateway, charge["orderId"], charge)
         # A paid order cancelled before its email was queued gets no confirmation.
         for order in await orders.needing("confirmation", "PENDING", PAID_OR_LATER):
             await queue_confirmation(self.datasources, order, self.mail_from)
+        for charge in await self.datasources.stray_charges.pending_before(cutoff_ms):
+            try:
+                await refund_stray_charge(self.datasources, self.gateway, charge["orderId"], charge)
+            except Exception:  # one charge the gateway refuses must not hold up the others
+                logger.exception("could not refund stray charge %s", charge["_id"])

@@ -45,6 +45,8 @@ class StrayChargesDatasource(CollectionDatasource):
 
     async def pending_before(self, cutoff_ms: int, limit: int = 100) -> list[Document]:
         cursor = self.collection.find(
-            {"status": PENDING, "recordedAtMs": {"$lt": cutoff_ms}}, limit=limit
+            {"status": PENDING, "recordedAtMs": {"$lt": cutoff_ms}},
+            sort=[("recordedAtMs", ASCENDING)],
+            limit=limit,
         )
         return await cursor.to_list()
