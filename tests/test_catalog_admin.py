@@ -809,3 +809,20 @@ async def test_a_mixed_race_of_additions_and_removals_adds_up(db, gql, admin):
     assert len(recorded) == len(applied)
     assert sum(m["delta"] for m in recorded) == final - start
     assert min(m["stockAfter"] for m in recorded) >= 0
+
+
+async def test_racing_stock_updates_and_adjustments_keep_the_movement_ledger_exact(db, as_admin):
+    """Every movement records only its own change, so the ledger adds up to the stock."""
+    product = product_document(sku="LEDGER-1", stock=100)
+    await db.products.insert_one(product)
+    product_id = gid(product)
+
+    await asyncio.gather(
+        *(adjust(as_admin, product_id, 1) for _ in range(30)),
+        *(as_admin(UPDATE, {"id": product_id, "input": {"stock": 200 + n}}) for n in range(10)),
+    )
+
+    final = (await stored(db, product))["stock"]
+    ledger = [m for m in await movements(db) if m["productId"] == product["_id"]]
+    assert len(ledger) == 40
+    assert sum(m["delta"] for m in ledger) == final - 100

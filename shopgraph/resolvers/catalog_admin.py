@@ -76,11 +76,12 @@ async def update_product(
     if result is None:
         return ProductPayload(user_errors=[_not_found("id")])
     before, after = result
-    delta = after.get("stock", 0) - before.get("stock", 0)
+    # From this update alone: a concurrent adjustStock shows in `after` and records its own.
+    delta = changes["stock"] - before.get("stock", 0) if "stock" in changes else 0
     if delta:
         admin = await context.viewer.require_user()
         await context.datasources.stock_movements.record(
-            product_id, delta, after["stock"], "updateProduct", admin["_id"]
+            product_id, delta, changes["stock"], "updateProduct", admin["_id"]
         )
     return ProductPayload(product=Product(document=after))
 
