@@ -79,6 +79,12 @@ async def refund_stray_charge(
     """A charge that did not pay its order goes back; recorded first, so the sweep
     retries a refund that fails now."""
     await datasources.stray_charges.record(order_id, payment)
+    await refund_recorded_stray_charge(datasources, gateway, payment)
+
+
+async def refund_recorded_stray_charge(
+    datasources: Datasources, gateway: PaymentGateway, payment: Document
+) -> None:
     try:
         reference = await refund_charge(gateway, payment)
     except PaymentUnavailable as error:

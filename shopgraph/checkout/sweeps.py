@@ -10,7 +10,12 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shopgraph.checkout.cancelling import cancel_order, refund, refund_stray_charge, return_stock
+from shopgraph.checkout.cancelling import (
+    cancel_order,
+    refund,
+    refund_recorded_stray_charge,
+    return_stock,
+)
 from shopgraph.checkout.confirmation import queue_confirmation
 from shopgraph.checkout.errors import CheckoutError
 from shopgraph.datasources.client import Datasources
@@ -73,6 +78,6 @@ class Sweeper:
             await queue_confirmation(self.datasources, order, self.mail_from)
         for charge in await self.datasources.stray_charges.pending_before(cutoff_ms):
             try:
-                await refund_stray_charge(self.datasources, self.gateway, charge["orderId"], charge)
+                await refund_recorded_stray_charge(self.datasources, self.gateway, charge)
             except Exception:  # one charge the gateway refuses must not hold up the others
                 logger.exception("could not refund stray charge %s", charge["_id"])
