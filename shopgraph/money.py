@@ -52,6 +52,11 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     return int(scaled)
 
 
+def from_minor_units(minor: int, currency: str) -> Decimal:
+    """scaleb keeps the coefficient, so 1250 cents reads "12.50" and 0 reads "0.00"."""
+    return Decimal(minor).scaleb(-currency_decimals(currency))
+
+
 def format_amount(minor: int, currency: str) -> str:
     """e.g. 1250 USD -> \"12.50 USD\"."""
-    return f"{Decimal(minor).scaleb(-currency_decimals(currency))} {currency}"
+    return f"{from_minor_units(minor, currency)} {currency}"

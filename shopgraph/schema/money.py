@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import strawberry
 
-from shopgraph.money import currency_decimals
+from shopgraph import money
 
 
 @strawberry.type(description="An amount of money in the store currency.")
@@ -14,5 +14,4 @@ class Money:
 
     @classmethod
     def from_minor_units(cls, minor: int, currency: str) -> "Money":
-        # scaleb keeps the coefficient, so 1250 cents reads "12.50" and 0 reads "0.00".
-        return cls(amount=Decimal(minor).scaleb(-currency_decimals(currency)), currency=currency)
+        return cls(amount=money.from_minor_units(minor, currency), currency=currency)
