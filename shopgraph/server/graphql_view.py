@@ -136,11 +136,8 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         return UNSET  # acknowledge with no payload
 
     def parse_json(self, data: str | bytes) -> object:
-        """A body (or `variables`) must be a JSON object; batches are lists and refused later."""
-        try:
-            parsed = orjson.loads(data)
-        except orjson.JSONDecodeError as error:
-            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        """A body must be a JSON object; batches are lists and refused later."""
+        parsed = super().parse_json(data)  # a 400 when it is not JSON at all
         if not isinstance(parsed, (dict, list)):
             raise HTTPException(400, "Expected a JSON object.")
         return parsed
@@ -152,7 +149,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         for name in ("variables", "extensions"):
             if parsed.get(name):
                 try:
-                    parsed[name] = orjson.loads(parsed[name])
+                    parsed[name] = self.decode_json(parsed[name])
                 except orjson.JSONDecodeError as error:
                     raise HTTPException(
                         400, f"Unable to parse `{name}` in the query string as JSON"
@@ -169,8 +166,9 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             raise
 
     def decode_json(self, data: str | bytes) -> object:
-        """WebSocket messages: orjson refuses nesting past 1024 levels with a decode error
-        (which closes the socket with 4400) where the json module hits its recursion limit."""
+        """Every JSON the view reads. orjson refuses nesting past 1024 levels with a decode
+        error (a 400, or a 4400 close on WebSocket) where the json module would hit its
+        recursion limit; its JSONDecodeError is the json module's, which Strawberry catches."""
         return orjson.loads(data)
 
     def encode_json(self, data: object) -> str:
