@@ -1,7 +1,8 @@
-"""Strawberry permission classes, one per rule. They raise errors with `extensions.code`
-UNAUTHENTICATED (log in) or FORBIDDEN (not yours)."""
+"""Strawberry permission classes, one per rule. They never answer False: they raise the
+viewer's errors, which carry `extensions.code` UNAUTHENTICATED (log in) or FORBIDDEN
+(not yours)."""
 
-from typing import Any, ClassVar
+from typing import Any
 
 from strawberry.permission import BasePermission
 from strawberry.types import Info
@@ -11,18 +12,12 @@ from shopgraph.schema.errors import Forbidden
 
 
 class IsAuthenticated(BasePermission):
-    message = "Log in to do this."
-    error_extensions: ClassVar[dict[str, object]] = {"code": "UNAUTHENTICATED"}
-
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         await info.context.viewer.require_user()
         return True
 
 
 class IsAdmin(BasePermission):
-    message = "Only admins may do this."
-    error_extensions: ClassVar[dict[str, object]] = {"code": "FORBIDDEN"}
-
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         await info.context.viewer.require_admin()
         return True
@@ -32,7 +27,6 @@ class IsSelfOrAdmin(BasePermission):
     """For fields of a User: the user themself, or an admin."""
 
     message = "Only the user and admins may see this."
-    error_extensions: ClassVar[dict[str, object]] = {"code": "FORBIDDEN"}
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         if source.is_caller:
