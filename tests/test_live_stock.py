@@ -504,19 +504,33 @@ async def test_a_subscriber_that_never_reads_does_not_delay_the_others(db, serve
         await stalled.close()
 
 
-async def test_a_bad_token_closes_the_connection_with_4403(servers):
-    async with connect(servers.a.ws_url, subprotocols=[TRANSPORT_WS]) as ws:
+@pytest.mark.parametrize(
+    ("protocol", "answer", "code"),
+    [(TRANSPORT_WS, None, 4403), (LEGACY_WS, "connection_error", 1011)],
+)
+async def test_a_bad_token_closes_the_connection(servers, protocol, answer, code):
+    async with connect(servers.a.ws_url, subprotocols=[protocol]) as ws:
         payload = {"authorization": "Bearer not-a-token"}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        if answer is not None:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == answer
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 5)
-        assert ws.close_code == 4403
+        assert ws.close_code == code
 
 
-async def test_a_valid_token_is_accepted(db, servers):
+async def test_a_valid_token_makes_the_socket_the_users(db, servers):
     token = await admin_token(db, servers.a)
     subscriber = await Subscriber.open(servers.a.ws_url, token=token)
-    await subscriber.close()
+    try:
+        payload = {"query": "{ me { email role } }"}
+        await subscriber.ws.send(json.dumps({"type": "subscribe", "id": "me", "payload": payload}))
+        answer = await subscriber.message(5)
+    finally:
+        await subscriber.close()
+
+    assert answer["type"] == "next", answer
+    assert answer["payload"] == {"data": {"me": {"email": "admin@shop.test", "role": "ADMIN"}}}
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
