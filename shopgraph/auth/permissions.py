@@ -7,7 +7,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from shopgraph.auth.viewer import is_admin
+from shopgraph.auth.viewer import may_see
 from shopgraph.schema.errors import Forbidden
 
 
@@ -32,6 +32,6 @@ class IsSelfOrAdmin(BasePermission):
         if source.is_caller:
             return True
         viewer = await info.context.viewer.require_user()
-        if viewer["_id"] == source.document["_id"] or is_admin(viewer):
+        if may_see(viewer, source.document["_id"]):
             return True
         raise Forbidden(self.message)

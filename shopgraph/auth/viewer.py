@@ -18,6 +18,11 @@ def is_admin(user: Document) -> bool:
     return user.get("role") == ADMIN
 
 
+def may_see(user: Document, owner_id: ObjectId) -> bool:
+    """What belongs to an account is for that account and for admins."""
+    return is_admin(user) or owner_id == user["_id"]
+
+
 class Viewer:
     """Rights come from the user document, not the token's `role` claim: a deleted or
     demoted user loses them at once, not when the token expires."""

@@ -9,7 +9,7 @@ from datetime import datetime
 import strawberry
 from bson import ObjectId
 
-from shopgraph.auth.viewer import is_admin
+from shopgraph.auth.viewer import is_admin, may_see
 from shopgraph.checkout.cancelling import cancel_order as cancel
 from shopgraph.checkout.errors import CheckoutError, invalid_transition
 from shopgraph.checkout.paying import pay_order as pay
@@ -99,9 +99,9 @@ async def _order_of_caller(info: Info, order_id: ObjectId) -> Document | None:
     so order ids cannot be probed; admins get None for a missing order."""
     viewer = await info.context.viewer.require_user()
     order = await info.context.datasources.orders.by_id(order_id)
-    if is_admin(viewer):
-        return order
-    if order is None or order["userId"] != viewer["_id"]:
+    if order is None and is_admin(viewer):
+        return None
+    if order is None or not may_see(viewer, order["userId"]):
         raise Forbidden("This is not your order.")
     return order
 
@@ -182,9 +182,7 @@ async def orders_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Order 
     found = await info.context.datasources.orders.placed_by_ids(order_ids)
     visible = [found.get(order_id) for order_id in order_ids]
     return [
-        Order(document=order)
-        if order is not None and (is_admin(viewer) or order["userId"] == viewer["_id"])
-        else None
+        Order(document=order) if order is not None and may_see(viewer, order["userId"]) else None
         for order in visible
     ]
 

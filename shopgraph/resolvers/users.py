@@ -5,7 +5,7 @@ from datetime import datetime
 
 import strawberry
 
-from shopgraph.auth.viewer import is_admin
+from shopgraph.auth.viewer import may_see
 from shopgraph.datasources.users import UserQuery
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.ids import decode_global_id, object_id
@@ -56,11 +56,10 @@ async def users_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[User | 
     keys = [DocumentKey(object_id(node_id, "User"), None) for node_id in node_ids]
     if viewer is None:
         return [None for _ in keys]
-    sees_all = is_admin(viewer)
     documents = await info.context.loaders.user.load_many(keys)
     return [
         User(document=document)
-        if document is not None and (sees_all or document["_id"] == viewer["_id"])
+        if document is not None and may_see(viewer, document["_id"])
         else None
         for document in documents
     ]
