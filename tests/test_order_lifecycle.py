@@ -938,3 +938,6 @@ async def test_a_page_of_orders_costs_the_same_queries_for_two_orders_as_for_twe
     assert orders_find["limit"] == 21
     [product_find] = command_log.named("find", "products")
     assert set(product_find["filter"]["_id"]["$in"]) == {p["_id"] for p in products}
+    # Only what the page selects (and `active`, which decides who may see a product).
+    assert set(owners_find["projection"]) == {"name"}
+    assert set(product_find["projection"]) == {"name", "active"}

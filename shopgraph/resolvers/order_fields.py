@@ -1,22 +1,25 @@
 """Fields of Order and OrderItem that load other objects, through the request's DataLoaders:
-a page of orders costs one query for its users and one for its products, however long."""
+a page of orders costs one query for its users and one for its products, however long,
+each fetching only the fields the query selects."""
 
 from shopgraph.resolvers.context import HasDocument, Info
 from shopgraph.resolvers.loaders import DocumentKey
-from shopgraph.resolvers.products import visible_product
+from shopgraph.resolvers.products import visible_product, wanted_fields
+from shopgraph.resolvers.projection import document_fields
 from shopgraph.schema.products import Product
-from shopgraph.schema.users import User
+from shopgraph.schema.users import USER_FIELDS, User
 
 
 async def order_user(root: HasDocument, info: Info) -> User | None:
     """Null when the account was deleted; the order stays."""
-    document = await info.context.loaders.user.load(DocumentKey(root.document["userId"], None))
+    fields = document_fields(info, (), USER_FIELDS)
+    document = await info.context.loaders.user.load(DocumentKey(root.document["userId"], fields))
     return None if document is None else User(document=document)
 
 
 async def item_product(root: HasDocument, info: Info) -> Product | None:
     """The product as it is now; null once deleted. The line keeps its own snapshot."""
     document = await info.context.loaders.product.load(
-        DocumentKey(root.document["productId"], None)
+        DocumentKey(root.document["productId"], wanted_fields(info))
     )
     return await visible_product(info, document)

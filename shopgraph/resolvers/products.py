@@ -46,9 +46,9 @@ async def visible_product(info: Info, document: Document | None) -> Product | No
     return Product(document=document)
 
 
-def _wanted_fields(info: Info, path: Sequence[str] = ()) -> frozenset[str] | None:
+def wanted_fields(info: Info) -> frozenset[str] | None:
     """The selected fields plus `active`, which decides whether the caller may see it."""
-    fields = document_fields(info, path, PRODUCT_FIELDS)
+    fields = document_fields(info, (), PRODUCT_FIELDS)
     return None if fields is None else fields | {"active"}
 
 
@@ -128,7 +128,7 @@ async def product(
     """One active product by global ID or by SKU; null when there is none."""
     if (id is None) == (sku is None):
         raise BadUserInput("Give exactly one of `id` or `sku`.")
-    fields = _wanted_fields(info)
+    fields = wanted_fields(info)
     if id is not None:
         key = DocumentKey(decode_global_id(id, "Product"), fields)
         document = await info.context.loaders.product.load(key)
@@ -139,7 +139,7 @@ async def product(
 
 async def products_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Product | None]:
     """`node(id)` refetch: invisible and missing products are null alike."""
-    fields = _wanted_fields(info)
+    fields = wanted_fields(info)
     keys = [DocumentKey(object_id(node_id, "Product"), fields) for node_id in node_ids]
     documents = await info.context.loaders.product.load_many(keys)
     return [await visible_product(info, document) for document in documents]
