@@ -1,6 +1,7 @@
 """Accounts made from the command line: admins, and the development demo accounts."""
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shopgraph.auth.passwords import Passwords
@@ -28,9 +29,10 @@ DEMO_ACCOUNTS = [
 
 
 async def create_admin(
-    datasources: Datasources, passwords: Passwords, email: str, password: str | None
+    datasources: Datasources, passwords: Passwords, email: str, password: Callable[[], str]
 ) -> str:
-    """Promotes an existing user (their password stays) or creates an admin; says which."""
+    """Promotes an existing user (their password stays) or creates an admin; says which.
+    `password` is asked for only when an account is created."""
     email = normalize_email(email)
     if problems := email_problems(email, "email"):
         raise AccountSetupError(f"{email!r}: {problems[0].message}")
@@ -38,11 +40,10 @@ async def create_admin(
     if existing is not None:
         await datasources.users.update(existing["_id"], {"role": ADMIN})
         return f"promoted {email} to admin"
-    if password is None:
-        raise AccountSetupError("a password is needed to create a new admin")
-    if problems := password_problems(password, email, "password"):
+    new_password = password()
+    if problems := password_problems(new_password, email, "password"):
         raise AccountSetupError(problems[0].message)
-    await datasources.users.create(email, "Admin", await passwords.hash(password), ADMIN)
+    await datasources.users.create(email, "Admin", await passwords.hash(new_password), ADMIN)
     return f"created admin {email}"
 
 

@@ -143,13 +143,12 @@ def seed(settings: Settings, reset: bool) -> None:
 def admin(settings: Settings, email: str) -> None:
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
 
+    def new_password() -> str:
+        return password if password is not None else _prompt_password()
+
     async def run() -> str:
         async with open_datasources(settings) as datasources:
-            existing = await datasources.users.by_email(email.strip().lower())
-            given = password
-            if existing is None and given is None:
-                given = _prompt_password()
-            return await create_admin(datasources, passwords_from(settings), email, given)
+            return await create_admin(datasources, passwords_from(settings), email, new_password)
 
     with mongodb(settings) as settings:
         print(asyncio.run(run()))
