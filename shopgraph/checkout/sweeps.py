@@ -67,12 +67,13 @@ class Sweeper:
                 await holds.settle([product_id], order_key)  # died before removing markers
             else:
                 await holds.release(product_id, order_key, quantity)
-        for order in await orders.needing("stockReturn", "PENDING"):
-            if order.get("cancelledAtMs", 0) < cutoff_ms:
-                await return_stock(self.datasources, order)
-        for order in await orders.needing("refund.status", "PENDING"):
-            if order.get("cancelledAtMs", 0) < cutoff_ms:
-                await refund(self.datasources, self.gateway, order)
+        # Orders cancelled within the grace period may still be in a live request's hands.
+        for order in await orders.needing("stockReturn", "PENDING", cancelled_before_ms=cutoff_ms):
+            await return_stock(self.datasources, order)
+        for order in await orders.needing(
+            "refund.status", "PENDING", cancelled_before_ms=cutoff_ms
+        ):
+            await refund(self.datasources, self.gateway, order)
         # A paid order cancelled before its email was queued gets no confirmation.
         for order in await orders.needing("confirmation", "PENDING", PAID_OR_LATER):
             await queue_confirmation(self.datasources, order, self.mail_from)

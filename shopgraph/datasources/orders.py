@@ -145,12 +145,20 @@ class OrdersDatasource(CollectionDatasource):
         return await cursor.to_list()
 
     async def needing(
-        self, field: str, value: str, statuses: Sequence[str] | None = None, limit: int = 100
+        self,
+        field: str,
+        value: str,
+        statuses: Sequence[str] | None = None,
+        cancelled_before_ms: int | None = None,
+        limit: int = 100,
     ) -> list[Document]:
-        """Orders whose follow-up step (`stockReturn`, `confirmation`) was left unfinished."""
+        """Orders whose follow-up step (`stockReturn`, `confirmation`) was left unfinished.
+        The age is part of the query, so young orders cannot crowd old ones out of `limit`."""
         filter_: Document = {field: value}
         if statuses is not None:
             filter_["status"] = {"$in": list(statuses)}
+        if cancelled_before_ms is not None:
+            filter_["cancelledAtMs"] = {"$lt": cancelled_before_ms}
         return await self.collection.find(filter_, limit=limit).to_list()
 
     async def exists(self, order_key: str) -> bool:
