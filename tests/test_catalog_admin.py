@@ -816,10 +816,13 @@ async def test_racing_stock_updates_and_adjustments_keep_the_movement_ledger_exa
     product = product_document(sku="LEDGER-1", stock=100)
     await db.products.insert_one(product)
     product_id = gid(product)
+    # Targets 1,000 apart: 30 adjustments of +1 can never bring the stock onto a target
+    # before its update lands, so every update moves the stock and records a movement.
+    targets = [1000 * n for n in range(1, 11)]
 
     await asyncio.gather(
         *(adjust(as_admin, product_id, 1) for _ in range(30)),
-        *(as_admin(UPDATE, {"id": product_id, "input": {"stock": 200 + n}}) for n in range(10)),
+        *(as_admin(UPDATE, {"id": product_id, "input": {"stock": t}}) for t in targets),
     )
 
     final = (await stored(db, product))["stock"]
