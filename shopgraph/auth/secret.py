@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from shopgraph.auth.tokens import MIN_SECRET_BYTES
@@ -35,10 +36,15 @@ def _development_secret(path: Path) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
+    # Written in full under a private name, then linked into place: a process starting
+    # at the same moment sees either no file or the whole secret, never a partial one.
+    descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".jwt-secret-")
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secret)
+        os.link(draft, path)
     except FileExistsError:  # another process made it first
         return path.read_text().strip()
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secret)
+    finally:
+        os.unlink(draft)
     return secret
