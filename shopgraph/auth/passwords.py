@@ -25,7 +25,8 @@ class Passwords:
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
         )
         self._slots = asyncio.Semaphore(concurrency)
-        self._decoy_hash: str | None = None
+        # Made up front, so that even the first unknown-email login costs one verification.
+        self._decoy_hash = self._hasher.hash("decoy password, never matched")
 
     async def hash(self, password: str) -> str:
         async with self._slots:
@@ -47,6 +48,4 @@ class Passwords:
     async def verify_nothing(self, password: str) -> None:
         """The same work as a real verification, for unknown accounts: the answer's timing
         must not tell whether an email is registered."""
-        if self._decoy_hash is None:
-            self._decoy_hash = await self.hash("decoy password, never matched")
         await self.verify(self._decoy_hash, password)
