@@ -23,6 +23,19 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+# Released holds leave `holds: {}` behind; only products still holding something are read.
+# `$and` short-circuits, so `$objectToArray` only ever sees an object.
+_HOLDING_ANY = {
+    "holds": {"$exists": True},
+    "$expr": {
+        "$and": [
+            {"$eq": [{"$type": "$holds"}, "object"]},
+            {"$gt": [{"$size": {"$objectToArray": "$holds"}}, 0]},
+        ]
+    },
+}
+
+
 class StockHoldsDatasource(CollectionDatasource):
     """Works on the `products` collection."""
 
@@ -112,7 +125,7 @@ class StockHoldsDatasource(CollectionDatasource):
     async def stale_holds(self, older_than_ms: int) -> list[tuple[ObjectId, str, int]]:
         """(product, order key, quantity) of holds older than the cutoff."""
         stale = []
-        async for product in self.collection.find({"holds": {"$exists": True}}, {"holds": 1}):
+        async for product in self.collection.find(_HOLDING_ANY, {"holds": 1}):
             for order_key, hold in (product.get("holds") or {}).items():
                 if isinstance(hold, dict) and hold.get("atMs", 0) < older_than_ms:
                     stale.append((product["_id"], order_key, int(hold["quantity"])))
