@@ -5,17 +5,14 @@ Clients must refresh their token, never silently continue as anonymous.
 
 from collections.abc import Iterator
 
-from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import SchemaExtension
+
+from shopgraph.schema.errors import NotAuthenticated, refuse_operation
 
 
 class RejectInvalidTokens(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         viewer = getattr(self.execution_context.context, "viewer", None)
         if viewer is not None and viewer.token_error:
-            # A result set before execution makes Strawberry skip executing.
-            self.execution_context.result = ExecutionResult(
-                data=None,
-                errors=[GraphQLError(viewer.token_error, extensions={"code": "UNAUTHENTICATED"})],
-            )
+            refuse_operation(self.execution_context, NotAuthenticated(viewer.token_error))
         yield

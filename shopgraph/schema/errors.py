@@ -1,6 +1,7 @@
 """GraphQL errors that clients are meant to read: they pass error masking untouched."""
 
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError
+from strawberry.types import ExecutionContext
 
 
 class BadUserInput(GraphQLError):
@@ -22,3 +23,9 @@ class Forbidden(GraphQLError):
 
     def __init__(self, message: str = "You may not do this.") -> None:
         super().__init__(message, extensions={"code": "FORBIDDEN"})
+
+
+def refuse_operation(execution_context: ExecutionContext, error: GraphQLError) -> None:
+    """For schema extensions that refuse an operation before it runs: a result set before
+    execution makes Strawberry skip executing."""
+    execution_context.result = ExecutionResult(data=None, errors=[error])

@@ -6,10 +6,12 @@ an event stream, would fail as an internal error. The client is told where to go
 
 from collections.abc import Iterator
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import GraphQLError
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
+
+from shopgraph.schema.errors import refuse_operation
 
 MESSAGE = (
     "Subscriptions are served over WebSocket at /graphql "
@@ -26,8 +28,7 @@ class SubscriptionsOverWebSocket(SchemaExtension):
             and request is not None
             and not isinstance(request, WebSocket)
         ):
-            # A result set before execution makes Strawberry skip executing.
-            self.execution_context.result = ExecutionResult(
-                data=None, errors=[GraphQLError(MESSAGE, extensions={"code": "BAD_REQUEST"})]
+            refuse_operation(
+                self.execution_context, GraphQLError(MESSAGE, extensions={"code": "BAD_REQUEST"})
             )
         yield
