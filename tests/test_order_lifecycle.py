@@ -506,6 +506,45 @@ async def test_cancelling_a_paid_order_refunds_the_payment_and_returns_the_stock
     await assert_no_stock_markers(db)
 
 
+async def test_an_order_paid_while_it_is_being_cancelled_is_refunded_even_by_the_sweep(
+    db, gql, customer, monkeypatch
+):
+    """The payment lands just before the cancel's own update: the cancel still records a
+    refund it owes, so a refund the gateway cannot make now is made by the sweep."""
+    [product] = await add_products(db, price=450)
+    order = await place(gql, customer, (product, 2))
+    transition, refund = OrdersDatasource.transition, payments.TestGateway.refund
+    paid_first: list[dict[str, Any]] = []
+
+    async def paid_just_before_cancelling(self, order_id, from_statuses, to_status, *a, **kw):
+        if to_status == "CANCELLED" and not paid_first:
+            paid_first.append(await pay(gql, customer, order))
+        return await transition(self, order_id, from_statuses, to_status, *a, **kw)
+
+    async def gateway_down(self, reference, amount, idempotency_key):
+        raise payments.PaymentUnavailable("down")
+
+    monkeypatch.setattr(OrdersDatasource, "transition", paid_just_before_cancelling)
+    monkeypatch.setattr(payments.TestGateway, "refund", gateway_down)
+
+    body = await gql(CANCEL, {"id": order["id"]}, headers=customer.headers)
+
+    assert paid_first, "the payment did not land during the cancel"
+    succeeded(body, "cancelOrder", "CANCELLED")
+    document = await order_document(db, order)
+    assert document["payment"]["amount"] == 900
+    assert document["refund"] == {"status": "PENDING"}  # owed, and known to be owed
+    assert await stock_of(db, product) == 10
+
+    monkeypatch.setattr(payments.TestGateway, "refund", refund)  # the gateway is back
+    await sweeper(db).recover()
+
+    refunded = (await order_document(db, order))["refund"]
+    assert refunded["status"] == "DONE"
+    assert refunded["amount"] == 900
+    assert refunded["reference"].startswith("test_re_")
+
+
 async def test_racing_cancels_and_the_expiry_sweep_cancel_once_and_restock_once(
     db, gql, customer, monkeypatch
 ):

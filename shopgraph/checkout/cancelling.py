@@ -19,6 +19,8 @@ from shopgraph.integrations.payments import PaymentGateway, PaymentUnavailable, 
 
 logger = logging.getLogger("shopgraph.checkout")
 
+# In the order an order moves through them: a cancel that finds an order no longer PENDING
+# tries PAID next, so a payment landing meanwhile is caught, not refused.
 CANCELLABLE = ("PENDING", "PAID")
 
 
@@ -30,27 +32,35 @@ async def cancel_order(
     from_statuses: Sequence[str] = CANCELLABLE,
 ) -> Document:
     """Raises CheckoutError INVALID_TRANSITION when the order cannot be cancelled (any more)."""
-    before = await datasources.orders.by_id(order_id)
-    if before is None:
-        raise CheckoutError("NOT_FOUND", "There is no such order.", "id")
-    cancelled = await datasources.orders.transition(
-        order_id,
-        from_statuses,
-        "CANCELLED",
-        {
-            "cancelReason": reason,
-            "cancelledAtMs": now_ms(),
-            "stockReturn": "PENDING",
-            **({"refund": {"status": "PENDING"}} if before.get("payment") else {}),
-        },
-    )
+    cancelled = await _take_cancellation(datasources, order_id, reason, from_statuses)
     if cancelled is None:
         current = await datasources.orders.by_id(order_id)
-        raise invalid_transition(current["status"] if current else "missing", "cancelled")
+        if current is None:
+            raise CheckoutError("NOT_FOUND", "There is no such order.", "id")
+        raise invalid_transition(current["status"], "cancelled")
     await return_stock(datasources, cancelled)
     if cancelled.get("payment"):
         await refund(datasources, gateway, cancelled)
     return await datasources.orders.by_id(order_id) or cancelled
+
+
+async def _take_cancellation(
+    datasources: Datasources, order_id: ObjectId, reason: str, from_statuses: Sequence[str]
+) -> Document | None:
+    """One status at a time, so the update that cancels a PAID order is the one that marks
+    its refund as owed: the sweep retries a refund only when the order says it is owed."""
+    for status in from_statuses:
+        changes: Document = {
+            "cancelReason": reason,
+            "cancelledAtMs": now_ms(),
+            "stockReturn": "PENDING",
+        }
+        if status == "PAID":
+            changes["refund"] = {"status": "PENDING"}
+        cancelled = await datasources.orders.transition(order_id, [status], "CANCELLED", changes)
+        if cancelled is not None:
+            return cancelled
+    return None
 
 
 async def return_stock(datasources: Datasources, order: Document) -> None:
