@@ -12,6 +12,7 @@ process makes itself (`StockChanges`).
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,9 @@ UNSUPPORTED_CODES = {40573, 40324, 115, 303}
 # InvalidResumeToken, ChangeStreamFatalError, ChangeStreamHistoryLost
 TOKEN_REJECTED_CODES = {260, 280, 286}
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
+# Between empty answers from a server that does not wait for changes: the most a change
+# waits to be seen there, and at most 20 getMores a second.
+IDLE_POLL_SECONDS = 0.05
 
 
 class StockFeed:
@@ -52,8 +56,13 @@ class StockFeed:
                 async with await self.datasources.products.watch_writes(resume_token) as stream:
                     self.started.set()
                     failures = 0
-                    async for change in stream:
+                    while stream.alive and not self._stopping:
+                        asked = time.monotonic()
+                        change = await stream.try_next()
                         resume_token = stream.resume_token
+                        if change is None:
+                            await self._pause_if_answered_at_once(asked)
+                            continue
                         try:
                             await self._consider(change)
                         except PyMongoError:
@@ -69,6 +78,14 @@ class StockFeed:
                 resume_token = self._after_failure(error, resume_token, failures)
             failures += 1
             await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1])
+
+    @staticmethod
+    async def _pause_if_answered_at_once(asked: float) -> None:
+        """MongoDB holds an empty `getMore` open until a change arrives or about a second
+        passes; a server that answers it at once (the embedded one) would otherwise be
+        polled in a tight loop, keeping a core busy on an idle store."""
+        if time.monotonic() - asked < IDLE_POLL_SECONDS:
+            await asyncio.sleep(IDLE_POLL_SECONDS)
 
     def _after_failure(
         self, error: PyMongoError, token: Mapping[str, Any] | None, failures: int
