@@ -44,7 +44,20 @@ RECEIVE_TIMEOUT = 10.0  # generous: a change travels through MongoDB's change st
 
 
 def ws_connect(url: str, protocol: str = TRANSPORT_WS) -> Any:
-    return connect(url, subprotocols=[protocol], open_timeout=5, close_timeout=2)
+    # A generous handshake bound: a round opens 100 at once on a shared 2-core machine.
+    return connect(url, subprotocols=[protocol], open_timeout=30, close_timeout=2)
+
+
+# PyMongo runs each command's read in two short-lived tasks. The stock feeds keep a getMore
+# in flight almost all the time, so counting those would make the total jump by two.
+DRIVER_TASKS = {"PyMongoProtocol.read", "_poll_cancellation"}
+
+
+def app_tasks() -> int:
+    """Tasks alive now, without the driver's per-command ones."""
+    return sum(
+        1 for task in asyncio.all_tasks() if task.get_coro().__qualname__ not in DRIVER_TASKS
+    )
 
 
 async def receive(ws: ClientConnection, within: float = RECEIVE_TIMEOUT) -> dict[str, Any]:
@@ -142,7 +155,8 @@ async def one_client(url: str, index: int, subscribed: asyncio.Event, expected: 
 
 async def one_round(app: Starlette, url: str, db: Any, product_id: ObjectId, stock: int) -> None:
     broker = broker_of(app)
-    before = broker.subscriber_count
+    # The last round's clients are gone, but the server may still be tearing some down.
+    await eventually(lambda: broker.subscriber_count == 0, 5, "last round's subscribers freed")
     subscribed = asyncio.Event()
     expected = {"productId": global_id("Product", product_id), "stock": stock}
     clients = [
@@ -152,8 +166,7 @@ async def one_round(app: Starlette, url: str, db: Any, product_id: ObjectId, sto
     try:
         await eventually(
             lambda: (
-                broker.subscriber_count == before + CLIENTS_PER_ROUND
-                or any(task.done() for task in clients)
+                broker.subscriber_count == CLIENTS_PER_ROUND or any(task.done() for task in clients)
             ),
             RECEIVE_TIMEOUT,
             f"{CLIENTS_PER_ROUND} subscribers registered",
@@ -174,10 +187,10 @@ async def settled(app: Starlette, task_bound: int | None = None) -> tuple[int, i
     if task_bound is not None:
         # Closing handshakes may still be finishing: give them a bounded moment.
         with suppress(AssertionError):
-            await eventually(lambda: len(asyncio.all_tasks()) <= task_bound, 5, "tasks ended")
+            await eventually(lambda: app_tasks() <= task_bound, 5, "tasks ended")
     await asyncio.sleep(0.3)
     gc.collect()
-    return len(asyncio.all_tasks()), broker.subscriber_count, tracemalloc.get_traced_memory()[0]
+    return app_tasks(), broker.subscriber_count, tracemalloc.get_traced_memory()[0]
 
 
 async def test_a_thousand_connect_subscribe_disconnect_cycles_leave_no_tasks_or_memory(
@@ -238,7 +251,7 @@ async def test_a_subscriber_that_leaves_frees_its_buffer_and_task_at_once(
             await eventually(lambda: broker.subscriber_count == 1, 5, "stayer subscribed")
             await asyncio.sleep(0.1)
             gc.collect()
-            tasks_before = len(asyncio.all_tasks())
+            tasks_before = app_tasks()
             previous = broker.subscriber_count
             alive = live_subscribers()
 
@@ -271,9 +284,7 @@ async def test_a_subscriber_that_leaves_frees_its_buffer_and_task_at_once(
                     assert await blocks(leaver.recv(), 0.3)
 
             # Its tasks (server and client side) are gone too, within the same short bound.
-            await eventually(
-                lambda: len(asyncio.all_tasks()) <= tasks_before, 1.0, "leaver's tasks ended"
-            )
+            await eventually(lambda: app_tasks() <= tasks_before, 1.0, "leaver's tasks ended")
             # The stayer was not disturbed.
             await db.products.update_one({"_id": product_id}, {"$set": {"stock": 47}})
             message = await receive(stayer)
@@ -442,16 +453,16 @@ async def test_legacy_graphql_ws_gets_keep_alives_at_the_configured_interval(mak
     ):
         await send(ws, {"type": "connection_init", "payload": {}})
         assert await receive(ws, 5) == {"type": "connection_ack"}
-        arrivals: list[float] = []
-        deadline = time.monotonic() + 2.0
-        while len(arrivals) < 4 and time.monotonic() < deadline:
-            message = await receive(ws, max(deadline - time.monotonic(), 0.01))
-            assert message == {"type": "ka"}
-            arrivals.append(time.monotonic())
-        assert len(arrivals) == 4, arrivals
-        span = arrivals[-1] - arrivals[0]
-        print(f"\n4 keep-alives over {span:.2f} s")
-        assert 0.45 <= span <= 1.5, span  # three intervals of 0.2 s
+        # Counted over a window rather than timed one by one: a pause in this shared event
+        # loop can make two arrive together, but not change how many were sent.
+        count = 0
+        deadline = time.monotonic() + 1.2
+        with suppress(TimeoutError):
+            while (left := deadline - time.monotonic()) > 0:
+                assert await receive(ws, left) == {"type": "ka"}
+                count += 1
+        print(f"\n{count} keep-alives in 1.2 s")
+        assert 3 <= count <= 8, count  # six at 0.2 s; none at the default interval
 
 
 async def test_graphql_transport_ws_answers_ping_with_pong(make_settings):
@@ -492,7 +503,7 @@ async def test_a_socket_that_never_initialises_is_closed_and_freed(make_settings
     settings = make_settings(ws_connection_init_timeout_seconds=0.3)
     async with live_server(settings) as (_, url):
         await asyncio.sleep(0.1)
-        tasks_before = len(asyncio.all_tasks())
+        tasks_before = app_tasks()
         async with ws_connect(url, protocol) as ws:
             started = time.monotonic()
             with pytest.raises(ConnectionClosed):
@@ -500,8 +511,8 @@ async def test_a_socket_that_never_initialises_is_closed_and_freed(make_settings
             waited = time.monotonic() - started
         assert ws.close_code == 4408
         assert ws.close_reason == "Connection initialisation timeout"
-        assert 0.2 <= waited <= 2.0, waited
-        await eventually(lambda: len(asyncio.all_tasks()) <= tasks_before, 1.0, "tasks ended")
+        assert 0.15 <= waited <= 2.0, waited  # timed from the handshake's end, not its start
+        await eventually(lambda: app_tasks() <= tasks_before, 1.0, "tasks ended")
 
 
 # --- 6. the in-process fallback --------------------------------------------------------------
