@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from pymongo import AsyncMongoClient
 from pymongo.errors import OperationFailure
+from pymongo.monitoring import CommandListener, CommandStartedEvent
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -518,6 +520,51 @@ async def test_a_socket_that_never_initialises_is_closed_and_freed(make_settings
 # --- 6. the in-process fallback --------------------------------------------------------------
 
 UNSUPPORTED = OperationFailure("The $changeStream stage is only supported on replica sets", 40573)
+
+
+class GetMores(CommandListener):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def started(self, event: CommandStartedEvent) -> None:
+        self.count += event.command_name == "getMore"
+
+    def succeeded(self, event: object) -> None:
+        pass
+
+    def failed(self, event: object) -> None:
+        pass
+
+
+async def test_an_idle_feed_does_not_flood_the_database_with_getmores(db, mongodb_target):
+    """MongoDB holds an empty getMore open for a while; a server that answers it at once
+    must not be asked again at once, or an idle store keeps a core busy."""
+    uri, name = mongodb_target
+    product_id = await insert_product(db, stock=10)
+    get_mores = GetMores()
+    client: AsyncMongoClient[Any] = AsyncMongoClient(uri, event_listeners=[get_mores])
+    broker = StockBroker(10)
+    feed = StockFeed(Datasources.for_database(client[name]), broker)
+    running = asyncio.create_task(feed.run())
+    try:
+        await asyncio.wait_for(feed.started.wait(), 5)
+        async with broker.subscribe([product_id]) as subscriber:
+            await asyncio.sleep(0.2)
+            get_mores.count = 0
+            await asyncio.sleep(1.0)
+            idle = get_mores.count
+            # Still live: a change is seen promptly.
+            await db.products.update_one({"_id": product_id}, {"$set": {"stock": 9}})
+            got = await asyncio.wait_for(subscriber.next(), 2)
+            assert got.product["stock"] == 9
+    finally:
+        feed.stop()
+        running.cancel()
+        with suppress(asyncio.CancelledError):
+            await running
+        await client.close()
+    print(f"\n{idle} getMores in an idle second")
+    assert idle <= 40, idle  # about 20; answering each at once would be over a thousand
 
 
 async def test_the_fallback_feeds_subscribers_from_this_process_writes(db):
