@@ -17,13 +17,13 @@ from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 from strawberry import Schema
 
-from shopgraph.auth.services import AuthServices
+from shopgraph.auth.passwords import passwords_from
 from shopgraph.schema.build import build_schema
 from shopgraph.schema.query import Query
 from shopgraph.server.app import create_app
 from shopgraph.server.demo_catalog import demo_products
 from shopgraph.server.embedded import EmbeddedMongo
-from shopgraph.server.settings import Settings
+from shopgraph.settings import Settings
 
 ROUNDS = 5
 PAGE_QUERY = """query Page($after: String) {
@@ -119,7 +119,7 @@ async def http_requests(uri: str, data_dir: Path) -> list[tuple[str, float, floa
 
 async def _customer(app: Starlette, client: httpx.AsyncClient) -> dict[str, str]:
     datasources = app.state.datasources
-    password_hash = await AuthServices.from_settings(app.state.settings).passwords.hash(
+    password_hash = await passwords_from(app.state.settings).hash(
         "bench pw 1"
     )
     await datasources.users.create("bench@shop.test", "Bench", password_hash, "CUSTOMER")

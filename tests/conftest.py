@@ -30,7 +30,7 @@ from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.products import LIVE_FEED
 from shopgraph.server.app import create_app
 from shopgraph.server.embedded import EmbeddedMongo, free_port
-from shopgraph.server.settings import Settings
+from shopgraph.settings import Settings
 
 GraphQLResponse = dict[str, Any]
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"

@@ -23,14 +23,14 @@ from aiosmtpd.controller import Controller
 from bson import ObjectId
 
 from shopgraph.checkout.mailer import LEASE_MS, Mailer
-from shopgraph.checkout.sweeps import Sweeper
+from shopgraph.clock import now_ms
 from shopgraph.datasources.client import Datasources
-from shopgraph.datasources.stock_holds import now_ms
 from shopgraph.integrations.mail import FileTransport, SmtpTransport, mail_transport
 from shopgraph.integrations.payments import TestGateway as FakeGateway
 from shopgraph.server.embedded import free_port
 from tests.conftest import graphql
 from tests.factories import global_id, product_document
+from tests.helpers import order_service
 
 PLACE = """mutation Place($input: PlaceOrderInput!) {
   placeOrder(input: $input) {
@@ -497,7 +497,7 @@ async def test_the_sweep_queues_the_confirmation_of_an_order_paid_by_a_process_t
     await db.outbox.delete_many({})
     await db.orders.update_one({"_id": order_id}, {"$set": {"confirmation": "PENDING"}})
     datasources = Datasources.for_database(db)
-    sweeper = Sweeper(datasources, FakeGateway(), "from@x")
+    sweeper = order_service(datasources, FakeGateway(), "from@x")
 
     await sweeper.recover()
 
@@ -515,7 +515,9 @@ async def test_the_sweep_queues_the_confirmation_of_an_order_paid_by_a_process_t
 
     # Two processes sweeping at once, the order still marked PENDING: still one message.
     await db.orders.update_one({"_id": order_id}, {"$set": {"confirmation": "PENDING"}})
-    await asyncio.gather(sweeper.recover(), Sweeper(datasources, FakeGateway(), "x@y").recover())
+    await asyncio.gather(
+        sweeper.recover(), order_service(datasources, FakeGateway(), "x@y").recover()
+    )
     assert await db.outbox.count_documents({}) == 1
     assert (await outbox_entry(db, outbox_id))["from"] == "from@x"
 
@@ -535,7 +537,7 @@ async def test_the_sweep_does_not_queue_a_confirmation_that_was_already_sent(
     # A sweep that read the order before the request marked its confirmation QUEUED.
     await db.orders.update_one({"_id": order_id}, {"$set": {"confirmation": "PENDING"}})
 
-    await Sweeper(Datasources.for_database(db), FakeGateway(), "from@x").recover()
+    await order_service(Datasources.for_database(db), FakeGateway(), "from@x").recover()
 
     assert await db.outbox.count_documents({}) == 1
     assert (await outbox_entry(db, outbox_id))["status"] == "SENT"

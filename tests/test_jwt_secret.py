@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from shopgraph.auth.secret import jwt_secret
-from shopgraph.server.settings import Settings
+from shopgraph.settings import Settings
 
 
 def _race_for_a_secret(data_dir: Path, starters: int) -> list[str]:

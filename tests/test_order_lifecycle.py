@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from shopgraph.checkout.sweeps import Sweeper
+from shopgraph.checkout.orders import Orders
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.orders import OrdersDatasource
 from shopgraph.integrations import payments
 from tests.conftest import account
 from tests.factories import global_id, product_document
+from tests.helpers import order_service
 
 # --- operations ---------------------------------------------------------------------------
 
@@ -73,8 +74,8 @@ def oid(order_global_id: str) -> ObjectId:
     return ObjectId(raw)
 
 
-def sweeper(db) -> Sweeper:
-    return Sweeper(
+def sweeper(db) -> Orders:
+    return order_service(
         Datasources.for_database(db), payments.TestGateway(), "shop@x", grace=timedelta(0)
     )
 

@@ -12,8 +12,8 @@ import pytest
 from bson import ObjectId
 from graphql import GraphQLError
 
-from shopgraph.auth.permissions import IsSelfOrAdmin
 from shopgraph.schema.errors import NotAuthenticated
+from shopgraph.schema.permissions import IsSelfOrAdmin
 from shopgraph.schema.users import User
 from tests.conftest import graphql
 from tests.factories import BASE_TIME, global_id, product_document

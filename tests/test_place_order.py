@@ -16,14 +16,15 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import AutoReconnect
 
-from shopgraph.checkout.placing import OrderLine, cart_key
-from shopgraph.checkout.sweeps import Sweeper
+from shopgraph.checkout.order_lines import OrderLine, cart_key
+from shopgraph.checkout.orders import Orders
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.datasources.stock_holds import StockHoldsDatasource
 from shopgraph.integrations import payments
 from tests.conftest import Account, account, graphql
 from tests.factories import global_id, product_document
+from tests.helpers import order_service
 
 ORDER = """
   id number status
@@ -114,8 +115,8 @@ async def leftover_holds(db) -> list[tuple[ObjectId, dict[str, Any]]]:
     return found
 
 
-def sweeper(db, grace: timedelta = timedelta(0)) -> Sweeper:
-    return Sweeper(
+def sweeper(db, grace: timedelta = timedelta(0)) -> Orders:
+    return order_service(
         Datasources.for_database(db), payments.TestGateway(), "shop@shop.test", grace=grace
     )
 

@@ -18,7 +18,7 @@ from asgi_lifespan import LifespanManager
 from graphql import get_introspection_query
 
 from shopgraph.server.app import create_app
-from shopgraph.server.settings import Settings
+from shopgraph.settings import Settings
 from tests.conftest import live_server
 from tests.factories import global_id, product_document
 

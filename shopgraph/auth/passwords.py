@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from shopgraph.settings import Settings
+
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 
@@ -49,3 +51,13 @@ class Passwords:
         """The same work as a real verification, for unknown accounts: the answer's timing
         must not tell whether an email is registered."""
         await self.verify(self._decoy_hash, password)
+
+
+def passwords_from(settings: Settings) -> Passwords:
+    """Needs no JWT secret: commands that only hash passwords use it directly."""
+    return Passwords(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        concurrency=settings.password_hashing_concurrency,
+    )

@@ -1,37 +1,17 @@
-"""Strawberry permission classes, one per rule. They never answer False: they raise the
-viewer's errors, which carry `extensions.code` UNAUTHENTICATED (log in) or FORBIDDEN
-(not yours)."""
+"""Who may do what, as plain predicates: the API's guards and the CLI apply them."""
 
-from typing import Any
+from bson import ObjectId
 
-from strawberry.permission import BasePermission
-from strawberry.types import Info
+from shopgraph.documents import Document
 
-from shopgraph.auth.viewer import may_see
-from shopgraph.schema.errors import Forbidden
+ADMIN = "ADMIN"
+CUSTOMER = "CUSTOMER"
 
 
-class IsAuthenticated(BasePermission):
-    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        await info.context.viewer.require_user()
-        return True
+def is_admin(user: Document) -> bool:
+    return user.get("role") == ADMIN
 
 
-class IsAdmin(BasePermission):
-    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        await info.context.viewer.require_admin()
-        return True
-
-
-class IsSelfOrAdmin(BasePermission):
-    """For fields of a User: the user themself, or an admin."""
-
-    message = "Only the user and admins may see this."
-
-    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        if source.is_caller:
-            return True
-        viewer = await info.context.viewer.require_user()
-        if may_see(viewer, source.document["_id"]):
-            return True
-        raise Forbidden(self.message)
+def may_see(user: Document, owner_id: ObjectId) -> bool:
+    """What belongs to an account is for that account and for admins."""
+    return is_admin(user) or owner_id == user["_id"]

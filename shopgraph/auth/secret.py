@@ -1,12 +1,13 @@
-"""Where the JWT signing secret comes from."""
+"""Where the JWT signing secret comes from, and the access tokens signed with it."""
 
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
-from shopgraph.auth.tokens import MIN_SECRET_BYTES
-from shopgraph.server.settings import Settings
+from shopgraph.auth.tokens import MIN_SECRET_BYTES, AccessTokens
+from shopgraph.settings import Settings
 
 
 class MissingSecret(Exception):
@@ -29,6 +30,16 @@ def jwt_secret(settings: Settings) -> str:
             "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
     return _development_secret(settings.data_dir / "jwt-secret")
+
+
+def access_tokens_from(settings: Settings) -> AccessTokens:
+    """Raises MissingSecret in production without SHOPGRAPH_JWT_SECRET."""
+    return AccessTokens(
+        jwt_secret(settings),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+    )
 
 
 def _development_secret(path: Path) -> str:

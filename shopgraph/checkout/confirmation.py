@@ -2,8 +2,9 @@
 
 import html
 
-from shopgraph.datasources.client import Datasources
-from shopgraph.datasources.keyset import Document
+from shopgraph.checkout.deps import Checkout
+from shopgraph.checkout.order_states import Step
+from shopgraph.documents import Document
 from shopgraph.money import format_amount
 
 
@@ -34,13 +35,14 @@ def confirmation_message(order: Document, to: str, sender: str) -> dict[str, str
     }
 
 
-async def queue_confirmation(datasources: Datasources, order: Document, sender: str) -> None:
+async def queue_confirmation(checkout: Checkout, order: Document) -> None:
     """Idempotent: the message id is the order's, so a repeat keeps one message."""
+    datasources = checkout.datasources
     users = await datasources.users.by_ids([order["userId"]], ["email"])
     user = users.get(order["userId"])
     if user is not None:
-        message = confirmation_message(order, user["email"], sender)
+        message = confirmation_message(order, user["email"], checkout.mail_from)
         await datasources.outbox.enqueue(
             f"order-confirmation:{order['_id']}", {**message, "orderId": order["_id"]}
         )
-    await datasources.orders.update(order["_id"], {"confirmation": "QUEUED"})
+    await datasources.orders.update(order["_id"], {"confirmation": Step.QUEUED})

@@ -13,27 +13,18 @@ from bson import ObjectId
 
 from shopgraph.checkout.cancelling import refund_stray_charge
 from shopgraph.checkout.confirmation import queue_confirmation
-from shopgraph.checkout.errors import CheckoutError, invalid_transition
-from shopgraph.datasources.client import Datasources
-from shopgraph.datasources.keyset import Document
-from shopgraph.integrations.payments import (
-    PaymentDeclined,
-    PaymentGateway,
-    PaymentUnavailable,
-    with_retries,
-)
+from shopgraph.checkout.deps import Checkout
+from shopgraph.checkout.order_states import PAID_AT, UNPLACED, OrderStatus, Step, invalid_transition
+from shopgraph.documents import Document
+from shopgraph.errors import DomainError, ErrorCode
+from shopgraph.integrations.payments import PaymentDeclined, PaymentUnavailable, with_retries
 
 
-async def pay_order(
-    datasources: Datasources,
-    gateway: PaymentGateway,
-    order: Document,
-    token: str,
-    mail_from: str,
-) -> Document:
-    """Raises CheckoutError: INVALID_TRANSITION, PAYMENT_DECLINED or PAYMENT_FAILED."""
-    if order["status"] != "PENDING":
+async def pay_order(checkout: Checkout, order: Document, token: str) -> Document:
+    """Raises DomainError: INVALID_TRANSITION, PAYMENT_DECLINED or PAYMENT_FAILED."""
+    if order["status"] != OrderStatus.PENDING:
         raise invalid_transition(order["status"], "paid")
+    orders, gateway = checkout.datasources.orders, checkout.gateway
     order_id: ObjectId = order["_id"]
     amount, currency = order["total"], order["currency"]
     key = f"{order_id}:{order.get('paymentAttempt', 0)}"
@@ -45,13 +36,13 @@ async def pay_order(
             lambda: gateway.capture(authorization, amount, f"{key}:capture")
         )
     except PaymentDeclined as error:
-        await datasources.orders.next_payment_attempt(order_id)
-        raise CheckoutError(
-            "PAYMENT_DECLINED", f"The payment was declined: {error}.", "payment.token"
+        await orders.next_payment_attempt(order_id)
+        raise DomainError(
+            ErrorCode.PAYMENT_DECLINED, f"The payment was declined: {error}.", "payment.token"
         ) from error
     except PaymentUnavailable as error:
-        raise CheckoutError(
-            "PAYMENT_FAILED", "The payment service is unavailable; try again shortly."
+        raise DomainError(
+            ErrorCode.PAYMENT_FAILED, "The payment service is unavailable; try again shortly."
         ) from error
     payment = {
         "gateway": charge.gateway,
@@ -59,17 +50,21 @@ async def pay_order(
         "amount": charge.amount,
         "currency": charge.currency,
     }
-    paid = await datasources.orders.transition(
-        order_id, ["PENDING"], "PAID", {"payment": payment, "confirmation": "PENDING"}, ["paidAt"]
+    paid = await orders.transition(
+        order_id,
+        [OrderStatus.PENDING],
+        OrderStatus.PAID,
+        {"payment": payment, "confirmation": Step.OWED},
+        [PAID_AT],
     )
     if paid is None:
-        current = await datasources.orders.by_id(order_id)
+        current = await orders.by_id(order_id, UNPLACED)
         status = current["status"] if current else "missing"
         standing = (current or {}).get("payment") or {}
         # Unless a concurrent payOrder made this same charge (same keys) and won, the order
         # was cancelled or expired meanwhile, or another attempt's charge paid it.
         if standing.get("reference") != payment["reference"]:
-            await refund_stray_charge(datasources, gateway, order_id, payment)
+            await refund_stray_charge(checkout, order_id, payment)
         raise invalid_transition(status, "paid")
-    await queue_confirmation(datasources, paid, mail_from)
-    return await datasources.orders.by_id(order_id) or paid
+    await queue_confirmation(checkout, paid)
+    return await orders.by_id(order_id, UNPLACED) or paid

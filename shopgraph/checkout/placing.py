@@ -14,54 +14,30 @@ markers behind, which the recovery sweep (`checkout.sweeps`) undoes.
 """
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import timedelta
 
 from bson import ObjectId
-from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import PyMongoError
 
-from shopgraph.checkout.errors import CheckoutError
-from shopgraph.datasources.base import utc_now
-from shopgraph.datasources.client import Datasources
-from shopgraph.datasources.keyset import Document
-from shopgraph.datasources.orders import RESERVING, DuplicateIdempotencyKey
+from shopgraph.checkout.deps import Checkout
+from shopgraph.checkout.order_lines import OrderLine, cart_key
+from shopgraph.checkout.order_states import UNPLACED, OrderStatus
+from shopgraph.clock import utc_now
+from shopgraph.datasources.base import DatabaseError, Session
+from shopgraph.datasources.orders import DuplicateIdempotencyKey
 from shopgraph.datasources.products import is_active
+from shopgraph.documents import Document
+from shopgraph.errors import DomainError, ErrorCode
 
 logger = logging.getLogger("shopgraph.checkout")
 
-PENDING = "PENDING"
 KEY_WAIT_SECONDS = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class OrderLine:
-    product_id: ObjectId
-    quantity: int
-    field: str  # where the line came from in the input, for error messages
-
-
-@dataclass(frozen=True, slots=True)
-class Checkout:
-    datasources: Datasources
-    currency: str
-    hold: timedelta
-    transactions: bool
-
-
-def cart_key(lines: Sequence[OrderLine]) -> str:
-    """Identifies what was ordered, to tell a retry from a different cart under one key."""
-    canonical = ",".join(f"{line.product_id}:{line.quantity}" for line in lines)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 async def place_order(
     checkout: Checkout, user_id: ObjectId, lines: Sequence[OrderLine], key: str | None
 ) -> Document:
-    """`lines` are merged (one per product) and sorted by product id. Raises CheckoutError."""
+    """`lines` come merged (one per product) and sorted by product id. Raises DomainError."""
     datasources = checkout.datasources
     cart = cart_key(lines)
     if key is not None:
@@ -75,12 +51,16 @@ async def place_order(
     except DuplicateIdempotencyKey:
         existing = await _settled(checkout, user_id, str(key))
         if existing is None:
-            raise CheckoutError(
-                "OUT_OF_STOCK", "The first request with this idempotency key failed; retry."
+            raise DomainError(
+                ErrorCode.OUT_OF_STOCK, "The first request with this idempotency key failed; retry."
             ) from None
         return await _same_cart(checkout, existing, cart)
     await _reserve(checkout, order, lines)
     return order
+
+
+def _not_found(line: OrderLine) -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, "There is no such product.", f"{line.field}.productId")
 
 
 def _new_order(
@@ -95,7 +75,7 @@ def _new_order(
     for line in lines:
         product = products.get(line.product_id)
         if product is None or not is_active(product):
-            raise CheckoutError("NOT_FOUND", "There is no such product.", f"{line.field}.productId")
+            raise _not_found(line)
         items.append(
             {
                 "productId": product["_id"],
@@ -115,7 +95,7 @@ def _new_order(
         "subtotal": subtotal,
         "total": subtotal,  # no shipping or tax yet
         "currency": checkout.currency,
-        "status": RESERVING,
+        "status": UNPLACED,
         "cartKey": cart,
         "createdAt": now,
         "updatedAt": now,
@@ -132,29 +112,26 @@ async def _reserve(checkout: Checkout, order: Document, lines: Sequence[OrderLin
     product_ids = [line.product_id for line in lines]
     try:
         if checkout.transactions:
-            client = datasources.database.client
 
-            async def take_and_open(session: AsyncClientSession) -> None:
+            async def take_and_open(session: Session) -> None:
                 await _take_and_open(checkout, order, lines, session)
                 await datasources.stock_holds.settle(product_ids, order_key, session)
 
-            async with client.start_session() as session:
-                # Retries transient write conflicts between concurrent orders.
-                await session.with_transaction(take_and_open)
+            await datasources.in_transaction(take_and_open)
         else:
             await _take_and_open(checkout, order, lines, None)
     except Exception:
         # Only an order that never opened gives its stock back; an aborted transaction
         # left no holds, and `release` is then a no-op.
-        if await datasources.orders.discard_reserving(order["_id"]):
+        if await datasources.orders.delete_if(order["_id"], UNPLACED):
             for line in lines:
                 await datasources.stock_holds.release(line.product_id, order_key, line.quantity)
         raise
-    order["status"] = PENDING
+    order["status"] = OrderStatus.PENDING
     if not checkout.transactions:
         try:
             await datasources.stock_holds.settle(product_ids, order_key)
-        except PyMongoError:
+        except DatabaseError:
             logger.warning("order %s: hold markers left for the sweep to settle", order_key)
 
 
@@ -162,7 +139,7 @@ async def _take_and_open(
     checkout: Checkout,
     order: Document,
     lines: Sequence[OrderLine],
-    session: AsyncClientSession | None,
+    session: Session | None,
 ) -> None:
     datasources = checkout.datasources
     order_key = str(order["_id"])
@@ -174,21 +151,24 @@ async def _take_and_open(
             raise await _short(checkout, line, order)
     # Numbered only once it has its stock, so failed attempts leave no gaps.
     number = await datasources.counters.next("orderNumber")
-    if not await datasources.orders.open_reserved(order["_id"], number, session):
-        raise CheckoutError("INVALID_TRANSITION", "The order was abandoned while it was placed.")
+    opened = {"status": OrderStatus.PENDING, "number": number}
+    if not await datasources.orders.set_if(order["_id"], UNPLACED, opened, session):
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION, "The order was abandoned while it was placed."
+        )
     order["number"] = number
 
 
-async def _short(checkout: Checkout, line: OrderLine, order: Document) -> CheckoutError:
+async def _short(checkout: Checkout, line: OrderLine, order: Document) -> DomainError:
     """Why a line could not take its stock: too few units, or the product was withdrawn."""
     item = next(item for item in order["items"] if item["productId"] == line.product_id)
     found = await checkout.datasources.products.by_ids([line.product_id], ["stock", "active"])
     product = found.get(line.product_id)
     if product is None or not is_active(product):
-        return CheckoutError("NOT_FOUND", "There is no such product.", f"{line.field}.productId")
+        return _not_found(line)
     available = int(product.get("stock", 0))
-    return CheckoutError(
-        "OUT_OF_STOCK",
+    return DomainError(
+        ErrorCode.OUT_OF_STOCK,
         f"Only {max(available, 0)} of {item['name']} ({item['sku']}) in stock; "
         f"you asked for {line.quantity}.",
         f"{line.field}.quantity",
@@ -200,23 +180,27 @@ async def _settled(checkout: Checkout, user_id: ObjectId, key: str) -> Document 
     deadline = asyncio.get_running_loop().time() + KEY_WAIT_SECONDS
     while True:
         order = await checkout.datasources.orders.by_idempotency_key(user_id, key)
-        if order is None or order["status"] != RESERVING:
+        if order is None or order["status"] != UNPLACED:
             return order
         if asyncio.get_running_loop().time() > deadline:
-            raise CheckoutError("INVALID_TRANSITION", "This order is still being placed; retry.")
+            raise DomainError(
+                ErrorCode.INVALID_TRANSITION, "This order is still being placed; retry."
+            )
         await asyncio.sleep(0.05)
 
 
 async def _same_cart(checkout: Checkout, existing: Document, cart: str) -> Document:
     if existing.get("cartKey") != cart:
-        raise CheckoutError(
-            "IDEMPOTENCY_KEY_REUSED",
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
             "This idempotency key was used for a different order.",
             "input.idempotencyKey",
         )
-    if existing["status"] == RESERVING:
+    if existing["status"] == UNPLACED:
         settled = await _settled(checkout, existing["userId"], existing["idempotencyKey"])
         if settled is None:
-            raise CheckoutError("OUT_OF_STOCK", "The first request with this key failed; retry.")
+            raise DomainError(
+                ErrorCode.OUT_OF_STOCK, "The first request with this key failed; retry."
+            )
         return settled
     return existing

@@ -1,21 +1,21 @@
 """What every collection's datasource shares: its indexes, batch reads by id, listings."""
 
 from collections.abc import Callable, Collection, Iterable
-from datetime import UTC, datetime
 from typing import ClassVar, Protocol
 
 from bson import ObjectId
 from pymongo import IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import PyMongoError
 
-from shopgraph.datasources.keyset import Document, Page, PageRequest, fetch_page
+from shopgraph.datasources.keyset import Page, PageRequest, fetch_page
+from shopgraph.documents import Document
 
-
-def utc_now() -> datetime:
-    """Now, at the millisecond precision MongoDB stores, so what a request answers right
-    after a write is what later reads return."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+# What the layers above see of the driver: a session to pass back in (a transaction's), and
+# the error any database call may raise.
+Session = AsyncClientSession
+DatabaseError = PyMongoError
 
 
 class StockChanges:

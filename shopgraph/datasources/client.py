@@ -1,7 +1,7 @@
 """The MongoDB client, and the datasources that share it."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from pymongo import AsyncMongoClient
@@ -9,9 +9,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 from pymongo.monitoring import CommandListener
 
-from shopgraph.datasources.base import StockChanges
+from shopgraph.datasources.base import Session, StockChanges
 from shopgraph.datasources.counters import CountersDatasource
-from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
 from shopgraph.datasources.orders import OrdersDatasource
 from shopgraph.datasources.outbox import OutboxDatasource
@@ -21,6 +20,7 @@ from shopgraph.datasources.stock_holds import StockHoldsDatasource
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
 from shopgraph.datasources.stray_charges import StrayChargesDatasource
 from shopgraph.datasources.users import UsersDatasource
+from shopgraph.documents import Document
 
 
 def connect(
@@ -84,6 +84,12 @@ class Datasources:
             self.stray_charges,
         ):
             await datasource.ensure_indexes()
+
+    async def in_transaction(self, work: Callable[[Session], Awaitable[None]]) -> None:
+        """Runs `work` in one multi-document transaction, retried on transient write
+        conflicts; `work` passes the session to each datasource call it makes."""
+        async with self.database.client.start_session() as session:
+            await session.with_transaction(work)
 
     async def supports_transactions(self) -> bool:
         """Multi-document transactions need a replica set (or a sharded cluster)."""

@@ -8,7 +8,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
-Document = dict[str, Any]
+from shopgraph.documents import Document
 
 
 @dataclass(frozen=True, slots=True)

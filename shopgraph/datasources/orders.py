@@ -1,5 +1,8 @@
 """The `orders` collection: what customers bought, at what price, and where it stands.
 
+Which statuses a read may see is the caller's to say (`checkout.order_states` holds
+them): this module stores and matches, it does not decide.
+
 `userId` is matched with `$in` and counted with `find`: the embedded server matches
 ObjectIds outside `_id` only in that form (and not at all in `count_documents`); on
 MongoDB both are the same query.
@@ -15,12 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from shopgraph.datasources.base import CollectionDatasource
-from shopgraph.datasources.keyset import Document
-
-# An order still taking its stock (see checkout.placing) is not an order yet: every read
-# below except the placing and recovery ones leaves it out.
-RESERVING = "RESERVING"
-PLACED = {"$ne": RESERVING}
+from shopgraph.documents import Document
 
 
 class DuplicateIdempotencyKey(Exception):
@@ -29,6 +27,9 @@ class DuplicateIdempotencyKey(Exception):
 
 @dataclass(frozen=True, slots=True)
 class OrderQuery:
+    """Orders in `status`, or in any status but `hidden` when `status` is None."""
+
+    hidden: str
     user_id: ObjectId | None = None
     status: str | None = None
 
@@ -36,7 +37,7 @@ class OrderQuery:
         filter_: Document = {}
         if self.user_id is not None:
             filter_["userId"] = {"$in": [self.user_id]}
-        filter_["status"] = self.status if self.status is not None else PLACED
+        filter_["status"] = self.status if self.status is not None else {"$ne": self.hidden}
         return filter_
 
 
@@ -69,35 +70,36 @@ class OrdersDatasource(CollectionDatasource):
                 raise DuplicateIdempotencyKey(order["idempotencyKey"]) from error
             raise
 
-    async def open_reserved(
-        self, order_id: ObjectId, number: int, session: AsyncClientSession | None = None
+    async def set_if(
+        self,
+        order_id: ObjectId,
+        status: str,
+        changes: Document,
+        session: AsyncClientSession | None = None,
     ) -> bool:
-        """RESERVING -> PENDING once all stock is taken; False if the order was abandoned."""
+        """Sets `changes` only while the order is in `status`; False when it no longer is."""
         result = await self.collection.update_one(
-            {"_id": order_id, "status": RESERVING},
-            {"$set": {"status": "PENDING", "number": number}},
-            session=session,
+            {"_id": order_id, "status": status}, {"$set": changes}, session=session
         )
         return result.modified_count == 1
 
-    async def discard_reserving(self, order_id: ObjectId) -> bool:
-        """An order that could not get its stock disappears, freeing its idempotency key.
-
-        False when the order had already opened (and keeps its stock).
-        """
-        result = await self.collection.delete_one({"_id": order_id, "status": RESERVING})
+    async def delete_if(self, order_id: ObjectId, status: str) -> bool:
+        """Deletes the order only while it is in `status`; False when it no longer is."""
+        result = await self.collection.delete_one({"_id": order_id, "status": status})
         return result.deleted_count == 1
 
-    async def reserving_before(self, created_before: datetime) -> list[Document]:
-        cursor = self.collection.find({"status": RESERVING, "createdAt": {"$lt": created_before}})
+    async def in_status_before(self, status: str, created_before: datetime) -> list[Document]:
+        cursor = self.collection.find({"status": status, "createdAt": {"$lt": created_before}})
         return await cursor.to_list()
 
-    async def by_id(self, order_id: ObjectId) -> Document | None:
-        return await self.collection.find_one({"_id": order_id, "status": PLACED})
+    async def by_id(self, order_id: ObjectId, hidden: str) -> Document | None:
+        return await self.collection.find_one({"_id": order_id, "status": {"$ne": hidden}})
 
-    async def placed_by_ids(self, order_ids: Sequence[ObjectId]) -> dict[ObjectId, Document]:
-        """One `find` for many ids; missing and unplaced orders are absent."""
-        cursor = self.collection.find({"_id": {"$in": list(order_ids)}, "status": PLACED})
+    async def by_ids_except(
+        self, order_ids: Sequence[ObjectId], hidden: str
+    ) -> dict[ObjectId, Document]:
+        """One `find` for many ids; missing and hidden orders are absent."""
+        cursor = self.collection.find({"_id": {"$in": list(order_ids)}, "status": {"$ne": hidden}})
         return {order["_id"]: order async for order in cursor}
 
     async def by_idempotency_key(self, user_id: ObjectId, key: str) -> Document | None:
@@ -138,9 +140,10 @@ class OrdersDatasource(CollectionDatasource):
         """Racing bumps may skip a number: attempts need only be new, not consecutive."""
         await self.collection.update_one({"_id": order_id}, {"$inc": {"paymentAttempt": 1}})
 
-    async def expired_holds(self, now: datetime, limit: int = 100) -> list[Document]:
+    async def held_past(self, status: str, now: datetime, limit: int = 100) -> list[Document]:
+        """Orders in `status` whose hold expired by `now`."""
         cursor = self.collection.find(
-            {"status": "PENDING", "holdExpiresAt": {"$lte": now}}, {"_id": 1}, limit=limit
+            {"status": status, "holdExpiresAt": {"$lte": now}}, {"_id": 1}, limit=limit
         )
         return await cursor.to_list()
 

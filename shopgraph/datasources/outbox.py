@@ -9,9 +9,9 @@ import uuid
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from shopgraph.clock import now_ms
 from shopgraph.datasources.base import CollectionDatasource
-from shopgraph.datasources.keyset import Document
-from shopgraph.datasources.stock_holds import now_ms
+from shopgraph.documents import Document
 
 PENDING, SENDING, SENT, FAILED = "PENDING", "SENDING", "SENT", "FAILED"
 

@@ -11,8 +11,9 @@ from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from shopgraph.datasources.base import CollectionDatasource, StockChanges, utc_now
-from shopgraph.datasources.keyset import Document
+from shopgraph.clock import utc_now
+from shopgraph.datasources.base import CollectionDatasource, StockChanges
+from shopgraph.documents import Document
 
 # A product is active unless `active` is false. Some servers (the embedded one among them)
 # store a boolean written by `$set` as 0/1, so false is matched in both forms; documents

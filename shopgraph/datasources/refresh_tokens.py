@@ -14,7 +14,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 
 from shopgraph.datasources.base import CollectionDatasource
-from shopgraph.datasources.keyset import Document
+from shopgraph.documents import Document
 
 
 class RefreshTokensDatasource(CollectionDatasource):

@@ -6,7 +6,6 @@ returned from a cancelled order leaves `returns.<orderKey>` the same way. A cras
 steps leaves markers that the recovery sweep finds and settles.
 """
 
-import time
 from collections.abc import Iterable
 
 from bson import ObjectId
@@ -14,14 +13,10 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
+from shopgraph.clock import now_ms
 from shopgraph.datasources.base import CollectionDatasource, StockChanges
-from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.products import INACTIVE_VALUES
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
+from shopgraph.documents import Document
 
 # Released holds leave `holds: {}` behind; only products still holding something are read.
 # `$and` short-circuits, so `$objectToArray` only ever sees an object.

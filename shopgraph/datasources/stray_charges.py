@@ -11,9 +11,9 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
+from shopgraph.clock import now_ms
 from shopgraph.datasources.base import CollectionDatasource
-from shopgraph.datasources.keyset import Document
-from shopgraph.datasources.stock_holds import now_ms
+from shopgraph.documents import Document
 
 PENDING, REFUNDED = "PENDING", "REFUNDED"
 

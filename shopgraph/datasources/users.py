@@ -7,8 +7,9 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from shopgraph.datasources.base import CollectionDatasource, utc_now
-from shopgraph.datasources.keyset import Document
+from shopgraph.clock import utc_now
+from shopgraph.datasources.base import CollectionDatasource
+from shopgraph.documents import Document
 
 
 class EmailTaken(Exception):

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import aiosmtplib
 
-from shopgraph.server.settings import Settings
+from shopgraph.settings import Settings
 
 logger = logging.getLogger("shopgraph.mail")
 

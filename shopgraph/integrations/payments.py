@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from shopgraph.server.settings import Settings
+    from shopgraph.settings import Settings
 
 logger = logging.getLogger("shopgraph.payments")
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bson import ObjectId
 
-from shopgraph.datasources.keyset import Document
+from shopgraph.documents import Document
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from bson import ObjectId
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from shopgraph.datasources.client import Datasources
-from shopgraph.datasources.keyset import Document
+from shopgraph.documents import Document
 from shopgraph.live.broker import StockBroker, StockChange
 
 logger = logging.getLogger("shopgraph.live")

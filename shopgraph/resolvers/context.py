@@ -8,15 +8,13 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
-from shopgraph.auth.services import AuthServices
-from shopgraph.auth.viewer import Viewer
-from shopgraph.checkout.placing import Checkout
 from shopgraph.datasources.client import Datasources
-from shopgraph.datasources.keyset import Document
-from shopgraph.integrations.payments import PaymentGateway
+from shopgraph.documents import Document
 from shopgraph.live.broker import StockBroker
 from shopgraph.resolvers.loaders import Loaders
-from shopgraph.server.settings import Settings
+from shopgraph.resolvers.viewer import Viewer
+from shopgraph.services import Services
+from shopgraph.settings import Settings
 
 
 @dataclass(slots=True)
@@ -25,12 +23,10 @@ class Context:
     response: Response | WebSocket | None
     request_id: str
     settings: Settings
-    datasources: Datasources
+    datasources: Datasources  # for reads: listings and DataLoaders
     loaders: Loaders
-    auth: AuthServices
+    services: Services  # for every use case that decides or changes something
     viewer: Viewer
-    checkout: Checkout
-    gateway: PaymentGateway
     stock_broker: StockBroker
     # Set by Strawberry from a WebSocket's `connection_init` payload.
     connection_params: dict[str, object] | None = None

@@ -4,8 +4,8 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from strawberry import relay
 
+from shopgraph.errors import DomainError, ErrorCode, Problem
 from shopgraph.schema.errors import BadUserInput
-from shopgraph.schema.user_errors import UserError, UserErrorCode, user_error
 
 
 def object_id(raw: str, type_name: str) -> ObjectId:
@@ -27,9 +27,17 @@ def decode_global_id(global_id: str, type_name: str) -> ObjectId:
     return object_id(decoded.node_id, type_name)
 
 
-def decode_input_id(global_id: str, type_name: str, field: str) -> ObjectId | UserError:
-    """For mutations, where a bad ID is a userError rather than a GraphQL error."""
+def input_id(global_id: str, type_name: str, field: str) -> ObjectId | Problem:
+    """For mutation inputs, where a bad ID is a problem to report among others."""
     try:
         return decode_global_id(global_id, type_name)
     except BadUserInput as error:
-        return user_error(field, error.message, UserErrorCode.INVALID)
+        return Problem(field, error.message)
+
+
+def decode_input_id(global_id: str, type_name: str, field: str) -> ObjectId:
+    """For mutation arguments: a bad ID is a userError (INVALID), not a GraphQL error."""
+    decoded = input_id(global_id, type_name, field)
+    if isinstance(decoded, Problem):
+        raise DomainError(ErrorCode.INVALID, decoded.message, field)
+    return decoded

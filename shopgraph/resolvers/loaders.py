@@ -8,7 +8,7 @@ from strawberry.dataloader import DataLoader
 
 from shopgraph.datasources.base import CollectionDatasource
 from shopgraph.datasources.client import Datasources
-from shopgraph.datasources.keyset import Document
+from shopgraph.documents import Document
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,12 @@ from shopgraph.resolvers.loaders import DocumentKey
 from shopgraph.resolvers.products import visible_product, wanted_fields
 from shopgraph.resolvers.projection import document_fields
 from shopgraph.schema.products import Product
-from shopgraph.schema.users import USER_FIELDS, User
+from shopgraph.schema.users import User
 
 
 async def order_user(root: HasDocument, info: Info) -> User | None:
     """Null when the account was deleted; the order stays."""
-    fields = document_fields(info, (), USER_FIELDS)
+    fields = document_fields(info, (), User.FIELDS)
     document = await info.context.loaders.user.load(DocumentKey(root.document["userId"], fields))
     return None if document is None else User(document=document)
 

@@ -7,7 +7,6 @@ landing somewhere else.
 
 import base64
 import binascii
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -18,12 +17,12 @@ from bson.errors import InvalidId
 from strawberry import relay
 
 from shopgraph.datasources.base import CollectionDatasource, ListingQuery
-from shopgraph.datasources.keyset import Document, Page, PageRequest, Position
+from shopgraph.datasources.keyset import Page, PageRequest, Position
+from shopgraph.documents import Document
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.projection import document_fields, selected_names
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.errors import BadUserInput
-from shopgraph.schema.nodes import DocumentNode
 
 MAX_CURSOR_LENGTH = 512
 SortValue = int | str | datetime
@@ -142,8 +141,6 @@ async def paginate(
     query: ListingQuery,
     args: PageArgs,
     ordering: Ordering,
-    node_type: type[DocumentNode],
-    node_fields: Mapping[str, tuple[str, ...]],
     connection_type: type[C],
 ) -> C:
     """One page of a listing as a Relay connection, from one `find` that fetches only the
@@ -154,7 +151,8 @@ async def paginate(
     """
     settings = info.context.settings
     request = page_request(args, ordering, settings.default_page_size, settings.max_page_size)
-    fields = document_fields(info, ("edges", "node"), node_fields)
+    node_type = connection_type.NODE
+    fields = document_fields(info, ("edges", "node"), node_type.FIELDS)
     wants_cursors = "cursor" in selected_names(info, ("edges",)) or "pageInfo" in selected_names(
         info, ()
     )

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import strawberry
 
-from shopgraph.datasources.keyset import Document
 from shopgraph.datasources.products import ProductQuery, is_active
+from shopgraph.documents import Document
 from shopgraph.money import to_minor_units
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.ids import decode_global_id, object_id
@@ -16,7 +16,6 @@ from shopgraph.resolvers.pagination import Ordering, PageArgs, SortValue, pagina
 from shopgraph.resolvers.projection import document_fields
 from shopgraph.schema.errors import BadUserInput
 from shopgraph.schema.products import (
-    PRODUCT_FIELDS,
     Product,
     ProductConnection,
     ProductFilter,
@@ -48,7 +47,7 @@ async def visible_product(info: Info, document: Document | None) -> Product | No
 
 def wanted_fields(info: Info) -> frozenset[str] | None:
     """The selected fields plus `active`, which decides whether the caller may see it."""
-    fields = document_fields(info, (), PRODUCT_FIELDS)
+    fields = document_fields(info, (), Product.FIELDS)
     return None if fields is None else fields | {"active"}
 
 
@@ -108,16 +107,9 @@ async def products(
     query = product_query(filter, info.context.settings.currency)
     if query.include_inactive:
         await info.context.viewer.require_admin()
-    return await paginate(
-        info,
-        datasource,
-        query,
-        PageArgs(first, after, last, before),
-        _ordering(sort or DEFAULT_SORT),
-        Product,
-        PRODUCT_FIELDS,
-        ProductConnection,
-    )
+    args = PageArgs(first, after, last, before)
+    ordering = _ordering(sort or DEFAULT_SORT)
+    return await paginate(info, datasource, query, args, ordering, ProductConnection)
 
 
 async def product(

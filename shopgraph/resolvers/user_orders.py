@@ -1,10 +1,16 @@
-"""`User.orders`: kept apart so the User type need not import the Order types eagerly."""
+"""`User.orders`.
+
+The Order types refer to User, so the User type cannot import them: the field's type is
+named lazily, and its connection class is found by name in the running schema.
+"""
 
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.types.base import StrawberryObjectDefinition
 
 from shopgraph.resolvers.context import HasDocument, Info
+from shopgraph.resolvers.order_listing import order_page
 from shopgraph.resolvers.pagination import PageArgs
 
 if TYPE_CHECKING:
@@ -21,6 +27,9 @@ async def user_orders(
     status: Annotated["OrderStatus", strawberry.lazy("shopgraph.schema.orders")] | None = None,
 ) -> Annotated["OrderConnection", strawberry.lazy("shopgraph.schema.orders")]:
     """The user's orders, newest first (visible to the user and to admins)."""
-    from shopgraph.resolvers.orders import orders_of
-
-    return await orders_of(info, root.document["_id"], PageArgs(first, after, last, before), status)
+    definition = info.schema.get_type_by_name("OrderConnection")
+    assert isinstance(definition, StrawberryObjectDefinition)
+    args = PageArgs(first, after, last, before)
+    return await order_page(
+        info, root.document["_id"], args, status.value if status else None, definition.origin
+    )

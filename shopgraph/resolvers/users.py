@@ -5,7 +5,7 @@ from datetime import datetime
 
 import strawberry
 
-from shopgraph.auth.viewer import may_see
+from shopgraph.auth.permissions import may_see
 from shopgraph.datasources.users import UserQuery
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.ids import decode_global_id, object_id
@@ -13,14 +13,14 @@ from shopgraph.resolvers.loaders import DocumentKey
 from shopgraph.resolvers.pagination import Ordering, PageArgs, paginate
 from shopgraph.resolvers.projection import document_fields
 from shopgraph.schema.errors import BadUserInput
-from shopgraph.schema.users import USER_FIELDS, User, UserConnection
+from shopgraph.schema.users import User, UserConnection
 
 NEWEST_FIRST = Ordering("users:CREATED_AT:DESC", "createdAt", datetime, descending=True)
 MAX_SEARCH_LENGTH = 200
 
 
 async def user(info: Info, id: strawberry.ID) -> User | None:
-    key = DocumentKey(decode_global_id(id, "User"), document_fields(info, (), USER_FIELDS))
+    key = DocumentKey(decode_global_id(id, "User"), document_fields(info, (), User.FIELDS))
     document = await info.context.loaders.user.load(key)
     return None if document is None else User(document=document)
 
@@ -38,16 +38,9 @@ async def users(
     if search is not None and len(search) > MAX_SEARCH_LENGTH:
         raise BadUserInput(f"`search` may be at most {MAX_SEARCH_LENGTH} characters.")
     query = UserQuery(search=search)
-    return await paginate(
-        info,
-        info.context.datasources.users,
-        query,
-        PageArgs(first, after, last, before),
-        NEWEST_FIRST,
-        User,
-        USER_FIELDS,
-        UserConnection,
-    )
+    args = PageArgs(first, after, last, before)
+    datasource = info.context.datasources.users
+    return await paginate(info, datasource, query, args, NEWEST_FIRST, UserConnection)
 
 
 async def users_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[User | None]:

@@ -9,7 +9,6 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from shopgraph.auth.guard import RejectInvalidTokens
 from shopgraph.schema.document_limits import limits_rule
 from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
 from shopgraph.schema.mutation import Mutation
@@ -17,6 +16,7 @@ from shopgraph.schema.parser_cache import ReportingParserCache
 from shopgraph.schema.query import Query
 from shopgraph.schema.scalars import SCALAR_OVERRIDES
 from shopgraph.schema.subscription import Subscription
+from shopgraph.schema.token_guard import RejectInvalidTokens
 from shopgraph.schema.transport import SubscriptionsOverWebSocket
 
 CACHE_SIZE = 1024

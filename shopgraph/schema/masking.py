@@ -11,6 +11,8 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
+from shopgraph.schema.errors import RequestErrorCode
+
 logger = logging.getLogger("shopgraph.errors")
 
 GENERIC_MESSAGE = "Internal server error."
@@ -42,7 +44,7 @@ class RequestErrorMasking(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
         masked.extensions = {
-            "code": "INTERNAL_SERVER_ERROR",
+            "code": RequestErrorCode.INTERNAL_SERVER_ERROR,
             "requestId": request_id_of(self.execution_context),
         }
         return masked

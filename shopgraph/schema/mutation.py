@@ -2,8 +2,8 @@
 
 import strawberry
 
-from shopgraph.auth.permissions import IsAdmin, IsAuthenticated
 from shopgraph.resolvers import accounts, catalog_admin, orders, profile
+from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
 
 @strawberry.type

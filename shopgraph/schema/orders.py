@@ -2,10 +2,11 @@
 
 from datetime import datetime
 from enum import Enum
+from typing import ClassVar
 
 import strawberry
 
-from shopgraph.datasources.keyset import Document
+from shopgraph.documents import Document
 from shopgraph.resolvers import order_fields
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.money import Money
@@ -13,20 +14,6 @@ from shopgraph.schema.nodes import DocumentNode
 from shopgraph.schema.products import Product, product_global_id
 from shopgraph.schema.user_errors import UserError
 from shopgraph.schema.users import User
-
-ORDER_FIELDS: dict[str, tuple[str, ...]] = {
-    "__typename": (),
-    "id": (),
-    "number": ("number",),
-    "user": ("userId",),
-    "items": ("items", "currency"),
-    "subtotal": ("subtotal", "currency"),
-    "total": ("total", "currency"),
-    "status": ("status",),
-    "createdAt": ("createdAt",),
-    "updatedAt": ("updatedAt",),
-    "holdExpiresAt": ("holdExpiresAt", "status"),
-}
 
 
 @strawberry.enum
@@ -75,6 +62,20 @@ class OrderItem:
 
 @strawberry.type(description="What a customer bought.")
 class Order(DocumentNode):
+    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "__typename": (),
+        "id": (),
+        "number": ("number",),
+        "user": ("userId",),
+        "items": ("items", "currency"),
+        "subtotal": ("subtotal", "currency"),
+        "total": ("total", "currency"),
+        "status": ("status",),
+        "createdAt": ("createdAt",),
+        "updatedAt": ("updatedAt",),
+        "holdExpiresAt": ("holdExpiresAt", "status"),
+    }
+
     user: User | None = strawberry.field(resolver=order_fields.order_user)
 
     @strawberry.field(description="Sequential and human-readable, e.g. for the email.")
@@ -115,7 +116,7 @@ class Order(DocumentNode):
 
 @strawberry.type(description="A page of orders.")
 class OrderConnection(CountedConnection[Order]):
-    pass
+    NODE = Order
 
 
 @strawberry.input

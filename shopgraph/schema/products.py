@@ -3,6 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import ClassVar
 
 import strawberry
 from bson import ObjectId
@@ -14,23 +15,6 @@ from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.money import Money
 from shopgraph.schema.nodes import DocumentNode
 
-# The document fields each GraphQL field reads: a query fetches only what it selects.
-PRODUCT_FIELDS: dict[str, tuple[str, ...]] = {
-    "__typename": (),
-    "id": (),
-    "sku": ("sku",),
-    "name": ("name",),
-    "description": ("description",),
-    "price": ("price",),
-    "stock": ("stock",),
-    "inStock": ("stock",),
-    "category": ("category",),
-    "tags": ("tags",),
-    "active": ("active",),
-    "createdAt": ("createdAt",),
-    "updatedAt": ("updatedAt",),
-}
-
 
 def product_global_id(product_id: ObjectId) -> strawberry.ID:
     """The global ID of a product referred to by id only (an order line, a stock change)."""
@@ -39,6 +23,22 @@ def product_global_id(product_id: ObjectId) -> strawberry.ID:
 
 @strawberry.type(description="Something the store sells.")
 class Product(DocumentNode):
+    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "__typename": (),
+        "id": (),
+        "sku": ("sku",),
+        "name": ("name",),
+        "description": ("description",),
+        "price": ("price",),
+        "stock": ("stock",),
+        "inStock": ("stock",),
+        "category": ("category",),
+        "tags": ("tags",),
+        "active": ("active",),
+        "createdAt": ("createdAt",),
+        "updatedAt": ("updatedAt",),
+    }
+
     @strawberry.field(description="Stock keeping unit, unique in the catalog.")
     def sku(self) -> str:
         return self.document["sku"]
@@ -86,7 +86,7 @@ class Product(DocumentNode):
 
 @strawberry.type(description="A page of products.")
 class ProductConnection(CountedConnection[Product]):
-    pass
+    NODE = Product
 
 
 @strawberry.enum

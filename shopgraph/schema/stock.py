@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from shopgraph.datasources.keyset import Document
+from shopgraph.documents import Document
 from shopgraph.schema.products import Product, product_global_id
 
 

@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from shopgraph.schema.errors import refuse_operation
+from shopgraph.schema.errors import RequestErrorCode, refuse_operation
 
 MESSAGE = (
     "Subscriptions are served over WebSocket at /graphql "
@@ -29,6 +29,7 @@ class SubscriptionsOverWebSocket(SchemaExtension):
             and not isinstance(request, WebSocket)
         ):
             refuse_operation(
-                self.execution_context, GraphQLError(MESSAGE, extensions={"code": "BAD_REQUEST"})
+                self.execution_context,
+                GraphQLError(MESSAGE, extensions={"code": RequestErrorCode.BAD_REQUEST}),
             )
         yield

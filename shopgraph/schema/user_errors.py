@@ -1,23 +1,13 @@
-"""UserError: what was wrong with a mutation's input, as data the client can act on."""
+"""UserError: what was wrong with a mutation's input, as data the client can act on.
 
-from enum import Enum
+`UserErrorCode` is the domain's `ErrorCode`, exposed as it is: one enum holds every code.
+"""
 
 import strawberry
 
+from shopgraph.errors import ErrorCode
 
-@strawberry.enum
-class UserErrorCode(Enum):
-    INVALID = "INVALID"
-    ALREADY_EXISTS = "ALREADY_EXISTS"
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
-    INVALID_TOKEN = "INVALID_TOKEN"
-    OUT_OF_STOCK = "OUT_OF_STOCK"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
-    PAYMENT_DECLINED = "PAYMENT_DECLINED"
-    PAYMENT_FAILED = "PAYMENT_FAILED"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
+UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode")
 
 
 @strawberry.type
@@ -27,8 +17,3 @@ class UserError:
     )
     message: str
     code: UserErrorCode
-
-
-def user_error(field: str | None, message: str, code: UserErrorCode) -> UserError:
-    """`field` is a dotted path like "input.email"."""
-    return UserError(field=field.split(".") if field else None, message=message, code=code)

@@ -2,23 +2,15 @@
 
 from datetime import datetime
 from enum import Enum
+from typing import ClassVar
 
 import strawberry
 
-from shopgraph.auth.permissions import IsSelfOrAdmin
 from shopgraph.resolvers import user_orders
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.nodes import DocumentNode
+from shopgraph.schema.permissions import IsSelfOrAdmin
 from shopgraph.schema.user_errors import UserError
-
-USER_FIELDS: dict[str, tuple[str, ...]] = {
-    "__typename": (),
-    "id": (),
-    "email": ("email",),
-    "name": ("name",),
-    "role": ("role",),
-    "createdAt": ("createdAt",),
-}
 
 
 @strawberry.enum
@@ -29,6 +21,15 @@ class Role(Enum):
 
 @strawberry.type(description="A person with an account.")
 class User(DocumentNode):
+    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "__typename": (),
+        "id": (),
+        "email": ("email",),
+        "name": ("name",),
+        "role": ("role",),
+        "createdAt": ("createdAt",),
+    }
+
     # True for the user a register/login/refresh just authenticated: the caller, even
     # though the request itself carried no token.
     is_caller: strawberry.Private[bool] = False
@@ -61,7 +62,7 @@ class User(DocumentNode):
 
 @strawberry.type(description="A page of users.")
 class UserConnection(CountedConnection[User]):
-    pass
+    NODE = User
 
 
 @strawberry.input

@@ -5,7 +5,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from pymongo.monitoring import CommandListener
 from starlette.applications import Starlette
@@ -13,10 +12,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from shopgraph.auth.services import AuthServices
+from shopgraph.auth.passwords import passwords_from
+from shopgraph.auth.secret import access_tokens_from
 from shopgraph.checkout.mailer import Mailer
-from shopgraph.checkout.placing import Checkout
-from shopgraph.checkout.sweeps import Sweeper
 from shopgraph.datasources.client import Datasources, connect
 from shopgraph.integrations.mail import mail_transport
 from shopgraph.integrations.payments import payment_gateway
@@ -28,7 +26,8 @@ from shopgraph.server.background import Background
 from shopgraph.server.body_limit import BodySizeLimit
 from shopgraph.server.graphql_view import REQUEST_ID_HEADER, ShopgraphGraphQL
 from shopgraph.server.health import healthz, readyz
-from shopgraph.server.settings import Settings
+from shopgraph.services import Services
+from shopgraph.settings import Settings
 
 logger = logging.getLogger("shopgraph.server")
 
@@ -47,9 +46,10 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
     schema = build_schema(
         QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
     )
-    auth = AuthServices.from_settings(settings)
+    passwords = passwords_from(settings)
+    tokens = access_tokens_from(settings)
     gateway = payment_gateway(settings)
-    graphql = ShopgraphGraphQL(schema, settings, auth, gateway)
+    graphql = ShopgraphGraphQL(schema, settings, tokens)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -66,18 +66,15 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
             transactions = settings.stock_transactions
             if transactions is None:
                 transactions = await datasources.supports_transactions()
-            app.state.checkout = Checkout(
-                datasources,
-                settings.currency,
-                timedelta(minutes=settings.order_hold_minutes),
-                transactions,
+            services = Services.build(
+                settings, datasources, passwords, tokens, gateway, transactions
             )
+            app.state.services = services
             if settings.background_tasks:
-                sweeper = Sweeper(datasources, gateway, settings.mail_from)
                 mailer = Mailer(
                     datasources.outbox, mail_transport(settings), settings.mail_max_attempts
                 )
-                background.every(settings.order_sweep_seconds, sweeper.run_once, "order sweep")
+                background.every(settings.order_sweep_seconds, services.orders.sweep, "order sweep")
                 background.every(settings.mail_poll_seconds, mailer.send_due, "mailer")
             # Subscriptions made right after start-up must not miss changes.
             with contextlib.suppress(TimeoutError):

@@ -15,21 +15,19 @@ from types import FrameType
 import uvicorn
 from pydantic import ValidationError
 
+from shopgraph.auth.account_rules import normalize_email
+from shopgraph.auth.accounts import DemoAccount
+from shopgraph.auth.passwords import passwords_from
 from shopgraph.auth.secret import MissingSecret
-from shopgraph.auth.services import passwords_from
 from shopgraph.datasources.client import Datasources, connect
+from shopgraph.errors import DomainError
 from shopgraph.integrations.payments import GatewayNotAllowed
 from shopgraph.schema.build import build_schema
-from shopgraph.server.accounts_setup import (
-    AccountSetupError,
-    DemoAccount,
-    create_admin,
-    create_demo_accounts,
-)
 from shopgraph.server.app import create_app
 from shopgraph.server.demo_catalog import demo_products
 from shopgraph.server.embedded import EmbeddedMongo, EmbeddedMongoError
-from shopgraph.server.settings import Settings
+from shopgraph.services import accounts_service, catalog_service
+from shopgraph.settings import Settings
 
 logger = logging.getLogger("shopgraph")
 
@@ -86,15 +84,16 @@ async def prepare_database(
     In development the first seed also creates a demo admin and customer.
     """
     async with open_datasources(settings) as datasources:
-        if reset:
-            await datasources.products.delete_all()
-        if seeding is Seeding.IF_EMPTY and not await datasources.products.is_empty():
+        catalog = catalog_service(settings, datasources)
+        added = await catalog.seed(
+            demo_products(), reset=reset, only_if_empty=seeding is Seeding.IF_EMPTY
+        )
+        if seeding is Seeding.IF_EMPTY and not added:
             return 0, []
-        added = await datasources.products.insert_missing(demo_products())
-        accounts = []
-        if not settings.is_production:
-            accounts = await create_demo_accounts(datasources, passwords_from(settings))
-        return added, accounts
+        if settings.is_production:
+            return added, []
+        accounts = accounts_service(settings, datasources, passwords_from(settings))
+        return added, await accounts.create_demo_accounts()
 
 
 def _announce(accounts: list[DemoAccount]) -> None:
@@ -148,7 +147,13 @@ def admin(settings: Settings, email: str) -> None:
 
     async def run() -> str:
         async with open_datasources(settings) as datasources:
-            return await create_admin(datasources, passwords_from(settings), email, new_password)
+            accounts = accounts_service(settings, datasources, passwords_from(settings))
+            try:
+                return await accounts.create_admin(email, new_password)
+            except DomainError as error:
+                problem = error.problems[0]
+                about = f"{normalize_email(email)!r}: " if problem.field == "email" else ""
+                raise StartupError(about + problem.message) from error
 
     with mongodb(settings) as settings:
         print(asyncio.run(run()))
@@ -231,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
             admin(settings, args.email)
         else:
             export_schema(args.output)
-    except (StartupError, MissingSecret, AccountSetupError, GatewayNotAllowed) as error:
+    except (StartupError, MissingSecret, GatewayNotAllowed) as error:
         sys.exit(f"shopgraph: {error}")
     except KeyboardInterrupt:
         pass

@@ -21,20 +21,19 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from shopgraph.auth.services import AuthServices
-from shopgraph.auth.viewer import Viewer, viewer_from_authorization
+from shopgraph.auth.tokens import AccessTokens
 from shopgraph.datasources.client import Datasources
-from shopgraph.datasources.keyset import Document
-from shopgraph.integrations.payments import PaymentGateway
+from shopgraph.documents import Document
 from shopgraph.resolvers.context import Context
 from shopgraph.resolvers.loaders import DocumentKey, Loaders
+from shopgraph.resolvers.viewer import Viewer, viewer_from_authorization
 from shopgraph.server import graphiql
-from shopgraph.server.settings import Settings
 from shopgraph.server.ws_handlers import (
     LegacyWSHandler,
     ShopgraphWebSocketAdapter,
     TransportWSHandler,
 )
+from shopgraph.settings import Settings
 
 logger = logging.getLogger("shopgraph.server")
 
@@ -53,9 +52,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
     graphql_ws_handler_class = LegacyWSHandler
     websocket_adapter_class = ShopgraphWebSocketAdapter  # type: ignore[assignment]
 
-    def __init__(
-        self, schema: BaseSchema, settings: Settings, auth: AuthServices, gateway: PaymentGateway
-    ) -> None:
+    def __init__(self, schema: BaseSchema, settings: Settings, tokens: AccessTokens) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -69,8 +66,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.settings = settings
-        self.auth = auth
-        self.gateway = gateway
+        self.tokens = tokens
         page = super().graphql_ide_html
         self.serves_graphiql_assets = graphiql.local_assets_present(
             page, settings.graphiql_assets_dir
@@ -104,10 +100,8 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             datasources=datasources,
             loaders=loaders,
-            auth=self.auth,
+            services=request.app.state.services,
             viewer=self.viewer_for(authorization, loaders),
-            checkout=request.app.state.checkout,
-            gateway=self.gateway,
             stock_broker=request.app.state.stock_broker,
         )
 
@@ -115,7 +109,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         async def load_user(user_id: ObjectId) -> Document | None:
             return await loaders.user.load(DocumentKey(user_id, None))
 
-        return viewer_from_authorization(authorization, self.auth.tokens, load_user)
+        return viewer_from_authorization(authorization, self.tokens, load_user)
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
         """A bad token in `connection_init` closes the socket with 4403; a good one keeps it

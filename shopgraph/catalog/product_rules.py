@@ -5,9 +5,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from shopgraph.datasources.keyset import Document
+from shopgraph.documents import Document
+from shopgraph.errors import Problem, reject_any
 from shopgraph.money import to_minor_units
-from shopgraph.schema.user_errors import UserError, UserErrorCode, user_error
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 10_000
@@ -85,19 +85,19 @@ FIELDS: dict[str, tuple[str, Callable[[Any, str], object]]] = {
 NULLABLE = {"category"}
 
 
-def product_changes(given: Mapping[str, object], currency: str) -> tuple[Document, list[UserError]]:
-    """The document fields for the given input fields, or what is wrong with them."""
+def product_changes(given: Mapping[str, object], currency: str) -> Document:
+    """The document fields for the given input fields; raises InvalidInput with every
+    problem found."""
     changes: Document = {}
-    problems: list[UserError] = []
+    problems: list[Problem] = []
     for name, value in given.items():
         field, check = FIELDS[name]
         if value is None and name not in NULLABLE:
-            problems.append(
-                user_error(f"input.{name}", f"`{name}` cannot be null.", UserErrorCode.INVALID)
-            )
+            problems.append(Problem(f"input.{name}", f"`{name}` cannot be null."))
             continue
         try:
             changes[field] = check(value, currency)
         except ValueError as error:
-            problems.append(user_error(f"input.{name}", str(error), UserErrorCode.INVALID))
-    return changes, problems
+            problems.append(Problem(f"input.{name}", str(error)))
+    reject_any(problems)
+    return changes

@@ -1,26 +1,19 @@
-"""Who is calling: anonymous, or the user an access token names (loaded at most once)."""
+"""Who is calling: anonymous, or the user an access token names (loaded at most once).
+
+The API's view of the caller: a missing or insufficient right is a GraphQL error with
+`extensions.code` UNAUTHENTICATED or FORBIDDEN; the rules are `auth.permissions`.
+"""
 
 from collections.abc import Awaitable, Callable
 
 from bson import ObjectId
 
+from shopgraph.auth.permissions import is_admin
 from shopgraph.auth.tokens import AccessClaims, AccessTokens, InvalidAccessToken
-from shopgraph.datasources.keyset import Document
+from shopgraph.documents import Document
 from shopgraph.schema.errors import Forbidden, NotAuthenticated
 
-ADMIN = "ADMIN"
-CUSTOMER = "CUSTOMER"
-
 UserLoader = Callable[[ObjectId], Awaitable[Document | None]]
-
-
-def is_admin(user: Document) -> bool:
-    return user.get("role") == ADMIN
-
-
-def may_see(user: Document, owner_id: ObjectId) -> bool:
-    """What belongs to an account is for that account and for admins."""
-    return is_admin(user) or owner_id == user["_id"]
 
 
 class Viewer:

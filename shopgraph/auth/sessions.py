@@ -1,0 +1,153 @@
+"""Sessions: register, log in, refresh and log out.
+
+A session is a family of refresh tokens. Every refresh rotates the token; presenting a
+token that was already rotated means it leaked, so the whole family is revoked.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from shopgraph.auth.account_rules import (
+    email_problems,
+    name_problems,
+    normalize_email,
+    password_problems,
+)
+from shopgraph.auth.passwords import Passwords
+from shopgraph.auth.permissions import CUSTOMER
+from shopgraph.auth.throttle import PasswordThrottle
+from shopgraph.auth.tokens import (
+    AccessTokens,
+    new_refresh_token,
+    new_session_id,
+    refresh_token_hash,
+)
+from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
+from shopgraph.datasources.users import EmailTaken, UsersDatasource
+from shopgraph.documents import Document
+from shopgraph.errors import DomainError, ErrorCode, reject_any
+
+INVALID_CREDENTIALS = "Wrong email or password."
+INVALID_REFRESH_TOKEN = "This refresh token is no longer valid; log in again."
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What logging in gives the client: its tokens, and the user they name."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int  # seconds until the access token expires
+    user: Document
+
+
+def _invalid_refresh_token() -> DomainError:
+    return DomainError(ErrorCode.INVALID_TOKEN, INVALID_REFRESH_TOKEN, "refreshToken")
+
+
+class Sessions:
+    def __init__(
+        self,
+        users: UsersDatasource,
+        refresh_tokens: RefreshTokensDatasource,
+        passwords: Passwords,
+        tokens: AccessTokens,
+        throttle: PasswordThrottle,
+        refresh_lifetime: timedelta,
+    ) -> None:
+        self.users = users
+        self.refresh_tokens = refresh_tokens
+        self.passwords = passwords
+        self.tokens = tokens
+        self.throttle = throttle
+        self.refresh_lifetime = refresh_lifetime
+
+    async def _issue(self, user: Document, session_id: str) -> Session:
+        """A new refresh token in the session's family and an access token naming the session."""
+        refresh_token = new_refresh_token()
+        await self.refresh_tokens.store(
+            refresh_token_hash(refresh_token),
+            session_id,
+            user["_id"],
+            datetime.now(UTC) + self.refresh_lifetime,
+        )
+        return Session(
+            access_token=self.tokens.issue(str(user["_id"]), user["role"], session_id),
+            refresh_token=refresh_token,
+            expires_in=int(self.tokens.lifetime.total_seconds()),
+            user=user,
+        )
+
+    async def register(self, email: str, password: str, name: str) -> Session:
+        """Creates a customer account and logs it in. Raises InvalidInput or ALREADY_EXISTS."""
+        email = normalize_email(email)
+        name = name.strip()
+        reject_any(
+            email_problems(email, "input.email")
+            + password_problems(password, email, "input.password")
+            + name_problems(name, "input.name")
+        )
+        taken = DomainError(
+            ErrorCode.ALREADY_EXISTS, "An account with this email exists.", "input.email"
+        )
+        if await self.users.by_email(email) is not None:
+            raise taken
+        password_hash = await self.passwords.hash(password)
+        try:
+            user = await self.users.create(email, name, password_hash, CUSTOMER)
+        except EmailTaken:  # a concurrent registration won
+            raise taken from None
+        return await self._issue(user, new_session_id())
+
+    async def login(self, email: str, password: str) -> Session:
+        """The same answer, after the same argon2 work, for an unknown email and a wrong
+        password. Raises TOO_MANY_ATTEMPTS or INVALID_CREDENTIALS."""
+        email = normalize_email(email)
+        if await self.throttle.start_attempt(email) is None:
+            raise DomainError(
+                ErrorCode.TOO_MANY_ATTEMPTS,
+                "Too many failed logins for this email; try again later.",
+            )
+        user = await self.users.by_email(email)
+        if user is None:
+            await self.passwords.verify_nothing(password)
+            verified = None
+        else:
+            verified = await self.passwords.verify(user["passwordHash"], password)
+        if user is None or verified is None or not verified.valid:  # the attempt stays counted
+            raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS)
+        if verified.new_hash:  # hashed under older parameters
+            await self.users.replace_password_hash(
+                user["_id"], user["passwordHash"], verified.new_hash
+            )
+        await self.throttle.succeeded(email)
+        return await self._issue(user, new_session_id())
+
+    async def refresh(self, refresh_token: str) -> Session:
+        """Rotates the token; a replayed one revokes its whole family. Raises INVALID_TOKEN."""
+        token_hash = refresh_token_hash(refresh_token)
+        record = await self.refresh_tokens.use(token_hash)
+        if record is None:
+            known = await self.refresh_tokens.find(token_hash)
+            if known is not None:  # rotated, revoked or expired: a replay revokes the session
+                await self.refresh_tokens.revoke_family(known["familyId"])
+            raise _invalid_refresh_token()
+        session_id = record["familyId"]
+        found = await self.users.by_ids([record["userId"]], None)
+        user = found.get(record["userId"])
+        if user is None:
+            await self.refresh_tokens.revoke_family(session_id)
+            raise _invalid_refresh_token()
+        session = await self._issue(user, session_id)
+        if await self.refresh_tokens.is_family_revoked(session_id):  # a concurrent replay
+            await self.refresh_tokens.revoke_family(session_id)
+            raise _invalid_refresh_token()
+        return session
+
+    async def logout(self, refresh_token: str) -> None:
+        """Ends the session the refresh token belongs to (its access tokens expire on their
+        own). Raises INVALID_TOKEN for a token it does not know."""
+        known = await self.refresh_tokens.find(refresh_token_hash(refresh_token))
+        if known is None:
+            raise _invalid_refresh_token()
+        await self.refresh_tokens.revoke_family(known["familyId"])

@@ -1,0 +1,22 @@
+"""What the buy flow works with, built once per process by the composition root."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shopgraph.datasources.client import Datasources
+from shopgraph.integrations.payments import PaymentGateway
+
+# Work younger than this is left alone by the recovery sweep: a live request may still be
+# doing it.
+GRACE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    datasources: Datasources
+    gateway: PaymentGateway
+    currency: str
+    hold: timedelta  # how long an unpaid order keeps its stock
+    transactions: bool  # take stock in a multi-document transaction (replica sets)
+    mail_from: str
+    grace: timedelta = GRACE

@@ -1,0 +1,75 @@
+"""Every domain service of a process, built once from settings and shared by requests,
+the CLI and background tasks."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shopgraph.auth.accounts import Accounts
+from shopgraph.auth.passwords import Passwords
+from shopgraph.auth.sessions import Sessions
+from shopgraph.auth.throttle import PasswordThrottle
+from shopgraph.auth.tokens import AccessTokens
+from shopgraph.catalog.products import Catalog
+from shopgraph.checkout.deps import Checkout
+from shopgraph.checkout.orders import Orders
+from shopgraph.datasources.client import Datasources
+from shopgraph.integrations.payments import PaymentGateway
+from shopgraph.settings import Settings
+
+
+def password_throttle(settings: Settings, datasources: Datasources) -> PasswordThrottle:
+    window = timedelta(seconds=settings.login_window_seconds)
+    return PasswordThrottle(datasources.login_attempts, settings.login_max_failures, window)
+
+
+def accounts_service(
+    settings: Settings, datasources: Datasources, passwords: Passwords
+) -> Accounts:
+    """Needs no JWT secret: the CLI makes admins with it before any server has one."""
+    throttle = password_throttle(settings, datasources)
+    return Accounts(datasources.users, datasources.refresh_tokens, passwords, throttle)
+
+
+def catalog_service(settings: Settings, datasources: Datasources) -> Catalog:
+    return Catalog(datasources.products, datasources.stock_movements, settings.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    sessions: Sessions
+    accounts: Accounts
+    catalog: Catalog
+    orders: Orders
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        datasources: Datasources,
+        passwords: Passwords,
+        tokens: AccessTokens,
+        gateway: PaymentGateway,
+        transactions: bool,
+    ) -> "Services":
+        """`transactions`: whether MongoDB can run multi-document transactions."""
+        checkout = Checkout(
+            datasources=datasources,
+            gateway=gateway,
+            currency=settings.currency,
+            hold=timedelta(minutes=settings.order_hold_minutes),
+            transactions=transactions,
+            mail_from=settings.mail_from,
+        )
+        return cls(
+            sessions=Sessions(
+                datasources.users,
+                datasources.refresh_tokens,
+                passwords,
+                tokens,
+                password_throttle(settings, datasources),
+                timedelta(days=settings.refresh_token_days),
+            ),
+            accounts=accounts_service(settings, datasources, passwords),
+            catalog=catalog_service(settings, datasources),
+            orders=Orders(checkout),
+        )
