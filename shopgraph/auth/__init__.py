@@ -1,1 +1,2 @@
-"""Passwords, tokens, who the caller is, and what they may do."""
+"""Who the caller is and what they may do, free of GraphQL: passwords, tokens, sessions and
+their rotation, the password throttle, and permissions as plain predicates."""

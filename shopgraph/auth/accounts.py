@@ -31,18 +31,12 @@ class DemoAccount:
     password: str
 
 
+@dataclass(frozen=True, slots=True)
 class Accounts:
-    def __init__(
-        self,
-        users: UsersDatasource,
-        refresh_tokens: RefreshTokensDatasource,
-        passwords: Passwords,
-        throttle: PasswordThrottle,
-    ) -> None:
-        self.users = users
-        self.refresh_tokens = refresh_tokens
-        self.passwords = passwords
-        self.throttle = throttle
+    users: UsersDatasource
+    refresh_tokens: RefreshTokensDatasource
+    passwords: Passwords
+    throttle: PasswordThrottle
 
     async def change_password(
         self, user: Document, current: str, new: str, keep_session: str | None

@@ -45,22 +45,14 @@ def _invalid_refresh_token() -> DomainError:
     return DomainError(ErrorCode.INVALID_TOKEN, INVALID_REFRESH_TOKEN, "refreshToken")
 
 
+@dataclass(frozen=True, slots=True)
 class Sessions:
-    def __init__(
-        self,
-        users: UsersDatasource,
-        refresh_tokens: RefreshTokensDatasource,
-        passwords: Passwords,
-        tokens: AccessTokens,
-        throttle: PasswordThrottle,
-        refresh_lifetime: timedelta,
-    ) -> None:
-        self.users = users
-        self.refresh_tokens = refresh_tokens
-        self.passwords = passwords
-        self.tokens = tokens
-        self.throttle = throttle
-        self.refresh_lifetime = refresh_lifetime
+    users: UsersDatasource
+    refresh_tokens: RefreshTokensDatasource
+    passwords: Passwords
+    tokens: AccessTokens
+    throttle: PasswordThrottle
+    refresh_lifetime: timedelta
 
     async def _issue(self, user: Document, session_id: str) -> Session:
         """A new refresh token in the session's family and an access token naming the session."""

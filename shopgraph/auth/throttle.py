@@ -5,6 +5,7 @@ unthrottled way to test passwords, and guesses spread over both still add up. Co
 MongoDB, the throttle holds across server processes.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from bson import ObjectId
@@ -12,13 +13,11 @@ from bson import ObjectId
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
 
 
+@dataclass(frozen=True, slots=True)
 class PasswordThrottle:
-    def __init__(
-        self, attempts: LoginAttemptsDatasource, max_failures: int, window: timedelta
-    ) -> None:
-        self.attempts = attempts
-        self.max_failures = max_failures
-        self.window = window
+    attempts: LoginAttemptsDatasource
+    max_failures: int
+    window: timedelta
 
     async def start_attempt(self, email: str) -> ObjectId | None:
         """Records a guess before it is checked; None (nothing recorded) while locked out."""

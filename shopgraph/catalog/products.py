@@ -5,6 +5,7 @@ stock after it), so the ledger of movements explains the stock.
 """
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
@@ -36,13 +37,11 @@ def _adjustment_problems(delta: int, reason: str) -> list[Problem]:
     return problems
 
 
+@dataclass(frozen=True, slots=True)
 class Catalog:
-    def __init__(
-        self, products: ProductsDatasource, movements: StockMovementsDatasource, currency: str
-    ) -> None:
-        self.products = products
-        self.movements = movements
-        self.currency = currency
+    products: ProductsDatasource
+    movements: StockMovementsDatasource
+    currency: str
 
     async def create_product(self, given: Mapping[str, object], admin_id: ObjectId) -> Document:
         """`given`: the input fields that were sent. Raises InvalidInput or ALREADY_EXISTS."""

@@ -5,6 +5,7 @@ to check (see `auth.permissions`).
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bson import ObjectId
 
@@ -19,10 +20,9 @@ from shopgraph.datasources.orders import OrderQuery
 from shopgraph.documents import Document
 
 
+@dataclass(frozen=True, slots=True)
 class Orders:
-    def __init__(self, checkout: Checkout) -> None:
-        self.checkout = checkout
-        self._orders = checkout.datasources.orders
+    checkout: Checkout
 
     async def place(
         self, user_id: ObjectId, items: Sequence[RequestedLine], idempotency_key: str | None
@@ -47,7 +47,9 @@ class Orders:
         stamp = FORWARD.get((current, status))
         moved = None
         if stamp is not None:
-            moved = await self._orders.transition(order["_id"], [current], status, stamp=[stamp])
+            moved = await self.checkout.datasources.orders.transition(
+                order["_id"], [current], status, stamp=[stamp]
+            )
         if moved is None:
             raise invalid_transition(current, f"moved to {status}")
         return moved
@@ -65,10 +67,10 @@ class Orders:
 
     async def get(self, order_id: ObjectId) -> Document | None:
         """A placed order (one still taking its stock is not one yet)."""
-        return await self._orders.by_id(order_id, UNPLACED)
+        return await self.checkout.datasources.orders.by_id(order_id, UNPLACED)
 
     async def get_many(self, order_ids: Sequence[ObjectId]) -> dict[ObjectId, Document]:
-        return await self._orders.by_ids_except(order_ids, UNPLACED)
+        return await self.checkout.datasources.orders.by_ids_except(order_ids, UNPLACED)
 
     @staticmethod
     def listing(user_id: ObjectId | None, status: OrderStatus | None) -> OrderQuery:

@@ -1,1 +1,2 @@
-"""The GraphQL schema: types, inputs, enums and payloads (assembled in `build`)."""
+"""The GraphQL schema: types, inputs, enums, payloads, permission classes and extensions
+(assembled in `build`). No business rules and no MongoDB here."""

@@ -1,1 +1,3 @@
-"""Composition root: settings, the ASGI app, the embedded database, the CLI."""
+"""Composition root: the ASGI app and its lifespan (MongoDB client, services, background
+tasks), the CLI, the embedded database, GraphiQL's assets. Nothing imports it but the
+command-line entry point."""
