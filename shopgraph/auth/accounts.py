@@ -57,7 +57,7 @@ class Accounts:
         await self.throttle.succeeded(user["email"])
         reject_any(password_problems(new, user["email"], "newPassword"))
         new_hash = await self.passwords.hash(new)
-        updated = await self.users.update(user["_id"], {"passwordHash": new_hash})
+        updated = await self.users.set_password_hash(user["_id"], new_hash)
         await self.refresh_tokens.revoke_user_families(user["_id"], except_family=keep_session)
         return updated or user
 
@@ -73,7 +73,7 @@ class Accounts:
         reject_any(email_problems(email, "email"))
         existing = await self.users.by_email(email)
         if existing is not None:
-            await self.users.update(existing["_id"], {"role": ADMIN})
+            await self.users.set_role(existing["_id"], ADMIN)
             return f"promoted {email} to admin"
         new_password = password()
         reject_any(password_problems(new_password, email, "password"))

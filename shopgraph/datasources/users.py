@@ -60,6 +60,12 @@ class UsersDatasource(CollectionDatasource):
             return_document=ReturnDocument.AFTER,
         )
 
+    async def set_password_hash(self, user_id: ObjectId, password_hash: str) -> Document | None:
+        return await self.update(user_id, {"passwordHash": password_hash})
+
+    async def set_role(self, user_id: ObjectId, role: str) -> Document | None:
+        return await self.update(user_id, {"role": role})
+
     async def replace_password_hash(self, user_id: ObjectId, old: str, new: str) -> None:
         """Only if the hash is still the one verified: a concurrent password change wins."""
         await self.collection.update_one(
