@@ -31,6 +31,7 @@ from shopgraph.datasources.products import LIVE_FEED
 from shopgraph.server.app import create_app
 from shopgraph.server.embedded import EmbeddedMongo, free_port
 from shopgraph.settings import Settings
+from tests.factories import product_document
 
 GraphQLResponse = dict[str, Any]
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -208,7 +209,8 @@ class Account:
 
 LOGIN = """mutation Login($email: String!, $password: String!) {
   login(email: $email, password: $password) {
-    accessToken refreshToken user { id } userErrors { field message code }
+    accessToken refreshToken expiresIn user { id email name role }
+    userErrors { field message code }
   }
 }"""
 
@@ -252,6 +254,34 @@ async def other_customer(db, client) -> Account:
 @pytest.fixture
 async def admin(db, client) -> Account:
     return await account(db, client, "admin@shop.test", "ADMIN")
+
+
+@pytest.fixture
+def as_admin(gql, admin):
+    """`await as_admin(query, variables)`: the body of a request with the admin's token."""
+
+    async def run(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = await gql(query, variables, headers=admin.headers)
+        assert "errors" not in body, body
+        return body["data"]
+
+    return run
+
+
+@pytest.fixture
+async def mug(db) -> dict[str, Any]:
+    """A stored product the catalog admin tests change: 5 in stock, in two tags."""
+    document = product_document(
+        sku="MUG-1",
+        name="Mug",
+        description="A big mug",
+        price=1250,
+        stock=5,
+        category="kitchen",
+        tags=["eco", "sale"],
+    )
+    await db.products.insert_one(document)
+    return document
 
 
 @asynccontextmanager

@@ -9,24 +9,18 @@ traceback in the body.
 import base64
 import json
 import time
-import uuid
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-from bson import ObjectId
 
-from tests.conftest import TEST_JWT_SECRET, graphql
+from tests.conftest import LOGIN, TEST_JWT_SECRET, graphql
+from tests.helpers import AUDIENCE, ISSUER, answered, bearer, claims_for, post, sign
 
-ISSUER = "shopgraph"
-AUDIENCE = "shopgraph-api"
 # `__typename` needs no user and no database: if a bad token let the request run as
 # anonymous, the response would carry data.
 ME = "{ __typename me { id email role } }"
-LOGIN = """mutation Login($email: String!, $password: String!) {
-  login(email: $email, password: $password) { accessToken userErrors { code } }
-}"""
 
 
 def b64url(raw: bytes) -> str:
@@ -37,46 +31,12 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def claims_for(user_id: ObjectId | str | None = None, **overrides: Any) -> dict[str, Any]:
-    """Claims like the server's own; an override of None removes the claim."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "sub": str(user_id or ObjectId()),
-        "role": "CUSTOMER",
-        "sid": uuid.uuid4().hex,
-        "iat": now,
-        "exp": now + 15 * 60,
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "jti": uuid.uuid4().hex,
-        "typ": "access",
-    }
-    claims.update(overrides)
-    return {name: value for name, value in claims.items() if value is not None}
-
-
-def sign(claims: dict[str, Any], key: str = TEST_JWT_SECRET, algorithm: str = "HS256") -> str:
-    return jwt.encode(claims, key, algorithm=algorithm)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def post(client: httpx.AsyncClient, headers: Any, query: str = ME, **variables: Any) -> Any:
-    return await client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
-
-
 async def assert_unauthenticated(
     client: httpx.AsyncClient, headers: Any, query: str = ME, **variables: Any
 ) -> None:
-    response = await post(client, headers, query, **variables)
-    assert response.status_code == 200, response.text
-    assert "Traceback" not in response.text
+    response = await post(client, query, variables, headers)
+    body = answered(response)
     assert "jwt" not in response.text.lower()  # no library error text leaks
-    body = response.json()
     assert body["data"] is None, body
     assert len(body["errors"]) == 1, body
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body

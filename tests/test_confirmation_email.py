@@ -9,7 +9,6 @@ process died between PAID and the outbox write.
 """
 
 import asyncio
-import base64
 import email
 import email.policy
 from collections.abc import Iterator
@@ -29,8 +28,8 @@ from shopgraph.integrations.mail import FileTransport, SmtpTransport, mail_trans
 from shopgraph.integrations.payments import TestGateway as FakeGateway
 from shopgraph.server.embedded import free_port
 from tests.conftest import graphql
-from tests.factories import global_id, product_document
-from tests.helpers import order_service
+from tests.factories import product_document
+from tests.helpers import line, order_object_id, order_service
 
 PLACE = """mutation Place($input: PlaceOrderInput!) {
   placeOrder(input: $input) {
@@ -138,12 +137,6 @@ async def poll(condition: Any, seconds: float = 5.0, interval: float = 0.05) -> 
         await asyncio.sleep(interval)
 
 
-def order_object_id(order_global_id: str) -> ObjectId:
-    type_name, _, raw = base64.b64decode(order_global_id).decode().partition(":")
-    assert type_name == "Order"
-    return ObjectId(raw)
-
-
 async def add_products(db, *prices: int) -> list[dict[str, Any]]:
     products = [product_document(price=price, stock=10) for price in prices]
     await db.products.insert_many(products)
@@ -154,10 +147,7 @@ async def place_and_pay(
     http: httpx.AsyncClient, customer, lines: list[tuple[dict[str, Any], int]]
 ) -> dict[str, Any]:
     """Places and pays an order through the API; returns the paid order as the API shows it."""
-    items = [
-        {"productId": global_id("Product", product["_id"]), "quantity": quantity}
-        for product, quantity in lines
-    ]
+    items = [line(product, quantity) for product, quantity in lines]
     placed = await graphql(http, PLACE, {"input": {"items": items}}, headers=customer.headers)
     assert "errors" not in placed, placed
     assert placed["data"]["placeOrder"]["userErrors"] == [], placed

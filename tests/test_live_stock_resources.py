@@ -31,10 +31,9 @@ from shopgraph.live.broker import StockBroker, StockChange, Subscriber
 from shopgraph.live.feed import StockFeed
 from shopgraph.resolvers.context import Context
 from tests.conftest import live_server
-from tests.factories import global_id, product_document
+from tests.factories import global_id
+from tests.helpers import LEGACY_WS, TRANSPORT_WS, add_product
 
-TRANSPORT_WS = "graphql-transport-ws"
-LEGACY_WS = "graphql-ws"
 STOCK_UPDATED = "subscription { stockUpdated { productId stock } }"
 STOCK_UPDATED_OF = (
     "subscription Of($ids: [ID!]) { stockUpdated(productIds: $ids) { productId stock } }"
@@ -110,9 +109,7 @@ def broker_of(app: Starlette) -> StockBroker:
 
 
 async def insert_product(db: Any, stock: int = 1_000_000, **fields: Any) -> ObjectId:
-    document = product_document(stock=stock, **fields)
-    await db.products.insert_one(document)
-    return document["_id"]
+    return (await add_product(db, stock=stock, **fields))["_id"]
 
 
 def change(product_id: ObjectId, stock: int) -> StockChange:

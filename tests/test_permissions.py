@@ -17,6 +17,8 @@ from shopgraph.schema.permissions import IsSelfOrAdmin
 from shopgraph.schema.users import User
 from tests.conftest import graphql
 from tests.factories import BASE_TIME, global_id, product_document
+from tests.helpers import DELETE_PRODUCT as DELETE
+from tests.helpers import ME, assert_refused
 
 # --- helpers -----------------------------------------------------------------------------
 
@@ -26,15 +28,6 @@ COLLECTIONS = ("products", "stock_movements", "users")
 async def snapshot(db) -> dict[str, list[dict[str, Any]]]:
     """Every document of the collections an admin operation could touch."""
     return {name: await db[name].find({}).sort("_id", 1).to_list() for name in COLLECTIONS}
-
-
-def assert_refused(body: dict[str, Any], field: str, code: str, data: Any) -> None:
-    """One error at `field`, with `code`; `data` is what the response's data must be."""
-    assert body.get("data") == data, body
-    [error] = body["errors"]
-    assert error["path"] == [field], error
-    assert error["extensions"]["code"] == code, error
-    assert "Internal server error" not in error["message"], error
 
 
 def assert_bad_user_input(body: dict[str, Any], field: str, data: Any) -> None:
@@ -48,9 +41,6 @@ CREATE = """mutation Create($input: ProductCreateInput!) {
 }"""
 UPDATE = """mutation Update($id: ID!, $input: ProductUpdateInput!) {
   updateProduct(id: $id, input: $input) { product { id name } userErrors { field message code } }
-}"""
-DELETE = """mutation Delete($id: ID!) {
-  deleteProduct(id: $id) { deletedId userErrors { field message code } }
 }"""
 ADJUST = """mutation Adjust($productId: ID!, $delta: Int!, $reason: String!) {
   adjustStock(productId: $productId, delta: $delta, reason: $reason) {
@@ -312,7 +302,6 @@ async def test_a_promoted_customer_is_an_admin_at_once_with_the_same_token(db, g
 
 # --- who sees a user's email ------------------------------------------------------------------
 
-ME = "{ me { id email name role } }"
 NODE_USER = "query Node($id: ID!) { node(id: $id) { __typename id ... on User { email name } } }"
 
 

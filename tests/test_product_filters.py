@@ -6,6 +6,8 @@ from typing import Any
 import pytest
 
 from tests.factories import product_document
+from tests.helpers import assert_refused
+from tests.helpers import post_json as post
 
 LISTING = """
 query Listing($filter: ProductFilter) {
@@ -15,14 +17,6 @@ query Listing($filter: ProductFilter) {
   }
 }
 """
-
-
-async def post(client, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """POST /graphql: always HTTP 200 and never a stack trace, whatever the arguments."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
-    assert response.status_code == 200, response.text
-    assert "Traceback" not in response.text
-    return response.json()
 
 
 async def listed(client, filter_: dict[str, Any] | None) -> tuple[set[str], int]:
@@ -37,12 +31,7 @@ async def listed(client, filter_: dict[str, Any] | None) -> tuple[set[str], int]
 
 def assert_bad_user_input(body: dict[str, Any], *fragments: str) -> None:
     """One client error, coded BAD_USER_INPUT, whose message names what is wrong."""
-    assert body.get("data") is None, body
-    [error] = body["errors"]
-    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
-    assert "Internal server error" not in error["message"]
-    for fragment in fragments:
-        assert fragment in error["message"], error
+    assert_refused(body, None, "BAD_USER_INPUT", fragments=fragments)
 
 
 def assert_validation_error(body: dict[str, Any], *fragments: str) -> None:

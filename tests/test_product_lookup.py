@@ -7,6 +7,8 @@ import pytest
 from bson import ObjectId
 
 from tests.factories import global_id, product_document
+from tests.helpers import assert_refused
+from tests.helpers import post_json as post
 
 PRODUCT_FIELDS = """
   id sku name description price { amount currency } stock inStock category tags active
@@ -17,23 +19,9 @@ NODE = "query Node($id: ID!) { node(id: $id) { __typename id ... on Product { sk
 NODE_FULL = f"query Node($id: ID!) {{ node(id: $id) {{ ... on Product {{ {PRODUCT_FIELDS} }} }} }}"
 
 
-async def post(client, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """POST /graphql: always HTTP 200 and never a stack trace, whatever the arguments."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
-    assert response.status_code == 200, response.text
-    assert "Traceback" not in response.text
-    return response.json()
-
-
 def assert_bad_user_input(body: dict[str, Any], field: str, *fragments: str) -> None:
     """`field` is null with one client error, coded BAD_USER_INPUT, naming what is wrong."""
-    assert body.get("data") == {field: None}, body
-    [error] = body["errors"]
-    assert "Internal server error" not in error["message"], error
-    assert error["path"] == [field], error
-    assert error.get("extensions", {}).get("code") == "BAD_USER_INPUT", error
-    for fragment in fragments:
-        assert fragment in error["message"], error
+    assert_refused(body, field, "BAD_USER_INPUT", {field: None}, fragments=fragments)
 
 
 def b64(text: str) -> str:

@@ -21,24 +21,13 @@ from shopgraph.server.app import create_app
 from shopgraph.settings import Settings
 from tests.conftest import live_server
 from tests.factories import global_id, product_document
+from tests.helpers import post
 
 GENERIC_MESSAGE = "Internal server error."
 GENERATED_REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
 # `products` (0) > `edges` (1) > `node` (2) > `price` (3) > `amount` (4)
 DEPTH_4_QUERY = "{ products { edges { node { price { amount } } } } }"
 DEPTH_3_QUERY = "{ products { edges { node { sku } } } }"
-
-
-async def post(
-    http: httpx.AsyncClient,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> httpx.Response:
-    payload: dict[str, Any] = {"query": query}
-    if variables is not None:
-        payload["variables"] = variables
-    return await http.post("/graphql", json=payload, headers=headers)
 
 
 def error_messages(body: dict[str, Any]) -> list[str]:

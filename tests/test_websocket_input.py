@@ -9,7 +9,6 @@ not JSON at all is ignored by the legacy protocol, which says nothing about it.
 import asyncio
 import json
 import logging
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,14 +19,9 @@ from websockets.exceptions import ConnectionClosed
 
 from shopgraph.server.app import create_app
 from tests.conftest import live_server
+from tests.helpers import LEGACY_WS, TRANSPORT_WS, TestClient, WebSocketTestSession
+from tests.helpers import subscribe_message as subscribe
 
-with warnings.catch_warnings():
-    # Starlette 1.x prefers httpx2 for its TestClient; httpx still works.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from starlette.testclient import TestClient, WebSocketTestSession
-
-TRANSPORT_WS = "graphql-transport-ws"
-LEGACY_WS = "graphql-ws"
 SUBSCRIPTION = "subscription { stockUpdated { stock } }"
 DEEP_ARRAY = "[" * 100_000
 DEEP_OBJECT = '{"a":' * 50_000 + "1" + "}" * 50_000
@@ -70,11 +64,6 @@ def first_reply(client: TestClient, protocol: str, query: str) -> dict[str, Any]
 
 def server_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-
-
-def subscribe(op_id: Any, payload: Any, protocol: str) -> dict[str, Any]:
-    kind = "subscribe" if protocol == TRANSPORT_WS else "start"
-    return {"type": kind, "id": op_id, "payload": payload}
 
 
 UNUSABLE_TEXTS = {
