@@ -1,11 +1,18 @@
 """Who may do what, as plain predicates: the API's guards and the CLI apply them."""
 
+from enum import StrEnum
+
 from bson import ObjectId
 
 from shopgraph.documents import Document
 
-ADMIN = "ADMIN"
-CUSTOMER = "CUSTOMER"
+
+class Role(StrEnum):
+    CUSTOMER = "CUSTOMER"
+    ADMIN = "ADMIN"
+
+
+ADMIN, CUSTOMER = Role.ADMIN, Role.CUSTOMER
 
 
 def is_admin(user: Document) -> bool:

@@ -6,6 +6,8 @@ from typing import ClassVar
 
 import strawberry
 
+from shopgraph.checkout.order_states import UNPLACED
+from shopgraph.checkout.order_states import OrderStatus as Status
 from shopgraph.documents import Document
 from shopgraph.resolvers import order_fields
 from shopgraph.schema.connections import CountedConnection
@@ -15,14 +17,10 @@ from shopgraph.schema.products import Product, product_global_id
 from shopgraph.schema.user_errors import UserError
 from shopgraph.schema.users import User
 
-
-@strawberry.enum
-class OrderStatus(Enum):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
+# The statuses a client can see: every one of the state machine's but RESERVING.
+OrderStatus = strawberry.enum(
+    Enum("OrderStatus", {status.name: status.value for status in Status if status != UNPLACED})
+)
 
 
 @strawberry.type(description="One line of an order, as it was when the order was placed.")
@@ -103,7 +101,11 @@ class Order(DocumentNode):
 
     @strawberry.field(description="A PENDING order is cancelled when this passes unpaid.")
     def hold_expires_at(self) -> datetime | None:
-        return self.document.get("holdExpiresAt") if self.document["status"] == "PENDING" else None
+        return (
+            self.document.get("holdExpiresAt")
+            if self.document["status"] == Status.PENDING
+            else None
+        )
 
     @strawberry.field
     def created_at(self) -> datetime:

@@ -1,22 +1,18 @@
 """Account types: User, Role, and the payloads of the account mutations."""
 
 from datetime import datetime
-from enum import Enum
 from typing import ClassVar
 
 import strawberry
 
+from shopgraph.auth import permissions
 from shopgraph.resolvers import user_orders
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.nodes import DocumentNode
 from shopgraph.schema.permissions import IsSelfOrAdmin
 from shopgraph.schema.user_errors import UserError
 
-
-@strawberry.enum
-class Role(Enum):
-    CUSTOMER = "CUSTOMER"
-    ADMIN = "ADMIN"
+Role = strawberry.enum(permissions.Role)
 
 
 @strawberry.type(description="A person with an account.")
