@@ -119,9 +119,7 @@ async def http_requests(uri: str, data_dir: Path) -> list[tuple[str, float, floa
 
 async def _customer(app: Starlette, client: httpx.AsyncClient) -> dict[str, str]:
     datasources = app.state.datasources
-    password_hash = await passwords_from(app.state.settings).hash(
-        "bench pw 1"
-    )
+    password_hash = await passwords_from(app.state.settings).hash("bench pw 1")
     await datasources.users.create("bench@shop.test", "Bench", password_hash, "CUSTOMER")
     login = await client.post(
         "/graphql",
