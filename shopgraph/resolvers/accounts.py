@@ -1,9 +1,8 @@
 """Sessions through the API: register, login, refreshToken, logout (see `auth.sessions`)."""
 
 from shopgraph.auth.sessions import Session
-from shopgraph.errors import DomainError
 from shopgraph.resolvers.context import Info
-from shopgraph.resolvers.user_errors import refusals_as_user_errors, user_errors
+from shopgraph.resolvers.user_errors import refusals_as_user_errors
 from shopgraph.schema.users import AuthPayload, LogoutPayload, RegisterInput, User
 
 
@@ -32,10 +31,8 @@ async def refresh_token(info: Info, refresh_token: str) -> AuthPayload:
     return _signed_in(await info.context.services.sessions.refresh(refresh_token))
 
 
+@refusals_as_user_errors
 async def logout(info: Info, refresh_token: str) -> LogoutPayload:
     """`ok: false` with the userError when the token is unknown."""
-    try:
-        await info.context.services.sessions.logout(refresh_token)
-    except DomainError as error:
-        return LogoutPayload(ok=False, user_errors=user_errors(error))
+    await info.context.services.sessions.logout(refresh_token)
     return LogoutPayload(ok=True)

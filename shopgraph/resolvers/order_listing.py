@@ -1,6 +1,7 @@
 """Pages of orders: one user's, or everyone's, newest first."""
 
 from datetime import datetime
+from enum import Enum
 
 from bson import ObjectId
 
@@ -16,10 +17,11 @@ async def order_page(
     info: Info,
     user_id: ObjectId | None,
     args: PageArgs,
-    status: str | None,
+    status: Enum | None,
     connection_type: type[C],
 ) -> C:
-    """All users' orders when `user_id` is None; only `status` when it is given."""
-    query = Orders.listing(user_id, OrderStatus(status) if status else None)
+    """All users' orders when `user_id` is None; only those in `status` (the API's enum)
+    when it is given."""
+    query = Orders.listing(user_id, OrderStatus(status.value) if status else None)
     datasource = info.context.datasources.orders
     return await paginate(info, datasource, query, args, NEWEST_FIRST, connection_type)

@@ -115,4 +115,4 @@ async def orders(
     viewer = await info.context.viewer.require_user()
     owner = None if is_admin(viewer) else viewer["_id"]
     args = PageArgs(first, after, last, before)
-    return await order_page(info, owner, args, status.value if status else None, OrderConnection)
+    return await order_page(info, owner, args, status, OrderConnection)

@@ -30,6 +30,4 @@ async def user_orders(
     definition = info.schema.get_type_by_name("OrderConnection")
     assert isinstance(definition, StrawberryObjectDefinition)
     args = PageArgs(first, after, last, before)
-    return await order_page(
-        info, root.document["_id"], args, status.value if status else None, definition.origin
-    )
+    return await order_page(info, root.document["_id"], args, status, definition.origin)

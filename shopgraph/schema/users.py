@@ -90,7 +90,7 @@ class AuthPayload:
 
 @strawberry.type
 class LogoutPayload:
-    ok: bool
+    ok: bool = False  # false whenever there are userErrors
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
