@@ -1,5 +1,6 @@
 """Settings from environment variables (and `.env`); defaults serve development."""
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -41,7 +42,10 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=10, ge=1)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=2000, ge=10)
-    max_body_bytes: int = Field(default=100_000, ge=1024)
+    max_body_bytes: int = Field(default=100_000, ge=1024)  # a WebSocket message's limit too
+    max_query_cost: int = Field(default=10_000, ge=1)
+    introspection: bool | None = None  # None: on in development, off in production
+    trusted_proxies: Annotated[list[str], NoDecode] = []  # peers whose X-Forwarded-For counts
     mongodb_timeout_ms: int = Field(default=5000, ge=100)
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
@@ -58,10 +62,17 @@ class Settings(BaseSettings):
     password_hashing_concurrency: int = Field(default=2, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
+    login_client_max_failures: int = Field(default=20, ge=1)  # per client address, any email
+    password_hashing_queue: int = Field(default=8, ge=0)  # waiting hashes beyond the running
+    session_max_days: int = Field(default=90, ge=1)  # however often a session rotates
+    password_reset_minutes: int = Field(default=60, ge=1)
+    email_verification_hours: int = Field(default=48, ge=1)
     admin_password: SecretStr | None = None  # for `shopgraph create-admin`
 
     # Orders, payments and email
-    order_hold_minutes: int = Field(default=30, ge=1)
+    order_hold_minutes: int = Field(default=15, ge=1)
+    max_pending_orders: int = Field(default=3, ge=1)  # unpaid orders per customer
+    max_line_quantity: int = Field(default=100, ge=1, le=1000)
     order_sweep_seconds: float = Field(default=30.0, gt=0)
     stock_transactions: bool | None = None  # None: use them when MongoDB is a replica set
     payment_gateway: str = Field(default="test", pattern=r"^test$")
@@ -78,16 +89,25 @@ class Settings(BaseSettings):
 
     # Live stock over WebSocket
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    max_ws_per_client: int = Field(default=20, ge=1)  # open WebSockets per client address
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_keep_alive_seconds: float = Field(default=15.0, gt=0)
     live_buffer_products: int = Field(default=1000, ge=1)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         """Accept a comma-separated env var as well as a list."""
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        """Addresses or CIDR networks; a typo must fail at start-up, not trust nobody."""
+        for network in value:
+            ipaddress.ip_network(network, strict=False)
         return value
 
     @model_validator(mode="after")
@@ -101,6 +121,13 @@ class Settings(BaseSettings):
         """GraphiQL is on in development and off in production unless asked for."""
         if self.graphiql is not None:
             return self.graphiql
+        return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """Introspection is on in development and off in production unless asked for."""
+        if self.introspection is not None:
+            return self.introspection
         return self.environment is Environment.DEVELOPMENT
 
     @property

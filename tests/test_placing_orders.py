@@ -51,7 +51,7 @@ async def test_places_a_pending_order_with_prices_snapshotted_in_cents(db, gql, 
     created = datetime.fromisoformat(order["createdAt"])
     expires = datetime.fromisoformat(order["holdExpiresAt"])
     assert abs(created - datetime.now(UTC)) < timedelta(minutes=1)
-    assert expires - created == timedelta(minutes=30)
+    assert expires - created == timedelta(minutes=15)
 
     assert await stock_of(db, mug) == 7
     assert await leftover_holds(db) == []
@@ -75,7 +75,7 @@ async def test_places_a_pending_order_with_prices_snapshotted_in_cents(db, gql, 
     ]
     assert isinstance(stored["cartKey"], str) and stored["cartKey"]
     assert "idempotencyKey" not in stored or stored["idempotencyKey"] is None
-    assert stored["holdExpiresAt"] - stored["createdAt"] == timedelta(minutes=30)
+    assert stored["holdExpiresAt"] - stored["createdAt"] == timedelta(minutes=15)
 
     # The owner sees it through the API, as the same order.
     body = await gql(ORDER_QUERY, {"id": order["id"]}, headers=customer.headers)

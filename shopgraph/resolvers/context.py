@@ -22,6 +22,7 @@ class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
     request_id: str
+    client_address: str  # the peer, or the client a trusted proxy names; throttles count it
     settings: Settings
     datasources: Datasources  # for reads: listings and DataLoaders
     loaders: Loaders

@@ -28,6 +28,7 @@ from shopgraph.resolvers.context import Context
 from shopgraph.resolvers.loaders import DocumentKey, Loaders
 from shopgraph.resolvers.viewer import Viewer, viewer_from_authorization
 from shopgraph.server import graphiql
+from shopgraph.server.client_address import ClientAddresses
 from shopgraph.server.ws_handlers import (
     LegacyWSHandler,
     ShopgraphWebSocketAdapter,
@@ -67,6 +68,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.tokens = tokens
+        self.client_addresses = ClientAddresses.trusting(settings.trusted_proxies)
         page = super().graphql_ide_html
         self.serves_graphiql_assets = graphiql.local_assets_present(
             page, settings.graphiql_assets_dir
@@ -97,6 +99,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
             request_id=request_id,
+            client_address=self.client_addresses.of(request),
             settings=self.settings,
             datasources=datasources,
             loaders=loaders,
