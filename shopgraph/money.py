@@ -19,8 +19,16 @@ _DECIMALS = {
     "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
 }  # fmt: skip
 
-# Amounts must fit MongoDB's 64-bit integers with room for order totals.
+# The largest amount any input may name (a price filter's bound, say), in minor units.
 MAX_MINOR_UNITS = 10**15
+# The largest order total the store takes, in minor units: ten billion in a two-decimal
+# currency. A product may cost at most that too, since a dearer one could never be ordered.
+# Money the server computes then stays far below MongoDB's 64-bit integers (2**63 - 1,
+# about 9.2 * 10**18): 50 lines of at most 1,000 units at this price come to 5 * 10**16.
+# An order is checked against it before it is stored, which also catches prices written
+# by other programs, whatever they are.
+MAX_ORDER_TOTAL = 10**12
+MAX_PRICE = MAX_ORDER_TOTAL
 _EXACT = Context(
     prec=64, traps=[Inexact, Rounded, Overflow, Underflow, Subnormal, InvalidOperation]
 )

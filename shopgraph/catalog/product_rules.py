@@ -7,7 +7,7 @@ from typing import Any
 
 from shopgraph.documents import Document
 from shopgraph.errors import Problem, reject_any
-from shopgraph.money import to_minor_units
+from shopgraph.money import MAX_PRICE, format_amount, to_minor_units
 
 MAX_NAME = 200
 MAX_DESCRIPTION = 10_000
@@ -39,10 +39,14 @@ def _description(value: str, currency: str) -> str:
 
 
 def _price(value: Decimal, currency: str) -> int:
+    """At most `MAX_PRICE`, so no order of it can make a total the store cannot store."""
     try:
-        return to_minor_units(value, currency)
+        price = to_minor_units(value, currency)
     except ValueError as error:
         raise ValueError(f"The price {error}.") from error
+    if price > MAX_PRICE:
+        raise ValueError(f"The price may be at most {format_amount(MAX_PRICE, currency)}.")
+    return price
 
 
 def _stock(value: int, currency: str) -> int:

@@ -3,6 +3,7 @@
 1. The order is inserted first, in the internal state RESERVING. With an idempotency key
    the unique index makes this the claim: of racing retries exactly one inserts, and the
    others wait for that one's outcome instead of taking stock themselves.
+   Its total was checked first (`MAX_ORDER_TOTAL`), so nothing too large is stored.
 2. Each line takes its stock with one conditional update that leaves a hold marker (see
    `datasources.stock_holds`). If a line is short, the lines already taken are released
    and the order is deleted, freeing the key for a later retry.
@@ -28,6 +29,7 @@ from shopgraph.datasources.orders import DuplicateIdempotencyKey
 from shopgraph.datasources.products import is_active
 from shopgraph.documents import Document
 from shopgraph.errors import DomainError, ErrorCode
+from shopgraph.money import MAX_ORDER_TOTAL, format_amount
 
 logger = logging.getLogger("shopgraph.checkout")
 
@@ -87,6 +89,7 @@ def _new_order(
             }
         )
     subtotal = sum(item["lineTotal"] for item in items)
+    _check_amounts(checkout, [item["lineTotal"] for item in items] + [subtotal])
     now = utc_now()
     order: Document = {
         "_id": ObjectId(),
@@ -104,6 +107,18 @@ def _new_order(
     if key is not None:
         order["idempotencyKey"] = key
     return order
+
+
+def _check_amounts(checkout: Checkout, amounts: Sequence[int]) -> None:
+    """Every amount an order stores stays within `MAX_ORDER_TOTAL`, so none can exceed
+    MongoDB's 64-bit integers (prices may have been written by other programs)."""
+    if any(abs(amount) > MAX_ORDER_TOTAL for amount in amounts):
+        raise DomainError(
+            ErrorCode.AMOUNT_TOO_LARGE,
+            f"An order may come to at most {format_amount(MAX_ORDER_TOTAL, checkout.currency)};"
+            " order fewer units, or split the order.",
+            "input.items",
+        )
 
 
 async def _reserve(checkout: Checkout, order: Document, lines: Sequence[OrderLine]) -> None:
