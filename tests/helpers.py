@@ -8,6 +8,7 @@ import base64
 import time
 import uuid
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,15 @@ async def post_json(
 ) -> dict[str, Any]:
     """POST /graphql: always HTTP 200 and never a stack trace, whatever the arguments."""
     return answered(await post(client, query, variables or {}))
+
+
+def gql_of(http: httpx.AsyncClient) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The `gql` fixture's call, for an app other than the shared one (see `app_with`)."""
+
+    async def run(query: str, variables: dict[str, Any] | None = None, **kwargs: Any):
+        return await graphql(http, query, variables, **kwargs)
+
+    return run
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -518,6 +528,18 @@ async def order_document(db, order: dict[str, Any]) -> dict[str, Any]:
     document = await db.orders.find_one({"_id": order_oid(order)})
     assert document is not None
     return document
+
+
+async def expire_now(db, order_ids: list[ObjectId], ties: int = 1) -> None:
+    """Moves the holds of these orders into the past, `ties` orders sharing each moment.
+
+    Whole documents are replaced: the embedded server stores a datetime written with
+    `$set` as a string, which no longer compares as a date."""
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    for n, order_id in enumerate(order_ids):
+        document = await db.orders.find_one({"_id": order_id})
+        expired = {**document, "holdExpiresAt": long_ago + timedelta(seconds=n // ties)}
+        await db.orders.replace_one({"_id": order_id}, expired)
 
 
 async def assert_no_stock_markers(db) -> None:

@@ -23,18 +23,29 @@ from shopgraph.errors import DomainError
 
 logger = logging.getLogger("shopgraph.checkout")
 
+# Expired holds read per query: memory stays bounded however large the backlog.
+EXPIRY_BATCH = 100
+
 
 async def expire_holds(checkout: Checkout) -> int:
-    """Cancels PENDING orders whose hold ran out; returns how many this process did."""
+    """Cancels every PENDING order whose hold ran out by the start of the pass, however
+    many there are, reading them `EXPIRY_BATCH` at a time; returns how many this process
+    cancelled."""
     expired = 0
     pending = OrderStatus.PENDING
-    for order in await checkout.datasources.orders.held_past(pending, datetime.now(UTC)):
-        try:
-            await cancel_order(checkout, order["_id"], "hold expired", (pending,))
-            expired += 1
-        except DomainError:  # paid or cancelled meanwhile, or another process won
-            continue
-    return expired
+    now = datetime.now(UTC)
+    last = None
+    while True:
+        batch = await checkout.datasources.orders.held_past(pending, now, EXPIRY_BATCH, last)
+        for order in batch:
+            try:
+                await cancel_order(checkout, order["_id"], "hold expired", (pending,))
+                expired += 1
+            except DomainError:  # paid or cancelled meanwhile, or another process won
+                continue
+        if len(batch) < EXPIRY_BATCH:
+            return expired
+        last = batch[-1]
 
 
 async def recover(checkout: Checkout) -> None:

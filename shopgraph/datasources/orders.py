@@ -140,10 +140,24 @@ class OrdersDatasource(CollectionDatasource):
         """Racing bumps may skip a number: attempts need only be new, not consecutive."""
         await self.collection.update_one({"_id": order_id}, {"$inc": {"paymentAttempt": 1}})
 
-    async def held_past(self, status: str, now: datetime, limit: int = 100) -> list[Document]:
-        """Orders in `status` whose hold expired by `now`."""
+    async def held_past(
+        self, status: str, now: datetime, limit: int, after: Document | None = None
+    ) -> list[Document]:
+        """Up to `limit` orders in `status` whose hold expired by `now`, oldest hold first,
+        each with `_id` and `holdExpiresAt`. Pass the last one as `after` for the next batch:
+        pages by position, so an order that stays in `status` is never read twice."""
+        filter_: Document = {"status": status, "holdExpiresAt": {"$lte": now}}
+        if after is not None:
+            expiry = after["holdExpiresAt"]
+            filter_["$or"] = [
+                {"holdExpiresAt": {"$gt": expiry}},
+                {"holdExpiresAt": expiry, "_id": {"$gt": after["_id"]}},
+            ]
         cursor = self.collection.find(
-            {"status": status, "holdExpiresAt": {"$lte": now}}, {"_id": 1}, limit=limit
+            filter_,
+            {"_id": 1, "holdExpiresAt": 1},
+            sort=[("holdExpiresAt", ASCENDING), ("_id", ASCENDING)],
+            limit=limit,
         )
         return await cursor.to_list()
 
