@@ -75,7 +75,11 @@ async def schema_caches() -> list[tuple[str, float, float]]:
 
 async def http_requests(uri: str, data_dir: Path) -> list[tuple[str, float, float]]:
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, mongodb_uri=uri, data_dir=data_dir, background_tasks=False
+        _env_file=None,
+        mongodb_uri=uri,
+        data_dir=data_dir,
+        background_tasks=False,
+        max_pending_orders=10**6,  # one customer places every timed order, none paid
     )
     app = create_app(settings)
     async with (

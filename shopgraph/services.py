@@ -10,7 +10,7 @@ from shopgraph.auth.sessions import Sessions
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.auth.tokens import AccessTokens
 from shopgraph.catalog.products import Catalog
-from shopgraph.checkout.deps import Checkout
+from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.orders import Orders
 from shopgraph.datasources.client import Datasources
 from shopgraph.integrations.payments import PaymentGateway
@@ -59,6 +59,7 @@ class Services:
             hold=timedelta(minutes=settings.order_hold_minutes),
             transactions=transactions,
             mail_from=settings.mail_from,
+            limits=OrderLimits(settings.max_pending_orders, settings.max_line_quantity),
         )
         return cls(
             sessions=Sessions(

@@ -17,11 +17,12 @@ import jwt
 from argon2 import PasswordHasher
 from bson import ObjectId
 
-from shopgraph.checkout.deps import GRACE, Checkout
+from shopgraph.checkout.deps import GRACE, Checkout, OrderLimits
 from shopgraph.checkout.orders import Orders
 from shopgraph.datasources.client import Datasources
 from shopgraph.integrations import payments
 from shopgraph.integrations.payments import PaymentGateway
+from shopgraph.settings import Settings
 from tests.conftest import LOGIN, TEST_JWT_SECRET, Account, graphql
 from tests.factories import global_id, product_document
 
@@ -370,6 +371,13 @@ async def leftover_holds(db) -> list[tuple[ObjectId, dict[str, Any]]]:
     return found
 
 
+# The order limits of the default settings.
+DEFAULT_LIMITS = OrderLimits(
+    Settings.model_fields["max_pending_orders"].default,
+    Settings.model_fields["max_line_quantity"].default,
+)
+
+
 def order_service(
     datasources: Datasources, gateway: PaymentGateway, mail_from: str, grace: timedelta = GRACE
 ) -> Orders:
@@ -382,6 +390,7 @@ def order_service(
             hold=timedelta(minutes=30),
             transactions=False,
             mail_from=mail_from,
+            limits=DEFAULT_LIMITS,
             grace=grace,
         )
     )

@@ -7,6 +7,7 @@ from bson import ObjectId
 
 from tests.factories import global_id, product_document
 from tests.helpers import (
+    DEFAULT_LIMITS,
     add_product,
     all_orders,
     leftover_holds,
@@ -16,6 +17,9 @@ from tests.helpers import (
     refused,
     stock_of,
 )
+
+# Units of one product one order may have (the setting's default).
+MAX_QUANTITY = DEFAULT_LIMITS.max_line_quantity
 
 
 def _lines(count: int, product: dict[str, Any]) -> list[dict[str, Any]]:
@@ -31,9 +35,13 @@ INVALID_INPUTS = {
         None,
         ["input", "items", "1", "quantity"],
     ),
-    "quantity 1001": (lambda p: [line(p, 1001)], None, ["input", "items", "0", "quantity"]),
-    "merged quantity over 1000": (
-        lambda p: [line(p, 600), line(p, 401)],
+    "quantity over the limit": (
+        lambda p: [line(p, MAX_QUANTITY + 1)],
+        None,
+        ["input", "items", "0", "quantity"],
+    ),
+    "merged quantity over the limit": (
+        lambda p: [line(p, MAX_QUANTITY - 40), line(p, 41)],
         None,
         ["input", "items", "0", "quantity"],
     ),
@@ -76,7 +84,7 @@ async def test_every_invalid_line_is_reported(db, gql, customer):
     payload = await place(
         gql,
         customer,
-        [line(mug, 0), {"productId": "junk", "quantity": 1}, line(mug, 1001)],
+        [line(mug, 0), {"productId": "junk", "quantity": 1}, line(mug, MAX_QUANTITY + 1)],
         "k" * 201,
     )
 
@@ -95,11 +103,11 @@ async def test_the_limits_themselves_are_allowed(db, gql, customer):
 
     fifty_lines = placed(await place(gql, customer, _lines(50, mug), "k" * 200))
     assert fifty_lines["items"][0]["quantity"] == 50
-    thousand = placed(await place(gql, customer, [line(pen, 400), line(pen, 600)]))
-    assert thousand["items"][0]["quantity"] == 1000
+    most = placed(await place(gql, customer, [line(pen, 40), line(pen, MAX_QUANTITY - 40)]))
+    assert most["items"][0]["quantity"] == MAX_QUANTITY
 
     assert await stock_of(db, mug) == 1950
-    assert await stock_of(db, pen) == 1000
+    assert await stock_of(db, pen) == 2000 - MAX_QUANTITY
     stored = await all_orders(db)
     assert [order["idempotencyKey"] for order in stored if "idempotencyKey" in order] == ["k" * 200]
 

@@ -12,6 +12,15 @@ GRACE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
+class OrderLimits:
+    """What one customer may ask of the stock at once, so that no account can hold the
+    shelves: unpaid orders (those still being placed included), and units per line."""
+
+    max_pending_orders: int
+    max_line_quantity: int
+
+
+@dataclass(frozen=True, slots=True)
 class Checkout:
     datasources: Datasources
     gateway: PaymentGateway
@@ -19,4 +28,5 @@ class Checkout:
     hold: timedelta  # how long an unpaid order keeps its stock
     transactions: bool  # take stock in a multi-document transaction (replica sets)
     mail_from: str
+    limits: OrderLimits
     grace: timedelta = GRACE

@@ -1,4 +1,7 @@
-"""What an order may ask for: how many lines, how many units, which idempotency keys."""
+"""What an order may ask for: how many lines, how many units, which idempotency keys.
+
+The most units per line is a setting (`max_line_quantity`), passed in by the order service.
+"""
 
 import hashlib
 from collections.abc import Sequence
@@ -9,7 +12,6 @@ from bson import ObjectId
 from shopgraph.errors import Problem, reject_any
 
 MAX_LINES = 50
-MAX_QUANTITY = 1000
 MAX_KEY_LENGTH = 200
 
 
@@ -24,8 +26,11 @@ class OrderLine:
     field: str  # where the line came from in the input, for error messages
 
 
-def order_lines(items: Sequence[RequestedLine], key: str | None) -> list[OrderLine]:
-    """One line per product, quantities of repeated products added up, sorted by product.
+def order_lines(
+    items: Sequence[RequestedLine], key: str | None, max_quantity: int
+) -> list[OrderLine]:
+    """One line per product, quantities of repeated products added up (at most
+    `max_quantity` together), sorted by product.
     Raises InvalidInput with every problem found, in input order."""
     if not 1 <= len(items) <= MAX_LINES:
         reject_any([Problem("input.items", f"An order has 1 to {MAX_LINES} lines.")])
@@ -36,16 +41,16 @@ def order_lines(items: Sequence[RequestedLine], key: str | None) -> list[OrderLi
         field = f"input.items.{index}"
         if isinstance(product_id, Problem):
             problems.append(product_id)
-        elif not 1 <= quantity <= MAX_QUANTITY:
+        elif not 1 <= quantity <= max_quantity:
             problems.append(
-                Problem(f"{field}.quantity", f"Order 1 to {MAX_QUANTITY} of each product.")
+                Problem(f"{field}.quantity", f"Order 1 to {max_quantity} of each product.")
             )
         else:
             quantities[product_id] = quantities.get(product_id, 0) + quantity
             first_field.setdefault(product_id, field)
     for product_id, quantity in quantities.items():
-        if quantity > MAX_QUANTITY:
-            message = f"Order at most {MAX_QUANTITY} of each product, all lines together."
+        if quantity > max_quantity:
+            message = f"Order at most {max_quantity} of each product, all lines together."
             problems.append(Problem(f"{first_field[product_id]}.quantity", message))
     if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
         message = f"The idempotency key must be 1 to {MAX_KEY_LENGTH} characters."

@@ -33,6 +33,8 @@ class Step(StrEnum):
 
 
 UNPLACED = OrderStatus.RESERVING
+# Orders that hold stock without being paid: what a customer's pending-order limit counts.
+UNPAID = (UNPLACED, OrderStatus.PENDING)
 # In the order an order moves through them: a cancel that finds an order no longer PENDING
 # tries PAID next, so a payment landing meanwhile is caught, not refused.
 CANCELLABLE = (OrderStatus.PENDING, OrderStatus.PAID)

@@ -28,8 +28,9 @@ class Orders:
         self, user_id: ObjectId, items: Sequence[RequestedLine], idempotency_key: str | None
     ) -> Document:
         """Takes the stock of every line or of none, and holds it until the order is paid.
-        Raises InvalidInput for lines no order may have, DomainError when stock is short."""
-        lines = order_lines(items, idempotency_key)
+        Raises InvalidInput for lines no order may have, DomainError when stock is short,
+        the total too large, or the customer has as many unpaid orders as allowed."""
+        lines = order_lines(items, idempotency_key, self.checkout.limits.max_line_quantity)
         return await place_order(self.checkout, user_id, lines, idempotency_key)
 
     async def pay(self, order: Document, token: str) -> Document:

@@ -4,12 +4,16 @@
    the unique index makes this the claim: of racing retries exactly one inserts, and the
    others wait for that one's outcome instead of taking stock themselves.
    Its total was checked first (`MAX_ORDER_TOTAL`), so nothing too large is stored.
-2. Each line takes its stock with one conditional update that leaves a hold marker (see
+2. The customer's unpaid orders are counted, this one included. Over the limit, the order
+   is deleted (it took nothing yet, and its key is free again) and refused. Counting after
+   recording makes racing attempts of one customer see each other: under a race one may
+   be refused needlessly, but more than the limit are never admitted.
+3. Each line takes its stock with one conditional update that leaves a hold marker (see
    `datasources.stock_holds`). If a line is short, the lines already taken are released
    and the order is deleted, freeing the key for a later retry.
-3. The order gets its number, becomes PENDING, and the markers are removed.
+4. The order gets its number, becomes PENDING, and the markers are removed.
 
-Where MongoDB supports transactions (a replica set), steps 2 and 3 run in one, so a
+Where MongoDB supports transactions (a replica set), steps 3 and 4 run in one, so a
 failure simply aborts. Either way, a process that dies midway leaves a RESERVING order or
 markers behind, which the recovery sweep (`checkout.sweeps`) undoes.
 """
@@ -22,7 +26,7 @@ from bson import ObjectId
 
 from shopgraph.checkout.deps import Checkout
 from shopgraph.checkout.order_lines import OrderLine, cart_key
-from shopgraph.checkout.order_states import UNPLACED, OrderStatus
+from shopgraph.checkout.order_states import UNPAID, UNPLACED, OrderStatus
 from shopgraph.clock import utc_now
 from shopgraph.datasources.base import DatabaseError, Session
 from shopgraph.datasources.orders import DuplicateIdempotencyKey
@@ -57,6 +61,7 @@ async def place_order(
                 ErrorCode.OUT_OF_STOCK, "The first request with this idempotency key failed; retry."
             ) from None
         return await _same_cart(checkout, existing, cart)
+    await _within_pending_limit(checkout, order)
     await _reserve(checkout, order, lines)
     return order
 
@@ -119,6 +124,23 @@ def _check_amounts(checkout: Checkout, amounts: Sequence[int]) -> None:
             " order fewer units, or split the order.",
             "input.items",
         )
+
+
+async def _within_pending_limit(checkout: Checkout, order: Document) -> None:
+    """Refuses, and deletes, the just-recorded order when it makes the customer's unpaid
+    orders more than the limit."""
+    datasources = checkout.datasources
+    limit = checkout.limits.max_pending_orders
+    unpaid = await datasources.orders.count_of_user(order["userId"], UNPAID, limit + 1)
+    if unpaid <= limit:
+        return
+    await datasources.orders.delete_if(order["_id"], UNPLACED)
+    raise DomainError(
+        ErrorCode.TOO_MANY_PENDING_ORDERS,
+        f"You already have {limit} unpaid orders, the most one customer may have: pay for "
+        "one or cancel it, then place this order again. Unpaid orders are also cancelled "
+        f"{checkout.hold.total_seconds() / 60:.0f} minutes after they are placed.",
+    )
 
 
 async def _reserve(checkout: Checkout, order: Document, lines: Sequence[OrderLine]) -> None:

@@ -59,6 +59,8 @@ class OrdersDatasource(CollectionDatasource):
         IndexModel([("userId", ASCENDING)], name="userId"),
         IndexModel([("createdAt", ASCENDING)], name="createdAt"),
         IndexModel([("status", ASCENDING), ("holdExpiresAt", ASCENDING)], name="status_hold"),
+        # A customer's unpaid orders, counted as each new one is placed.
+        IndexModel([("userId", ASCENDING), ("status", ASCENDING)], name="user_status"),
     )
 
     async def insert(self, order: Document, session: AsyncClientSession | None = None) -> None:
@@ -139,6 +141,12 @@ class OrdersDatasource(CollectionDatasource):
     async def next_payment_attempt(self, order_id: ObjectId) -> None:
         """Racing bumps may skip a number: attempts need only be new, not consecutive."""
         await self.collection.update_one({"_id": order_id}, {"$inc": {"paymentAttempt": 1}})
+
+    async def count_of_user(self, user_id: ObjectId, statuses: Sequence[str], at_most: int) -> int:
+        """How many of the user's orders are in `statuses`, counting no further than
+        `at_most` (enough to tell whether a limit is exceeded)."""
+        filter_ = {"userId": {"$in": [user_id]}, "status": {"$in": list(statuses)}}
+        return len(await self.collection.find(filter_, {"_id": 1}, limit=at_most).to_list())
 
     async def held_past(
         self, status: str, now: datetime, limit: int, after: Document | None = None
