@@ -8,6 +8,7 @@ from tests.helpers import (
     CANCEL,
     DEFAULT_LIMITS,
     PAY,
+    PLACE,
     REGISTER,
     add_product,
     all_orders,
@@ -55,9 +56,7 @@ async def test_a_fresh_account_cannot_hold_every_unit_in_stock(db, gql, customer
 
     async def order(quantity: int) -> dict[str, Any]:
         items = [line(product, quantity) for product in shelves]
-        body = await gql("mutation P($i: PlaceOrderInput!) { placeOrder(input: $i) "
-                         "{ order { id } userErrors { field message code } } }",
-                         {"i": {"items": items}}, headers=headers)  # fmt: skip
+        body = await gql(PLACE, {"input": {"items": items}}, headers=headers)
         assert "errors" not in body, body
         return body["data"]["placeOrder"]
 
