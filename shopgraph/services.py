@@ -69,6 +69,7 @@ class Services:
                 tokens,
                 password_throttle(settings, datasources),
                 timedelta(days=settings.refresh_token_days),
+                timedelta(days=settings.session_max_days),
             ),
             accounts=accounts_service(settings, datasources, passwords),
             catalog=catalog_service(settings, datasources),

@@ -135,6 +135,7 @@ def claims_for(user_id: ObjectId | str | None = None, **overrides: Any) -> dict[
         "sub": str(user_id or ObjectId()),
         "role": "CUSTOMER",
         "sid": uuid.uuid4().hex,
+        "auth_time": now,
         "iat": now,
         "exp": now + 15 * 60,
         "iss": ISSUER,

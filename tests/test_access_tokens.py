@@ -190,7 +190,9 @@ async def test_a_token_with_a_wrong_claim_is_refused(client, customer, overrides
     await assert_unauthenticated(client, bearer(sign(claims_for(customer.id, **overrides))))
 
 
-@pytest.mark.parametrize("claim", ["sub", "role", "iat", "exp", "iss", "aud", "jti", "typ"])
+@pytest.mark.parametrize(
+    "claim", ["sub", "role", "sid", "auth_time", "iat", "exp", "iss", "aud", "jti", "typ"]
+)
 async def test_a_token_missing_a_required_claim_is_refused(client, customer, claim):
     token = sign(claims_for(customer.id, **{claim: None}))
     assert claim not in jwt.decode(token, options={"verify_signature": False})

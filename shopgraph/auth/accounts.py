@@ -4,6 +4,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bson import ObjectId
+
 from shopgraph.auth.account_rules import (
     email_problems,
     name_problems,
@@ -12,6 +14,7 @@ from shopgraph.auth.account_rules import (
 )
 from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.permissions import ADMIN, CUSTOMER
+from shopgraph.auth.session_ends import SessionEnds
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
 from shopgraph.datasources.users import EmailTaken, UsersDatasource
@@ -58,8 +61,14 @@ class Accounts:
         reject_any(password_problems(new, user["email"], "newPassword"))
         new_hash = await self.passwords.hash(new)
         updated = await self.users.set_password_hash(user["_id"], new_hash)
-        await self.refresh_tokens.revoke_user_families(user["_id"], except_family=keep_session)
+        await self.end_all_sessions(user["_id"], except_session=keep_session)
         return updated or user
+
+    async def end_all_sessions(self, user_id: ObjectId, except_session: str | None = None) -> None:
+        """Ends the user's sessions but `except_session`: their refresh and access tokens
+        are refused at once, their WebSockets close within seconds. For password changes
+        and resets, and whenever an account changes hands (a promotion)."""
+        await SessionEnds(self.users, self.refresh_tokens).end_all(user_id, except_session)
 
     async def update_profile(self, user: Document, name: str) -> Document:
         name = name.strip()

@@ -1,11 +1,15 @@
 """Sessions: register, log in, refresh and log out.
 
 A session is a family of refresh tokens. Every refresh rotates the token; presenting a
-token that was already rotated means it leaked, so the whole family is revoked.
+token that was already rotated means it leaked, so the whole session is ended. A session
+lasts at most `session_max` from its login, however often it rotates. Ending one ends
+its access tokens too (`auth.session_ends`).
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from bson import ObjectId
 
 from shopgraph.auth.account_rules import (
     email_problems,
@@ -15,6 +19,7 @@ from shopgraph.auth.account_rules import (
 )
 from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.permissions import CUSTOMER
+from shopgraph.auth.session_ends import SessionEnds, session_has_ended
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.auth.tokens import (
     AccessTokens,
@@ -22,6 +27,7 @@ from shopgraph.auth.tokens import (
     new_session_id,
     refresh_token_hash,
 )
+from shopgraph.clock import now_ms
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
 from shopgraph.datasources.users import EmailTaken, UsersDatasource
 from shopgraph.documents import Document
@@ -53,18 +59,26 @@ class Sessions:
     tokens: AccessTokens
     throttle: PasswordThrottle
     refresh_lifetime: timedelta
+    session_max: timedelta  # from the login, however often the session rotates
 
-    async def _issue(self, user: Document, session_id: str) -> Session:
-        """A new refresh token in the session's family and an access token naming the session."""
+    async def _issue(
+        self, user: Document, session_id: str, started_ms: int | None = None
+    ) -> Session:
+        """A new refresh token in the session's family and an access token naming the
+        session; `started_ms` None begins a session. The refresh token expires with the
+        session at the latest."""
+        started_ms = now_ms() if started_ms is None else started_ms
+        session_end = datetime.fromtimestamp(started_ms / 1000, UTC) + self.session_max
         refresh_token = new_refresh_token()
         await self.refresh_tokens.store(
             refresh_token_hash(refresh_token),
             session_id,
             user["_id"],
-            datetime.now(UTC) + self.refresh_lifetime,
+            min(datetime.now(UTC) + self.refresh_lifetime, session_end),
+            started_ms,
         )
         return Session(
-            access_token=self.tokens.issue(str(user["_id"]), user["role"], session_id),
+            access_token=self.tokens.issue(str(user["_id"]), user["role"], session_id, started_ms),
             refresh_token=refresh_token,
             expires_in=int(self.tokens.lifetime.total_seconds()),
             user=user,
@@ -116,30 +130,40 @@ class Sessions:
         return await self._issue(user, new_session_id())
 
     async def refresh(self, refresh_token: str) -> Session:
-        """Rotates the token; a replayed one revokes its whole family. Raises INVALID_TOKEN."""
+        """Rotates the token; a replayed one ends its whole session, and so does one
+        past the session's absolute lifetime. Raises INVALID_TOKEN."""
         token_hash = refresh_token_hash(refresh_token)
         record = await self.refresh_tokens.use(token_hash)
         if record is None:
             known = await self.refresh_tokens.find(token_hash)
-            if known is not None:  # rotated, revoked or expired: a replay revokes the session
-                await self.refresh_tokens.revoke_family(known["familyId"])
+            if known is not None:  # rotated, revoked or expired: a replay ends the session
+                await self._end(known["userId"], known["familyId"])
             raise _invalid_refresh_token()
         session_id = record["familyId"]
+        started_ms = self.refresh_tokens.session_started_ms(record)
         found = await self.users.by_ids([record["userId"]], None)
         user = found.get(record["userId"])
-        if user is None:
-            await self.refresh_tokens.revoke_family(session_id)
+        if (
+            user is None
+            or session_has_ended(user, session_id, started_ms)
+            or now_ms() >= started_ms + self.session_max.total_seconds() * 1000
+        ):
+            await self._end(record["userId"], session_id)
             raise _invalid_refresh_token()
-        session = await self._issue(user, session_id)
+        session = await self._issue(user, session_id, started_ms)
         if await self.refresh_tokens.is_family_revoked(session_id):  # a concurrent replay
-            await self.refresh_tokens.revoke_family(session_id)
+            await self._end(record["userId"], session_id)
             raise _invalid_refresh_token()
         return session
 
     async def logout(self, refresh_token: str) -> None:
-        """Ends the session the refresh token belongs to (its access tokens expire on their
-        own). Raises INVALID_TOKEN for a token it does not know."""
+        """Ends the session the refresh token belongs to, and with it its access tokens.
+        Raises INVALID_TOKEN for a token it does not know."""
         known = await self.refresh_tokens.find(refresh_token_hash(refresh_token))
         if known is None:
             raise _invalid_refresh_token()
-        await self.refresh_tokens.revoke_family(known["familyId"])
+        await self._end(known["userId"], known["familyId"])
+
+    async def _end(self, user_id: ObjectId, session_id: str) -> None:
+        ends = SessionEnds(self.users, self.refresh_tokens)
+        await ends.end(user_id, session_id, self.tokens.accepted_for)

@@ -1,4 +1,9 @@
-"""Access tokens (short-lived JWTs) and refresh tokens (random, opaque, stored hashed)."""
+"""Access tokens (short-lived JWTs) and refresh tokens (random, opaque, stored hashed).
+
+An access token names its session (`sid`) and when the session began (`auth_time`, at
+millisecond precision), so a request can be refused once the session has ended
+(see `auth.session_ends`).
+"""
 
 import hashlib
 import secrets
@@ -9,10 +14,14 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from bson import ObjectId
 
+from shopgraph.clock import now_ms
+
 ALGORITHM = "HS256"
 LEEWAY_SECONDS = 30
 ACCESS_TOKEN_TYPE = "access"
-REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud", "jti", "typ"]
+# Every token we issue has `sid` and `auth_time`: one without names no session that could be
+# checked, and is refused like any other malformed token.
+REQUIRED_CLAIMS = ["sub", "role", "sid", "auth_time", "iat", "exp", "iss", "aud", "jti", "typ"]
 MIN_SECRET_BYTES = 32
 
 
@@ -24,7 +33,8 @@ class InvalidAccessToken(Exception):
 class AccessClaims:
     user_id: str
     role: str
-    session_id: str | None
+    session_id: str
+    session_started_ms: int  # epoch milliseconds of the login that began the session
     expires_at: datetime
 
 
@@ -37,12 +47,22 @@ class AccessTokens:
         self._audience = audience
         self.lifetime = lifetime
 
-    def issue(self, user_id: str, role: str, session_id: str) -> str:
+    @property
+    def accepted_for(self) -> timedelta:
+        """How long after it was issued a token may still be accepted."""
+        return self.lifetime + timedelta(seconds=LEEWAY_SECONDS)
+
+    def issue(
+        self, user_id: str, role: str, session_id: str, session_started_ms: int | None = None
+    ) -> str:
+        """`session_started_ms` defaults to now: a session that begins with this token."""
         now = datetime.now(UTC)
+        started_ms = now_ms() if session_started_ms is None else session_started_ms
         claims = {
             "sub": user_id,
             "role": role,
             "sid": session_id,
+            "auth_time": started_ms / 1000,  # a NumericDate may carry a fraction
             "iat": now,
             "exp": now + self.lifetime,
             "iss": self._issuer,
@@ -68,18 +88,26 @@ class AccessTokens:
             raise InvalidAccessToken("The access token has expired; refresh it.") from error
         except jwt.InvalidTokenError as error:
             raise InvalidAccessToken("The access token is invalid.") from error
-        subject = claims["sub"]
-        if claims["typ"] != ACCESS_TOKEN_TYPE or not (
-            isinstance(subject, str) and ObjectId.is_valid(subject)
+        subject, session_id, started = claims["sub"], claims["sid"], claims["auth_time"]
+        if (
+            claims["typ"] != ACCESS_TOKEN_TYPE
+            or not (isinstance(subject, str) and ObjectId.is_valid(subject))
+            or not (isinstance(session_id, str) and session_id)
+            or not _is_time(started)
         ):
             raise InvalidAccessToken("The access token is invalid.")
-        session_id = claims.get("sid")
         return AccessClaims(
-            user_id=claims["sub"],
+            user_id=subject,
             role=str(claims["role"]),
-            session_id=session_id if isinstance(session_id, str) else None,
+            session_id=session_id,
+            session_started_ms=round(started * 1000),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
+
+
+def _is_time(value: object) -> bool:
+    """A NumericDate: a finite number of seconds (a bool is no number here)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e11
 
 
 def new_refresh_token() -> str:

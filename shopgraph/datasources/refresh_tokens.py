@@ -1,7 +1,8 @@
 """The `refresh_tokens` collection: hashed, single-use tokens grouped in families.
 
-A family is one login and all its rotations. Presenting a token twice means it was
-stolen or replayed, so the whole family is revoked.
+A family is one login and all its rotations (a session). Presenting a token twice means
+it was stolen or replayed, so the whole family is revoked. Each record carries when its
+session began (`sessionStartedMs`, epoch milliseconds), copied from rotation to rotation.
 
 Times written by updates use `$currentDate` (the server's clock, stored as a date), and
 `userId` is matched with `$in`: the embedded server matches ObjectIds outside `_id`
@@ -27,13 +28,19 @@ class RefreshTokensDatasource(CollectionDatasource):
     )
 
     async def store(
-        self, token_hash: str, family_id: str, user_id: ObjectId, expires_at: datetime
+        self,
+        token_hash: str,
+        family_id: str,
+        user_id: ObjectId,
+        expires_at: datetime,
+        session_started_ms: int,
     ) -> None:
         await self.collection.insert_one(
             {
                 "tokenHash": token_hash,
                 "familyId": family_id,
                 "userId": user_id,
+                "sessionStartedMs": session_started_ms,
                 "createdAt": datetime.now(UTC),
                 "expiresAt": expires_at,
                 "usedAt": None,
@@ -53,6 +60,14 @@ class RefreshTokensDatasource(CollectionDatasource):
             {"$currentDate": {"usedAt": True}},
             return_document=ReturnDocument.AFTER,
         )
+
+    @staticmethod
+    def session_started_ms(record: Document) -> int:
+        """Records stored before sessions had a start carry only their own creation."""
+        started = record.get("sessionStartedMs")
+        if isinstance(started, int):
+            return started
+        return int(record["createdAt"].timestamp() * 1000)
 
     async def find(self, token_hash: str) -> Document | None:
         return await self.collection.find_one({"tokenHash": token_hash})

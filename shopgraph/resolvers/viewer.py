@@ -9,11 +9,14 @@ from collections.abc import Awaitable, Callable
 from bson import ObjectId
 
 from shopgraph.auth.permissions import is_admin
+from shopgraph.auth.session_ends import session_has_ended
 from shopgraph.auth.tokens import AccessClaims, AccessTokens, InvalidAccessToken
 from shopgraph.documents import Document
 from shopgraph.schema.errors import Forbidden, NotAuthenticated
 
 UserLoader = Callable[[ObjectId], Awaitable[Document | None]]
+
+SESSION_ENDED = "This session has ended; log in again."
 
 
 class Viewer:
@@ -33,6 +36,19 @@ class Viewer:
     @property
     def session_id(self) -> str | None:
         return self.claims.session_id if self.claims else None
+
+    async def rejection(self) -> str | None:
+        """Why the token must fail the whole request, if it must: it was malformed or
+        expired, or its session has ended (logout, a password change or reset, a replayed
+        refresh token). Loads the user, as most authenticated requests do anyway."""
+        if self.token_error or self.claims is None:
+            return self.token_error
+        user = await self.user()
+        if user is not None and session_has_ended(
+            user, self.claims.session_id, self.claims.session_started_ms
+        ):
+            return SESSION_ENDED
+        return None
 
     async def user(self) -> Document | None:
         if self.claims is None:

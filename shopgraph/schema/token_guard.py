@@ -1,9 +1,10 @@
 """A request that carries a bad token fails as a whole with UNAUTHENTICATED.
 
-Clients must refresh their token, never silently continue as anonymous.
+Clients must refresh their token (or log in again when its session has ended), never
+silently continue as anonymous.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from strawberry.extensions import SchemaExtension
 
@@ -11,8 +12,9 @@ from shopgraph.schema.errors import NotAuthenticated, refuse_operation
 
 
 class RejectInvalidTokens(SchemaExtension):
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         viewer = getattr(self.execution_context.context, "viewer", None)
-        if viewer is not None and viewer.token_error:
-            refuse_operation(self.execution_context, NotAuthenticated(viewer.token_error))
+        rejection = await viewer.rejection() if viewer is not None else None
+        if rejection:
+            refuse_operation(self.execution_context, NotAuthenticated(rejection))
         yield

@@ -26,6 +26,7 @@ from shopgraph.server.background import Background
 from shopgraph.server.body_limit import BodySizeLimit
 from shopgraph.server.graphql_view import REQUEST_ID_HEADER, ShopgraphGraphQL
 from shopgraph.server.health import healthz, readyz
+from shopgraph.server.session_watch import SessionWatch
 from shopgraph.services import Services
 from shopgraph.settings import Settings
 
@@ -61,6 +62,8 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         app.state.stock_broker = StockBroker(settings.live_buffer_products)
         feed = StockFeed(datasources, app.state.stock_broker)
         background.start(feed.run(), "stock feed", stop=feed.stop)
+        watch = SessionWatch(datasources.users, graphql.session_sockets)
+        background.start(watch.run(), "session watch", stop=watch.stop)
         try:
             await datasources.ensure_indexes()
             transactions = settings.stock_transactions

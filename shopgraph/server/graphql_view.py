@@ -29,6 +29,7 @@ from shopgraph.resolvers.loaders import DocumentKey, Loaders
 from shopgraph.resolvers.viewer import Viewer, viewer_from_authorization
 from shopgraph.server import graphiql
 from shopgraph.server.client_address import ClientAddresses
+from shopgraph.server.session_watch import SessionSockets
 from shopgraph.server.ws_handlers import (
     LegacyWSHandler,
     ShopgraphWebSocketAdapter,
@@ -69,6 +70,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.tokens = tokens
         self.client_addresses = ClientAddresses.trusting(settings.trusted_proxies)
+        self.session_sockets = SessionSockets()  # closed by the app's SessionWatch
         page = super().graphql_ide_html
         self.serves_graphiql_assets = graphiql.local_assets_present(
             page, settings.graphiql_assets_dir
@@ -115,8 +117,9 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         return viewer_from_authorization(authorization, self.tokens, load_user)
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
-        """A bad token in `connection_init` closes the socket with 4403; a good one keeps it
-        open until the token expires (see ws_handlers)."""
+        """A bad token, or one of an ended session, in `connection_init` closes the socket
+        with 4403; a good one keeps it open until the token expires or its session ends
+        (see ws_handlers)."""
         params = context.connection_params or {}
         if not isinstance(params, dict):
             raise ConnectionRejectionError({"message": "connection_init payload must be an object"})
@@ -124,8 +127,9 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         if authorization is not None and not isinstance(authorization, str):
             raise ConnectionRejectionError({"message": "authorization must be a string"})
         viewer = self.viewer_for(authorization, context.loaders)
-        if viewer.token_error:
-            raise ConnectionRejectionError({"message": viewer.token_error})
+        rejection = await viewer.rejection()
+        if rejection:
+            raise ConnectionRejectionError({"message": rejection})
         if viewer.claims is not None and viewer.claims.expires_at <= datetime.now(UTC):
             # Within the clock-skew leeway that HTTP allows: a socket would close at once.
             raise ConnectionRejectionError({"message": "The access token has expired; refresh it."})

@@ -3,7 +3,9 @@
 A socket lives no longer than the access token it was opened with: at the token's
 expiry it is closed with 4403, and the client reconnects with a fresh token. Rights are
 read again at each subscription's start, so this also bounds how long a demoted admin
-keeps a live view of hidden products.
+keeps a live view of hidden products. Nor does it outlive the token's session: when the
+session ends (logout, a password change or reset, a replayed refresh token) the socket
+is closed with 4403 within seconds (`server.session_watch`).
 
 The legacy `graphql-ws` protocol also gets what Strawberry applies only to
 `graphql-transport-ws`: the `connection_init` deadline (an idle, unauthenticated socket is
@@ -17,7 +19,9 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 from types import NoneType
+from typing import Protocol
 
+from bson import ObjectId
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -34,10 +38,13 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from shopgraph.resolvers.context import Context
+from shopgraph.server.session_watch import SessionSockets, WatchedSocket
 
 INIT_TIMEOUT_CODE = 4408  # the code graphql-transport-ws uses for the same thing
 TOKEN_EXPIRED_CODE = 4403  # as for a bad token in `connection_init`
 TOKEN_EXPIRED_REASON = "Access token expired"
+SESSION_ENDED_CODE = 4403  # the same: the client must log in again for a new token
+SESSION_ENDED_REASON = "Session ended"
 REPEATED_INIT_CODE = 4429  # graphql-transport-ws's "Too many initialisation requests"
 BAD_MESSAGE_CODE = 4400  # graphql-transport-ws's code for an invalid message
 OPERATION_MESSAGES = ("subscribe", "complete", "start", "stop")
@@ -84,30 +91,50 @@ async def _close(websocket: AsyncWebSocketAdapter, code: int, reason: str) -> No
         await websocket.close(code=code, reason=reason)
 
 
-class _ClosesAtTokenExpiry:
-    """Both protocols' handlers: watch the token once the connection is acknowledged."""
+class _WatchesSessions(Protocol):
+    session_sockets: SessionSockets
 
+
+class _ClosesWhenTheTokenEnds:
+    """Both protocols' handlers: once the connection is acknowledged, close it at the
+    token's expiry or when its session ends, whichever comes first."""
+
+    view: _WatchesSessions
     context: Context
     websocket: AsyncWebSocketAdapter
     connection_acknowledged: bool
     _token_expiry: asyncio.Task[None] | None = None
+    _watched: WatchedSocket | None = None
 
-    def _watch_token_expiry(self) -> None:
+    def _watch_token(self) -> None:
         claims = self.context.viewer.claims
-        if self.connection_acknowledged and claims is not None and self._token_expiry is None:
-            self._token_expiry = asyncio.create_task(self._close_at(claims.expires_at))
+        if not self.connection_acknowledged or claims is None or self._token_expiry is not None:
+            return
+        self._token_expiry = asyncio.create_task(self._close_at(claims.expires_at))
+        self._watched = WatchedSocket(
+            ObjectId(claims.user_id), claims.session_id, claims.session_started_ms, self._end
+        )
+        self.view.session_sockets.add(self._watched)
 
     async def _close_at(self, expires_at: datetime) -> None:
         await asyncio.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()))
         await _close(self.websocket, TOKEN_EXPIRED_CODE, TOKEN_EXPIRED_REASON)
 
+    async def _end(self) -> None:
+        await _close(self.websocket, SESSION_ENDED_CODE, SESSION_ENDED_REASON)
 
-class TransportWSHandler(_ClosesAtTokenExpiry, BaseGraphQLTransportWSHandler[Context, None]):
+    async def _stop_watching(self) -> None:
+        if self._watched is not None:
+            self.view.session_sockets.discard(self._watched)
+        await _cancel(self._token_expiry)
+
+
+class TransportWSHandler(_ClosesWhenTheTokenEnds, BaseGraphQLTransportWSHandler[Context, None]):
     async def handle(self) -> None:
         try:
             await super().handle()
         finally:
-            await _cancel(self._token_expiry)
+            await self._stop_watching()
 
     async def handle_message(self, message: Message) -> None:
         problem = message_problem(message)
@@ -120,17 +147,17 @@ class TransportWSHandler(_ClosesAtTokenExpiry, BaseGraphQLTransportWSHandler[Con
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
-        self._watch_token_expiry()
+        self._watch_token()
 
 
-class LegacyWSHandler(_ClosesAtTokenExpiry, BaseGraphQLWSHandler[Context, None]):
+class LegacyWSHandler(_ClosesWhenTheTokenEnds, BaseGraphQLWSHandler[Context, None]):
     async def handle(self) -> None:
         deadline = asyncio.create_task(self._close_unless_initialised())
         try:
             await super().handle()
         finally:
             await _cancel(deadline)
-            await _cancel(self._token_expiry)
+            await self._stop_watching()
 
     async def handle_message(self, message: OperationMessage) -> None:
         problem = message_problem(message)
@@ -144,7 +171,7 @@ class LegacyWSHandler(_ClosesAtTokenExpiry, BaseGraphQLWSHandler[Context, None])
             await _close(self.websocket, REPEATED_INIT_CODE, "Too many initialisation requests")
             return
         await super().handle_connection_init(message)
-        self._watch_token_expiry()
+        self._watch_token()
 
     async def _close_unless_initialised(self) -> None:
         await asyncio.sleep(self.context.settings.ws_connection_init_timeout_seconds)
