@@ -18,13 +18,13 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
-    OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
 )
 
+from shopgraph.schema.document_limits import operations
 from shopgraph.schema.errors import RequestErrorCode
 
 PASSWORD_FIELDS = ("login", "register", "changePassword", "resetPassword")
@@ -70,13 +70,10 @@ def password_field_count(document: DocumentNode) -> int:
     counts: dict[int, int] = {}  # by id(selection set)
     on_path: set[int] = set()
     total = 0
-    for definition in document.definitions:
-        if not (
-            isinstance(definition, OperationDefinitionNode)
-            and definition.operation is OperationType.MUTATION
-        ):
+    for operation in operations(document):
+        if operation.operation is not OperationType.MUTATION:
             continue
-        stack: list[tuple[SelectionSetNode, bool]] = [(definition.selection_set, False)]
+        stack: list[tuple[SelectionSetNode, bool]] = [(operation.selection_set, False)]
         while stack:
             selection_set, parts_done = stack.pop()
             key = id(selection_set)
@@ -89,7 +86,7 @@ def password_field_count(document: DocumentNode) -> int:
                 on_path.add(key)
                 stack.append((selection_set, True))
                 stack.extend((part, False) for part in _parts(selection_set, fragments))
-        total += counts[id(definition.selection_set)]
+        total += counts[id(operation.selection_set)]
     return total
 
 
