@@ -18,8 +18,15 @@ from shopgraph.settings import Settings
 
 
 def password_throttle(settings: Settings, datasources: Datasources) -> PasswordThrottle:
-    window = timedelta(seconds=settings.login_window_seconds)
-    return PasswordThrottle(datasources.login_attempts, settings.login_max_failures, window)
+    """An email's failures from all clients together may reach what
+    `login_client_max_failures` clients using their whole allowance would make."""
+    return PasswordThrottle(
+        datasources.login_attempts,
+        max_failures=settings.login_max_failures,
+        client_max_failures=settings.login_client_max_failures,
+        email_max_failures=settings.login_max_failures * settings.login_client_max_failures,
+        window=timedelta(seconds=settings.login_window_seconds),
+    )
 
 
 def accounts_service(

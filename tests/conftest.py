@@ -133,14 +133,15 @@ def command_log() -> CommandLog:
 
 @asynccontextmanager
 async def running_app(
-    settings: Settings, command_log: CommandLog | None = None
+    settings: Settings, command_log: CommandLog | None = None, *, peer: str = "127.0.0.1"
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The real ASGI app, lifespan included, behind an HTTP client."""
+    """The real ASGI app, lifespan included, behind an HTTP client connecting from `peer`."""
     app: Starlette = create_app(settings, mongo_listeners=[command_log] if command_log else [])
     async with (
         LifespanManager(app) as manager,
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://shopgraph.test"
+            transport=httpx.ASGITransport(app=manager.app, client=(peer, 123)),
+            base_url="http://shopgraph.test",
         ) as client,
     ):
         yield client
@@ -219,7 +220,7 @@ async def create_user(
     db: AsyncDatabase[Any], email: str, password: str, role: str = "CUSTOMER", name: str = "Test"
 ) -> ObjectId:
     """Arranges an account directly in the database (argon2id with the test parameters)."""
-    passwords = Passwords(time_cost=1, memory_kib=1024, parallelism=1, concurrency=2)
+    passwords = Passwords(time_cost=1, memory_kib=1024, parallelism=1, concurrency=2, queue=8)
     document = await Datasources.for_database(db).users.create(
         email, name, await passwords.hash(password), role
     )

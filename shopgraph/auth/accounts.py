@@ -21,6 +21,8 @@ from shopgraph.datasources.users import EmailTaken, UsersDatasource
 from shopgraph.documents import Document
 from shopgraph.errors import DomainError, ErrorCode, reject_any
 
+LOCKED_OUT = "Too many wrong passwords for this account; try again later."
+
 DEMO_ACCOUNTS = [
     ("admin@example.com", ADMIN, "Demo Admin"),
     ("customer@example.com", CUSTOMER, "Demo Customer"),
@@ -42,22 +44,21 @@ class Accounts:
     throttle: PasswordThrottle
 
     async def change_password(
-        self, user: Document, current: str, new: str, keep_session: str | None
+        self, user: Document, current: str, new: str, keep_session: str | None, client: str
     ) -> Document:
         """Also ends every session but `keep_session`: a thief's refresh token stops working.
-        Wrong current passwords count towards the login throttle, and are refused with it."""
-        if await self.throttle.start_attempt(user["email"]) is None:
-            raise DomainError(
-                ErrorCode.TOO_MANY_ATTEMPTS,
-                "Too many wrong passwords for this account; try again later.",
-                "currentPassword",
-            )
-        verified = await self.passwords.verify(user["passwordHash"], current)
-        if not verified.valid:
-            raise DomainError(
-                ErrorCode.INVALID_CREDENTIALS, "The current password is wrong.", "currentPassword"
-            )
-        await self.throttle.succeeded(user["email"])
+        Wrong current passwords count towards the login throttle for `client` (the caller's
+        address), and are refused with it."""
+        async with self.throttle.attempt(
+            user["email"], client, locked_out=LOCKED_OUT, field="currentPassword"
+        ):
+            verified = await self.passwords.verify(user["passwordHash"], current)
+            if not verified.valid:
+                raise DomainError(
+                    ErrorCode.INVALID_CREDENTIALS,
+                    "The current password is wrong.",
+                    "currentPassword",
+                )
         reject_any(password_problems(new, user["email"], "newPassword"))
         new_hash = await self.passwords.hash(new)
         updated = await self.users.set_password_hash(user["_id"], new_hash)

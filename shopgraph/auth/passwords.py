@@ -1,11 +1,15 @@
-"""Password hashing with argon2id, off the event loop and bounded in how many run at once."""
+"""Password hashing with argon2id, off the event loop, bounded in how many run at once and
+in how many may wait for a turn."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from shopgraph.errors import DomainError, ErrorCode
 from shopgraph.settings import Settings
 
 MIN_PASSWORD_LENGTH = 8
@@ -18,24 +22,54 @@ class Verification:
     new_hash: str | None = None  # set when the stored hash used older parameters
 
 
+class HashingBusy(DomainError):
+    """Every hashing slot is taken and the queue behind them is full: the password was
+    not looked at."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.TOO_MANY_ATTEMPTS, "The server is busy; try again shortly.")
+
+
 class Passwords:
     """Each hash takes tens of milliseconds and megabytes of memory: a semaphore keeps a
-    burst of logins from starving the event loop's threads or the machine's memory."""
+    burst of logins from starving the event loop's threads or the machine's memory, and
+    a bounded queue in front of it refuses at once what would otherwise wait without end
+    (a flood of logins would make every request, the owner's too, wait behind it)."""
 
-    def __init__(self, time_cost: int, memory_kib: int, parallelism: int, concurrency: int) -> None:
+    def __init__(
+        self, time_cost: int, memory_kib: int, parallelism: int, concurrency: int, queue: int
+    ) -> None:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
         )
         self._slots = asyncio.Semaphore(concurrency)
+        self._capacity = concurrency + queue  # running and waiting together
+        self._admitted = 0
         # Made up front, so that even the first unknown-email login costs one verification.
         self._decoy_hash = self._hasher.hash("decoy password, never matched")
 
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """A hashing slot, waited for only when the queue has room. Raises HashingBusy.
+        The check and the count happen with no await between them, so on one event loop
+        no two callers can both take the last place."""
+        if self._admitted >= self._capacity:
+            raise HashingBusy()
+        self._admitted += 1
+        try:
+            async with self._slots:
+                yield
+        finally:
+            self._admitted -= 1
+
     async def hash(self, password: str) -> str:
-        async with self._slots:
+        """Raises HashingBusy."""
+        async with self._turn():
             return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify(self, stored_hash: str, password: str) -> Verification:
-        async with self._slots:
+        """Raises HashingBusy."""
+        async with self._turn():
             return await asyncio.to_thread(self._verify, stored_hash, password)
 
     def _verify(self, stored_hash: str, password: str) -> Verification:
@@ -60,4 +94,5 @@ def passwords_from(settings: Settings) -> Passwords:
         memory_kib=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,
         concurrency=settings.password_hashing_concurrency,
+        queue=settings.password_hashing_queue,
     )

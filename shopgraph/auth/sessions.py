@@ -34,6 +34,7 @@ from shopgraph.documents import Document
 from shopgraph.errors import DomainError, ErrorCode, reject_any
 
 INVALID_CREDENTIALS = "Wrong email or password."
+LOCKED_OUT = "Too many failed logins for this email; try again later."
 INVALID_REFRESH_TOKEN = "This refresh token is no longer valid; log in again."
 
 
@@ -84,8 +85,9 @@ class Sessions:
             user=user,
         )
 
-    async def register(self, email: str, password: str, name: str) -> Session:
-        """Creates a customer account and logs it in. Raises InvalidInput or ALREADY_EXISTS."""
+    async def register(self, email: str, password: str, name: str, client: str) -> Session:
+        """Creates a customer account and logs it in. Raises InvalidInput, ALREADY_EXISTS,
+        or TOO_MANY_ATTEMPTS (`client`, an address, is locked out: hashing is password work)."""
         email = normalize_email(email)
         name = name.strip()
         reject_any(
@@ -93,6 +95,7 @@ class Sessions:
             + password_problems(password, email, "input.password")
             + name_problems(name, "input.name")
         )
+        await self.throttle.refuse_locked_out_client(client)
         taken = DomainError(
             ErrorCode.ALREADY_EXISTS, "An account with this email exists.", "input.email"
         )
@@ -105,28 +108,23 @@ class Sessions:
             raise taken from None
         return await self._issue(user, new_session_id())
 
-    async def login(self, email: str, password: str) -> Session:
+    async def login(self, email: str, password: str, client: str) -> Session:
         """The same answer, after the same argon2 work, for an unknown email and a wrong
-        password. Raises TOO_MANY_ATTEMPTS or INVALID_CREDENTIALS."""
+        password. `client` is the caller's address, which the throttle counts per email and
+        overall. Raises TOO_MANY_ATTEMPTS or INVALID_CREDENTIALS."""
         email = normalize_email(email)
-        if await self.throttle.start_attempt(email) is None:
-            raise DomainError(
-                ErrorCode.TOO_MANY_ATTEMPTS,
-                "Too many failed logins for this email; try again later.",
-            )
-        user = await self.users.by_email(email)
-        if user is None:
-            await self.passwords.verify_nothing(password)
-            verified = None
-        else:
+        async with self.throttle.attempt(email, client, locked_out=LOCKED_OUT):
+            user = await self.users.by_email(email)
+            if user is None:
+                await self.passwords.verify_nothing(password)
+                raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS)
             verified = await self.passwords.verify(user["passwordHash"], password)
-        if user is None or verified is None or not verified.valid:  # the attempt stays counted
-            raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS)
+            if not verified.valid:  # the attempt stays counted
+                raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS)
         if verified.new_hash:  # hashed under older parameters
             await self.users.replace_password_hash(
                 user["_id"], user["passwordHash"], verified.new_hash
             )
-        await self.throttle.succeeded(email)
         return await self._issue(user, new_session_id())
 
     async def refresh(self, refresh_token: str) -> Session:

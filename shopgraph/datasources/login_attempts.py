@@ -1,5 +1,12 @@
-"""The `login_attempts` collection: failed logins per email, shared by every server process."""
+"""The `login_attempts` collection: password checks by email and client address, shared by
+every server process.
 
+One document per check, recorded before the password is verified and kept while it counts
+as a failure: `{email, client, at, expiresAt}`. Counts are taken by time (`at`), not left
+to the TTL monitor, which runs about once a minute and only tidies up.
+"""
+
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
@@ -8,30 +15,56 @@ from pymongo import ASCENDING, IndexModel
 from shopgraph.datasources.base import CollectionDatasource
 
 
+@dataclass(frozen=True, slots=True)
+class RecentAttempts:
+    """Attempts within the window, the one just recorded included."""
+
+    by_client: int  # from this client address, against any email
+    by_client_for_email: int  # from this client address, against this email
+
+
 class LoginAttemptsDatasource(CollectionDatasource):
     INDEXES = (
+        IndexModel([("client", ASCENDING), ("at", ASCENDING)], name="client_at"),
+        IndexModel(
+            [("email", ASCENDING), ("client", ASCENDING), ("at", ASCENDING)],
+            name="email_client_at",
+        ),
         IndexModel([("email", ASCENDING), ("at", ASCENDING)], name="email_at"),
         IndexModel([("expiresAt", ASCENDING)], name="expiresAt_ttl", expireAfterSeconds=0),
     )
 
-    async def begin(self, email: str, window: timedelta) -> tuple[ObjectId, int]:
-        """Records an attempt before the password is checked, and returns it with the
-        number of attempts in the window, itself included. Counting after recording makes
-        concurrent guesses count each other: N parallel attempts cannot all see "0 so far".
-        """
+    async def begin(
+        self, email: str, client: str, window: timedelta
+    ) -> tuple[ObjectId, RecentAttempts]:
+        """Records an attempt before the password is checked, then counts. Counting after
+        recording makes concurrent guesses count each other: N parallel attempts cannot
+        all see "0 so far"."""
         now = datetime.now(UTC)
         result = await self.collection.insert_one(
-            {"email": email, "at": now, "expiresAt": now + window}
+            {"email": email, "client": client, "at": now, "expiresAt": now + window}
         )
-        # Counted by time, not left to the TTL monitor, which runs about once a minute.
-        recent = await self.collection.count_documents(
-            {"email": email, "at": {"$gt": now - window}}
+        since = {"$gt": now - window}
+        by_client = await self.collection.count_documents({"client": client, "at": since})
+        by_client_for_email = await self.collection.count_documents(
+            {"email": email, "client": client, "at": since}
         )
-        return result.inserted_id, recent
+        return result.inserted_id, RecentAttempts(by_client, by_client_for_email)
+
+    async def recent_for_email(self, email: str, window: timedelta) -> int:
+        """Attempts against `email` from every client address within the window."""
+        since = datetime.now(UTC) - window
+        return await self.collection.count_documents({"email": email, "at": {"$gt": since}})
+
+    async def recent_by_client(self, client: str, window: timedelta) -> int:
+        """Attempts from `client` against any email within the window."""
+        since = datetime.now(UTC) - window
+        return await self.collection.count_documents({"client": client, "at": {"$gt": since}})
 
     async def forget(self, attempt_id: ObjectId) -> None:
-        """An attempt that was refused unchecked does not extend the lock-out."""
+        """An attempt refused before its check (or never checked) is no failure."""
         await self.collection.delete_one({"_id": attempt_id})
 
-    async def clear(self, email: str) -> None:
-        await self.collection.delete_many({"email": email})
+    async def clear(self, email: str, client: str) -> None:
+        """The client's failures against `email`; other clients' failures stay."""
+        await self.collection.delete_many({"email": email, "client": client})

@@ -18,12 +18,14 @@ def _signed_in(session: Session) -> AuthPayload:
 @refusals_as_user_errors
 async def register(info: Info, input: RegisterInput) -> AuthPayload:
     sessions = info.context.services.sessions
-    return _signed_in(await sessions.register(input.email, input.password, input.name))
+    client = info.context.client_address
+    return _signed_in(await sessions.register(input.email, input.password, input.name, client))
 
 
 @refusals_as_user_errors
 async def login(info: Info, email: str, password: str) -> AuthPayload:
-    return _signed_in(await info.context.services.sessions.login(email, password))
+    sessions = info.context.services.sessions
+    return _signed_in(await sessions.login(email, password, info.context.client_address))
 
 
 @refusals_as_user_errors

@@ -18,7 +18,11 @@ async def change_password(info: Info, current_password: str, new_password: str) 
     """Also ends every other session of the user: a thief's refresh token stops working."""
     viewer = info.context.viewer
     user = await info.context.services.accounts.change_password(
-        await viewer.require_user(), current_password, new_password, viewer.session_id
+        await viewer.require_user(),
+        current_password,
+        new_password,
+        viewer.session_id,
+        info.context.client_address,
     )
     return UserPayload(user=User(document=user))
 

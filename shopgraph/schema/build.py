@@ -13,6 +13,7 @@ from shopgraph.schema.document_limits import limits_rule
 from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
 from shopgraph.schema.mutation import Mutation
 from shopgraph.schema.parser_cache import ReportingParserCache
+from shopgraph.schema.password_fields import OnePasswordField
 from shopgraph.schema.query import Query
 from shopgraph.schema.scalars import SCALAR_OVERRIDES
 from shopgraph.schema.subscription import Subscription
@@ -32,7 +33,7 @@ class QueryLimits:
 def build_schema(limits: QueryLimits | None = None) -> LoggingSchema:
     """The rules are built once so the validation cache, which keys on them, really hits."""
     limits = limits or QueryLimits()
-    rules = [limits_rule(limits.max_depth, limits.max_aliases)]
+    rules = [limits_rule(limits.max_depth, limits.max_aliases), OnePasswordField]
     extensions: list[type[SchemaExtension] | object] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
