@@ -180,7 +180,7 @@ async def test_ending_every_session_as_a_password_reset_does(client, db, make_se
     accounts = accounts_service(
         make_settings(),
         Datasources.for_database(db),
-        Passwords(time_cost=1, memory_kib=1024, parallelism=1, concurrency=1),
+        Passwords(time_cost=1, memory_kib=1024, parallelism=1, concurrency=1, queue=1),
     )
 
     await accounts.end_all_sessions(customer.id)
