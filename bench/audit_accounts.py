@@ -68,7 +68,8 @@ async def create_admin_takeover(shop: Shop) -> list[Row]:
 
 
 async def _promotion(shop: Shop, email: str, returncode: int, output: str) -> str:
-    said = output.splitlines()[-1][:90] if output else "(nothing)"
+    said = " / ".join(line.strip() for line in output.splitlines() if line.strip())
+    said = said[:200] if said else "(nothing)"
     user = await shop.db.users.find_one({"email": email}) or {}
     own = login_outcome(await _login(shop, email, PASSWORD, shop.setup_address()))
     given = login_outcome(await _login(shop, email, ADMIN_PASSWORD, shop.setup_address()))

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bench.audit_report import ProbeFailed
+from bench.audit_report import ProbeFailed, tally
 
 REQUEST_TIMEOUT = 90.0
 
@@ -75,8 +75,10 @@ class Answer:
             message = str(first.get("message", ""))[:90]
             more = f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
             return f"{prefix}error {self.error_codes[0]}: {message}{more}"
-        if name is not None and self.user_error_codes(name):
-            return f"{prefix}userErrors {', '.join(self.user_error_codes(name))}"
+        codes = self.user_error_codes(name) if name is not None else []
+        if codes:
+            listed = ", ".join(codes) if len(set(codes)) == len(codes) else tally(codes)
+            return f"{prefix}userErrors {listed}"
         return f"{prefix}ok"
 
 

@@ -181,26 +181,35 @@ def _hold_length(orders: list[dict[str, Any]]) -> Row:
 # --- 9: an order total beyond 64 bits -----------------------------------------------------
 
 
-def _max_price() -> Decimal:
-    """The highest price the checked-out code documents (in the store's major unit)."""
-    try:
-        from shopgraph.money import MAX_MINOR_UNITS
-    except ImportError:
-        MAX_MINOR_UNITS = 10**15
-    return Decimal(MAX_MINOR_UNITS).scaleb(-2)
+def _max_prices() -> list[Decimal]:
+    """The highest price the checked-out code documents (in the store's major unit) first,
+    then the older, larger limits."""
+    from shopgraph import money
+
+    limits = [getattr(money, name, None) for name in ("MAX_PRICE", "MAX_MINOR_UNITS")]
+    minor = [limit for limit in limits if isinstance(limit, int)] + [10**15]
+    return [Decimal(units).scaleb(-2) for units in dict.fromkeys(minor)]
+
+
+async def _priciest_products(shop: Shop) -> tuple[list[str], Decimal]:
+    """Ten products at the highest price `createProduct` accepts."""
+    refusals = []
+    for price in _max_prices():
+        answer = await shop.create_product("AUD-MAX-00", price, OLD_LINE_QUANTITY, required=False)
+        first = (answer.payload("createProduct") or {}).get("product")
+        if first is not None:
+            products = [str(first["id"])]
+            for n in range(1, MAX_PRICE_LINES):
+                products.append(
+                    await shop.new_product(f"AUD-MAX-{n:02d}", str(price), OLD_LINE_QUANTITY)
+                )
+            return products, price
+        refusals.append(f"{price:,}: {answer.describe('createProduct')}")
+    raise ProbeFailed("createProduct refused every price tried (" + "; ".join(refusals) + ")")
 
 
 async def overflowing_order(shop: Shop) -> list[Row]:
-    price = _max_price()
-    products = []
-    for n in range(MAX_PRICE_LINES):
-        answer = await shop.create_product(
-            f"AUD-MAX-{n:02d}", price, OLD_LINE_QUANTITY, required=False
-        )
-        product = (answer.payload("createProduct") or {}).get("product")
-        if product is None:
-            raise ProbeFailed(f"createProduct at {price}: {answer.describe('createProduct')}")
-        products.append(product["id"])
+    products, price = await _priciest_products(shop)
     buyer = await shop.customer("big-spender")
     log_before = shop.server.log()
     quantity, note = OLD_LINE_QUANTITY, ""

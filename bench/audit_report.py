@@ -48,9 +48,9 @@ async def guarded(item: str, attack: str, probe: Probe) -> list[Row]:
 
 
 def tally(codes: Iterable[str]) -> str:
-    """`INVALID_CREDENTIALSx5, TOO_MANY_ATTEMPTSx1`, in order of first appearance."""
+    """`5 INVALID_CREDENTIALS, 1 TOO_MANY_ATTEMPTS`, in order of first appearance."""
     counts = Counter(codes)
-    return ", ".join(f"{code}x{count}" for code, count in counts.items()) or "nothing"
+    return ", ".join(f"{count} {code}" for code, count in counts.items()) or "nothing"
 
 
 def table(rows: list[Row]) -> str:
