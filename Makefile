@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS := graphiql/node_modules/.installed
 
-.PHONY: install assets run test lint bench schema clean
+.PHONY: install assets run test lint bench audit schema clean
 
 install: $(INSTALLED) assets
 
@@ -41,6 +41,10 @@ lint: $(INSTALLED)
 
 bench: install
 	$(BIN)/python -m bench
+
+# Hostile requests against a real `shopgraph serve`: what each got, and how long it took.
+audit: install
+	$(BIN)/python -m bench.audit
 
 schema: $(INSTALLED)
 	$(BIN)/shopgraph export-schema > schema.graphql
