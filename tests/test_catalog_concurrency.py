@@ -8,6 +8,8 @@ from tests.helpers import ADJUST_STOCK as ADJUST
 from tests.helpers import UPDATE_PRODUCT as UPDATE
 from tests.helpers import adjust, gid, movements, stored
 
+STOCK = "query S($id: ID) { product(id: $id) { stock } }"
+
 
 async def test_concurrent_removals_never_oversell(db, gql, admin, command_log):
     product = product_document(sku="HOT-1", stock=30)
@@ -94,8 +96,21 @@ async def test_a_mixed_race_of_additions_and_removals_adds_up(db, gql, admin):
     assert min(m["stockAfter"] for m in recorded) >= 0
 
 
+async def set_stock_from_what_is_seen(as_admin, product_id: str, target: int) -> None:
+    """What an admin's page does: read the stock, set it from that, and when it changed
+    meanwhile read it again."""
+    while True:
+        seen = (await as_admin(STOCK, {"id": product_id}))["product"]["stock"]
+        given = {"stock": target, "expectedStock": seen}
+        payload = (await as_admin(UPDATE, {"id": product_id, "input": given}))["updateProduct"]
+        if not payload["userErrors"]:
+            return
+        assert [e["code"] for e in payload["userErrors"]] == ["STOCK_CHANGED"], payload
+
+
 async def test_racing_stock_updates_and_adjustments_keep_the_movement_ledger_exact(db, as_admin):
-    """Every movement records only its own change, so the ledger adds up to the stock."""
+    """Every movement records only its own change, so the ledger adds up to the stock; a
+    stock set from a stock that moved meanwhile is refused, never applied on top."""
     product = product_document(sku="LEDGER-1", stock=100)
     await db.products.insert_one(product)
     product_id = gid(product)
@@ -105,10 +120,12 @@ async def test_racing_stock_updates_and_adjustments_keep_the_movement_ledger_exa
 
     await asyncio.gather(
         *(adjust(as_admin, product_id, 1) for _ in range(30)),
-        *(as_admin(UPDATE, {"id": product_id, "input": {"stock": t}}) for t in targets),
+        *(set_stock_from_what_is_seen(as_admin, product_id, t) for t in targets),
     )
 
     final = (await stored(db, product))["stock"]
     ledger = [m for m in await movements(db) if m["productId"] == product["_id"]]
     assert len(ledger) == 40
     assert sum(m["delta"] for m in ledger) == final - 100
+    sets = [m for m in ledger if m["reason"] == "updateProduct"]
+    assert sorted(m["stockAfter"] for m in sets) == targets

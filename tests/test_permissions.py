@@ -158,7 +158,10 @@ OPERATIONS = [
         "updateProduct",
         "updateProduct",
         UPDATE,
-        lambda w: {"id": w.product_id, "input": {"name": "Renamed", "stock": 1}},
+        lambda w: {
+            "id": w.product_id,
+            "input": {"name": "Renamed", "stock": 1, "expectedStock": 5},
+        },
         updated,
     ),
     Operation("deleteProduct", "deleteProduct", DELETE, lambda w: {"id": w.product_id}, deleted),

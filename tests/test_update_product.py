@@ -47,6 +47,7 @@ async def test_update_of_every_field(db, as_admin, admin, mug):
                     "category": "cups",
                     "tags": ["new", "new"],
                     "active": False,
+                    "expectedStock": 5,
                 },
             },
         )
@@ -77,7 +78,9 @@ async def test_update_of_every_field(db, as_admin, admin, mug):
 
 
 async def test_update_to_the_same_stock_records_no_movement(db, as_admin, mug):
-    payload = (await as_admin(UPDATE, {"id": gid(mug), "input": {"stock": 5}}))["updateProduct"]
+    payload = (await as_admin(UPDATE, {"id": gid(mug), "input": {"stock": 5, "expectedStock": 5}}))[
+        "updateProduct"
+    ]
 
     assert payload["userErrors"] == []
     assert await movements(db) == []
@@ -133,9 +136,10 @@ async def test_update_with_null_for_a_required_field_is_invalid(db, as_admin, mu
     ],
 )
 async def test_update_refuses_invalid_values_and_changes_nothing(db, as_admin, mug, field, value):
-    payload = (await as_admin(UPDATE, {"id": gid(mug), "input": {"name": "New", field: value}}))[
-        "updateProduct"
-    ]
+    given = {"name": "New", field: value}
+    if field == "stock":
+        given["expectedStock"] = 5
+    payload = (await as_admin(UPDATE, {"id": gid(mug), "input": given}))["updateProduct"]
 
     assert payload["product"] is None
     assert without_messages(payload["userErrors"]) == [error(["input", field], "INVALID")]
@@ -147,9 +151,8 @@ async def test_update_to_another_products_sku_already_exists(db, as_admin, mug):
     plate = product_document(sku="PLATE-1")
     await db.products.insert_one(plate)
 
-    payload = (await as_admin(UPDATE, {"id": gid(plate), "input": {"sku": "MUG-1", "stock": 1}}))[
-        "updateProduct"
-    ]
+    given = {"sku": "MUG-1", "stock": 1, "expectedStock": 10}
+    payload = (await as_admin(UPDATE, {"id": gid(plate), "input": given}))["updateProduct"]
 
     assert payload["product"] is None
     assert without_messages(payload["userErrors"]) == [error(["input", "sku"], "ALREADY_EXISTS")]

@@ -1,7 +1,9 @@
 """The catalog service: admins create, change and delete products and adjust their stock.
 
 Every stock change an admin makes is recorded as a movement (who, how much, why, and the
-stock after it), so the ledger of movements explains the stock.
+stock after it), so the ledger of movements explains the stock. Setting the stock outright
+(`update_product`) is a compare-and-set on the stock the admin saw, so it never overwrites
+what orders took or gave back meanwhile.
 """
 
 from collections.abc import Iterable, Mapping
@@ -11,10 +13,10 @@ from typing import Any
 from bson import ObjectId
 
 from shopgraph.catalog.product_rules import MAX_STOCK, product_changes
-from shopgraph.datasources.products import ProductsDatasource, SkuTaken
+from shopgraph.datasources.products import ProductsDatasource, SkuTaken, StockMoved
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
 from shopgraph.documents import Document
-from shopgraph.errors import DomainError, ErrorCode, Problem, reject_any
+from shopgraph.errors import DomainError, ErrorCode, InvalidInput, Problem, reject_any
 
 MAX_REASON = 200
 
@@ -25,6 +27,36 @@ def _sku_taken(sku: object) -> DomainError:
 
 def _not_found(field: str) -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, "There is no such product.", field)
+
+
+def _stock_changed(expected: int, current: int | None) -> DomainError:
+    message = (
+        f"The stock changed meanwhile: it is {current or 0} now, not {expected}. Nothing was "
+        "updated; send the update again with the stock you see now, or use adjustStock."
+    )
+    return DomainError(ErrorCode.STOCK_CHANGED, message, "input.expectedStock")
+
+
+def _without_expected_stock(
+    given: Mapping[str, object],
+) -> tuple[dict[str, object], int | None, list[Problem]]:
+    """(the product fields, the stock the admin saw, what is wrong with the pair).
+
+    A new stock needs the one it replaces: without it, an order's decrement made since
+    the admin looked would be overwritten, and a cancellation later returns units on top.
+    """
+    fields = {name: value for name, value in given.items() if name != "expected_stock"}
+    expected = given.get("expected_stock")
+    problems = []
+    if fields.get("stock") is not None and expected is None:
+        message = (
+            "Setting stock needs expectedStock, the stock you saw; to add or remove units, "
+            "use adjustStock instead."
+        )
+        problems.append(Problem("input.expectedStock", message))
+    elif "expected_stock" in given and "stock" not in fields:
+        problems.append(Problem("input.expectedStock", "expectedStock goes with stock."))
+    return fields, expected if isinstance(expected, int) else None, problems
 
 
 def _adjustment_problems(delta: int, reason: str) -> list[Problem]:
@@ -59,22 +91,30 @@ class Catalog:
     async def update_product(
         self, product_id: ObjectId, given: Mapping[str, object], admin_id: ObjectId
     ) -> Document:
-        """Partial: only the given fields change. A stock change is recorded as a movement."""
-        changes = product_changes(given, self.currency)
+        """Partial: only the given fields change. A new stock applies, with everything else
+        given, only while the stock is still the expected one (else STOCK_CHANGED, and
+        nothing changes), and is recorded as a movement."""
+        fields, expected_stock, problems = _without_expected_stock(given)
         try:
-            result = await self.products.update(product_id, changes)
+            changes = product_changes(fields, self.currency)
+        except InvalidInput as invalid:
+            reject_any([*invalid.problems, *problems])
+            raise
+        reject_any(problems)
+        try:
+            document = await self.products.update(product_id, changes, expected_stock)
         except SkuTaken:
             raise _sku_taken(changes.get("sku")) from None
-        if result is None:
+        except StockMoved as moved:
+            raise _stock_changed(expected_stock or 0, moved.current) from None
+        if document is None:
             raise _not_found("id")
-        before, after = result
-        # From this update alone: a concurrent adjustStock shows in `after` and records its own.
-        delta = changes["stock"] - before.get("stock", 0) if "stock" in changes else 0
-        if delta:
+        if expected_stock is not None and changes["stock"] != expected_stock:
+            delta = changes["stock"] - expected_stock
             await self.movements.record(
                 product_id, delta, changes["stock"], "updateProduct", admin_id
             )
-        return after
+        return document
 
     async def delete_product(self, product_id: ObjectId) -> None:
         """The product leaves the catalog; orders keep their own snapshot of it."""

@@ -2,8 +2,8 @@
 
 The status change is one conditional update, so of racing cancels (and the expiry task)
 exactly one wins; only the winner returns the stock and refunds. Returning each line is
-itself exactly-once (`StockHoldsDatasource.give_back`), so the recovery sweep can finish
-a return a crashed process started without doubling it.
+itself exactly-once (`return_stock`), so the recovery sweeps of any number of processes
+can finish a return a crashed or stalled process started without doubling it.
 """
 
 import logging
@@ -69,14 +69,38 @@ async def _take_cancellation(
 
 
 async def return_stock(checkout: Checkout, order: Document) -> None:
-    datasources = checkout.datasources
+    """Gives each product the order's units back exactly once, however many processes run
+    this at once for the same order, and wherever any of them stops.
+
+    A product takes the units back in one update that also leaves the marker
+    `returns.<order>`, and only without it, so of racing returns one applies. Once every
+    product has its marker the order records its stock as back, and only then are the
+    markers removed; removing one moves the product's return epoch on in the same update,
+    and a return applies only at the epoch it read. The epoch is read before the order:
+    a process that still finds the order owing read an epoch from before any removal, so
+    its update fails once a marker is gone instead of returning the units again.
+    """
+    holds, orders = checkout.datasources.stock_holds, checkout.datasources.orders
     order_key = str(order["_id"])
-    for item in order["items"]:
-        await datasources.stock_holds.give_back(item["productId"], order_key, item["quantity"])
-    await datasources.orders.update(order["_id"], {"stockReturn": Step.DONE})
-    await datasources.stock_holds.forget_returns(
-        [item["productId"] for item in order["items"]], order_key
-    )
+    quantities = {item["productId"]: item["quantity"] for item in order["items"]}
+    while epochs := await holds.unreturned(quantities, order_key):
+        current = await orders.by_id(order["_id"], UNPLACED)
+        if current is None or current.get("stockReturn") != Step.OWED:
+            return  # another process gave it all back
+        for product_id, epoch in epochs.items():
+            await holds.give_back(product_id, order_key, quantities[product_id], epoch)
+    await orders.update(order["_id"], {"stockReturn": Step.DONE})
+    await holds.forget_returns(quantities, order_key)
+
+
+async def forget_finished_return(checkout: Checkout, product_id: ObjectId, order_key: str) -> None:
+    """Removes a return marker a process left when it stopped between recording the return
+    and removing its markers; a return still owed keeps its markers."""
+    if ObjectId.is_valid(order_key):
+        order = await checkout.datasources.orders.by_id(ObjectId(order_key), UNPLACED)
+        if order is not None and order.get("stockReturn") == Step.OWED:
+            return
+    await checkout.datasources.stock_holds.forget_returns([product_id], order_key)
 
 
 async def refund_charge(checkout: Checkout, payment: Document) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from shopgraph.checkout.cancelling import (
     cancel_order,
+    forget_finished_return,
     refund,
     refund_recorded_stray_charge,
     return_stock,
@@ -66,6 +67,8 @@ async def recover(checkout: Checkout) -> None:
     # Orders cancelled within the grace period may still be in a live request's hands.
     for order in await orders.needing("stockReturn", Step.OWED, cancelled_before_ms=cutoff_ms):
         await return_stock(checkout, order)
+    for product_id, order_key in await holds.stale_returns(cutoff_ms):
+        await forget_finished_return(checkout, product_id, order_key)
     for order in await orders.needing("refund.status", Step.OWED, cancelled_before_ms=cutoff_ms):
         await refund(checkout, order)
     # A paid order cancelled before its email was queued gets no confirmation.

@@ -33,6 +33,14 @@ class SkuTaken(Exception):
     pass
 
 
+class StockMoved(Exception):
+    """The stock was not the one the update expected; `current` is what it is."""
+
+    def __init__(self, current: int | None) -> None:
+        super().__init__(current)
+        self.current = current
+
+
 @dataclass(frozen=True, slots=True)
 class ProductQuery:
     """Which products a listing shows; prices in minor units."""
@@ -138,28 +146,53 @@ class ProductsDatasource(CollectionDatasource):
         return document
 
     async def update(
-        self, product_id: ObjectId, changes: Document
-    ) -> tuple[Document, Document] | None:
-        """(before, after), or None when there is no such product. Raises SkuTaken."""
+        self, product_id: ObjectId, changes: Document, expected_stock: int | None = None
+    ) -> Document | None:
+        """The product after the change, or None when there is no such product.
+
+        With `expected_stock` it is one conditional update that applies only while the
+        stock is that, so no order's decrement in between is overwritten. Raises SkuTaken,
+        and StockMoved when the stock was another.
+        """
+        filter_: Document = {"_id": product_id}
+        if expected_stock is not None:
+            filter_["stock"] = expected_stock
         update: Document = {"$currentDate": {"updatedAt": True}}
         if changes:
             update["$set"] = changes
         try:
-            before = await self.collection.find_one_and_update(
-                {"_id": product_id}, update, return_document=ReturnDocument.BEFORE
+            after = await self.collection.find_one_and_update(
+                filter_, update, return_document=ReturnDocument.AFTER
             )
         except DuplicateKeyError as error:
             raise SkuTaken(changes.get("sku")) from error
-        if before is None:
-            # The embedded server answers a unique-key violation in findAndModify with
-            # "no document" instead of error 11000: tell the two apart.
-            if "sku" in changes and await self.collection.find_one({"_id": product_id}, {"_id": 1}):
-                raise SkuTaken(changes["sku"])
+        if after is None:
+            await self._refusal(product_id, changes, expected_stock)
             return None
-        after = await self.collection.find_one({"_id": product_id})
-        if after is not None and after.get("stock") != before.get("stock"):
+        if "stock" in changes and changes["stock"] != expected_stock:
             self.stock_changes.changed(after)
-        return before, after or {**before, **changes}
+        return after
+
+    async def _refusal(
+        self, product_id: ObjectId, changes: Document, expected_stock: int | None
+    ) -> None:
+        """Raises why an update matched nothing (StockMoved or SkuTaken); returns when
+        there is no such product.
+
+        The embedded server answers a unique-key violation in findAndModify with "no
+        document" instead of error 11000, so a taken SKU is looked up.
+        """
+        current = await self.collection.find_one({"_id": product_id}, {"stock": 1})
+        if current is None:
+            return
+        if expected_stock is not None and current.get("stock") != expected_stock:
+            raise StockMoved(current.get("stock"))
+        if "sku" in changes and await self.collection.find_one(
+            {"sku": changes["sku"], "_id": {"$ne": product_id}}, {"_id": 1}
+        ):
+            raise SkuTaken(changes["sku"])
+        # The stock moved away and back between the update and this read.
+        raise StockMoved(current.get("stock"))
 
     async def delete(self, product_id: ObjectId) -> bool:
         result = await self.collection.delete_one({"_id": product_id})

@@ -39,7 +39,8 @@ async def create_product(info: Info, input: ProductCreateInput) -> ProductPayloa
 async def update_product(
     info: Info, id: strawberry.ID, input: ProductUpdateInput
 ) -> ProductPayload:
-    """Partial: only the given fields change. A stock change is recorded as a movement."""
+    """Partial: only the given fields change. A new stock is a compare-and-set on
+    `expectedStock` and is recorded as a movement."""
     product_id = decode_input_id(id, "Product", "id")
     admin = await info.context.viewer.require_user()
     catalog = info.context.services.catalog

@@ -26,10 +26,20 @@ class ProductUpdateInput:
     name: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     price: Decimal | None = strawberry.UNSET
-    stock: int | None = strawberry.UNSET
+    stock: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The new stock; requires `expectedStock`. For a relative change use "
+        "`adjustStock`.",
+    )
     category: str | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+    expected_stock: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The stock you saw, required with `stock`: the update applies only while "
+        "the stock is still this, else nothing changes and the error STOCK_CHANGED gives the "
+        "current stock.",
+    )
 
 
 @strawberry.type
