@@ -21,7 +21,7 @@ from shopgraph.checkout.orders import Orders
 from shopgraph.datasources.client import Datasources
 from shopgraph.integrations import payments
 from shopgraph.integrations.payments import PaymentGateway
-from tests.conftest import LOGIN, TEST_JWT_SECRET, Account, graphql
+from tests.conftest import LOGIN, TEST_JWT_SECRET, Account, graphql, without_cost
 from tests.factories import global_id, product_document
 
 with warnings.catch_warnings():
@@ -56,8 +56,9 @@ def answered(response: httpx.Response) -> dict[str, Any]:
 async def post_json(
     client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """POST /graphql: always HTTP 200 and never a stack trace, whatever the arguments."""
-    return answered(await post(client, query, variables or {}))
+    """POST /graphql: always HTTP 200 and never a stack trace, whatever the arguments. The
+    body without `extensions.cost`, as `conftest.graphql` gives it."""
+    return without_cost(answered(await post(client, query, variables or {})))
 
 
 def bearer(token: str) -> dict[str, str]:
