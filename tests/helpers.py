@@ -23,7 +23,7 @@ from shopgraph.datasources.client import Datasources
 from shopgraph.integrations import payments
 from shopgraph.integrations.payments import PaymentGateway
 from shopgraph.settings import Settings
-from tests.conftest import LOGIN, TEST_JWT_SECRET, Account, graphql
+from tests.conftest import LOGIN, TEST_JWT_SECRET, Account, graphql, without_cost
 from tests.factories import global_id, product_document
 
 with warnings.catch_warnings():
@@ -58,8 +58,9 @@ def answered(response: httpx.Response) -> dict[str, Any]:
 async def post_json(
     client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """POST /graphql: always HTTP 200 and never a stack trace, whatever the arguments."""
-    return answered(await post(client, query, variables or {}))
+    """POST /graphql: always HTTP 200 and never a stack trace, whatever the arguments. The
+    body without `extensions.cost`, as `conftest.graphql` gives it."""
+    return without_cost(answered(await post(client, query, variables or {})))
 
 
 def gql_of(http: httpx.AsyncClient) -> Callable[..., Awaitable[dict[str, Any]]]:

@@ -490,7 +490,8 @@ async def test_legacy_graphql_ws_subscription_is_freed_on_stop(db, make_settings
             "payload": {
                 "data": {
                     "stockUpdated": {"productId": global_id("Product", product_id), "stock": 4}
-                }
+                },
+                "extensions": {"cost": {"requestedQueryCost": 2, "maximumAvailable": 10000}},
             },
         }
         await send(ws, {"id": "1", "type": "stop"})

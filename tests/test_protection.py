@@ -19,7 +19,7 @@ from graphql import get_introspection_query
 
 from shopgraph.server.app import create_app
 from shopgraph.settings import Settings
-from tests.conftest import live_server
+from tests.conftest import live_server, without_cost
 from tests.factories import global_id, product_document
 from tests.helpers import post
 
@@ -82,9 +82,9 @@ async def test_query_at_the_depth_limit_passes(db, app_with, make_settings):
     await db.products.insert_one(product_document(sku="MUG-1", price=1250))
 
     async with app_with(make_settings(max_query_depth=3)) as http:
-        at_limit = (await post(http, DEPTH_3_QUERY)).json()
+        at_limit = without_cost((await post(http, DEPTH_3_QUERY)).json())
     async with app_with(make_settings(max_query_depth=4)) as http:
-        deeper_at_limit = (await post(http, DEPTH_4_QUERY)).json()
+        deeper_at_limit = without_cost((await post(http, DEPTH_4_QUERY)).json())
 
     assert at_limit == {"data": {"products": {"edges": [{"node": {"sku": "MUG-1"}}]}}}
     assert deeper_at_limit == {
@@ -151,7 +151,7 @@ def fanned_out(leaf: str, fragments: int = 40) -> str:
 
 
 async def test_fragments_that_fan_out_are_measured_once_each(client):
-    body = (await post(client, fanned_out("__typename"))).json()
+    body = without_cost((await post(client, fanned_out("__typename"))).json())
 
     assert body == {"data": {"__typename": "Query"}}
 
@@ -215,8 +215,10 @@ async def test_each_app_keeps_its_own_limits_although_the_caches_are_shared(
             "Syntax Error: Document contains more than 10 tokens. Parsing aborted."
         ]
 
-    assert (await post(client, DEPTH_4_QUERY)).json() == {"data": {"products": {"edges": []}}}
-    assert (await post(client, DEPTH_3_QUERY)).json() == {"data": {"products": {"edges": []}}}
+    body = without_cost((await post(client, DEPTH_4_QUERY)).json())
+    assert body == {"data": {"products": {"edges": []}}}
+    body = without_cost((await post(client, DEPTH_3_QUERY)).json())
+    assert body == {"data": {"products": {"edges": []}}}
 
 
 async def test_introspection_query_of_graphiql_passes_the_default_limits(client):
@@ -244,7 +246,7 @@ def aliased_product_lookups(count: int) -> str:
 async def test_thirty_aliases_are_accepted(db, client):
     await db.products.insert_many([product_document(sku=f"SKU-A{i}") for i in range(30)])
 
-    body = (await post(client, aliased_product_lookups(30))).json()
+    body = without_cost((await post(client, aliased_product_lookups(30))).json())
 
     assert body == {"data": {f"p{i}": {"sku": f"SKU-A{i}"} for i in range(30)}}
 
@@ -295,7 +297,7 @@ async def test_token_limit_is_exact(app_with, make_settings):
     over_limit = "{ " + "__typename " * 9 + "}"
 
     async with app_with(make_settings(max_tokens=10)) as http:
-        accepted = (await post(http, at_limit)).json()
+        accepted = without_cost((await post(http, at_limit)).json())
         refused = (await post(http, over_limit)).json()
 
     assert accepted == {"data": {"__typename": "Query"}}
@@ -406,7 +408,7 @@ async def test_body_at_the_limit_still_works(db, http, chunked):
     )
 
     assert response.status_code == 200
-    assert response.json() == {"data": {"products": {"totalCount": 1}}}
+    assert without_cost(response.json()) == {"data": {"products": {"totalCount": 1}}}
 
 
 # --- error masking -----------------------------------------------------------------------
@@ -483,7 +485,7 @@ async def test_a_broken_product_in_a_list_nulls_the_list_up_to_the_root_and_is_m
     request_id = response.headers["X-Request-ID"]
     # Newest first: BROKEN-1 is the second edge. Product.price, node, the edge list and
     # Query.products are all non-null, so the null reaches `data`.
-    assert response.json() == {
+    assert without_cost(response.json()) == {
         "data": None,
         "errors": [
             {
@@ -508,7 +510,7 @@ async def test_fields_that_are_not_broken_still_list_every_product(db, client):
         ]
     )
 
-    body = (await post(client, "{ products { edges { node { sku } } } }")).json()
+    body = without_cost((await post(client, "{ products { edges { node { sku } } } }")).json())
 
     assert body == {
         "data": {
@@ -726,7 +728,7 @@ async def test_a_subscription_over_http_is_pointed_to_the_websocket(http, caplog
     else:
         response = await http.post("/graphql", json={"query": query}, headers={"accept": accept})
 
-    assert response.json() == {
+    assert without_cost(response.json()) == {
         "data": None,
         "errors": [
             {
@@ -771,7 +773,7 @@ async def test_mutation_over_post_is_executed(http):
     response = await post(http, "mutation { __typename }")
 
     assert response.status_code == 200
-    assert response.json() == {"data": {"__typename": "Mutation"}}
+    assert without_cost(response.json()) == {"data": {"__typename": "Mutation"}}
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
 """DataLoaders: one per entity per request, so a page of N parents costs one query, not N."""
 
-from collections.abc import Sequence
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bson import ObjectId
@@ -8,6 +10,8 @@ from strawberry.dataloader import DataLoader
 
 from shopgraph.datasources.base import CollectionDatasource
 from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.keyset import Page, PageRequest
+from shopgraph.datasources.orders import OrderQuery, OrdersDatasource
 from shopgraph.documents import Document
 
 
@@ -19,13 +23,30 @@ class DocumentKey:
     fields: frozenset[str] | None
 
 
-def _union_of_fields(keys: Sequence[DocumentKey]) -> frozenset[str] | None:
+@dataclass(frozen=True, slots=True)
+class UserOrdersKey:
+    """One user's orders among those of `query` (whose own `user_id` is not used)."""
+
+    user_id: ObjectId
+    query: OrderQuery
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPageKey:
+    """A page of one user's orders, and the document fields the caller needs."""
+
+    orders: UserOrdersKey
+    request: PageRequest
+    fields: frozenset[str] | None
+
+
+def _union_of_fields(fields: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
     """One projection that serves every key of the batch."""
     union: set[str] = set()
-    for key in keys:
-        if key.fields is None:
+    for wanted in fields:
+        if wanted is None:
             return None
-        union |= key.fields
+        union |= wanted
     return frozenset(union)
 
 
@@ -35,8 +56,51 @@ def _batch_loader(
     """Each event-loop tick's keys become one `find`, with one projection serving them all."""
 
     async def load(keys: Sequence[DocumentKey]) -> list[Document | None]:
-        found = await datasource.by_ids({key.id for key in keys}, _union_of_fields(keys))
+        found = await datasource.by_ids(
+            {key.id for key in keys}, _union_of_fields(key.fields for key in keys)
+        )
         return [found.get(key.id) for key in keys]
+
+    return DataLoader(load, cache=cache)
+
+
+def _order_page_loader(orders: OrdersDatasource, cache: bool) -> DataLoader[OrderPageKey, Page]:
+    """The users of one tick that ask for the same page (status, size, cursor) are read
+    together: one batch read per distinct page asked for, not one per user."""
+
+    async def load(keys: Sequence[OrderPageKey]) -> list[Page]:
+        groups: dict[tuple[OrderQuery, PageRequest], list[OrderPageKey]] = defaultdict(list)
+        for key in keys:
+            groups[key.orders.query, key.request].append(key)
+        found = await asyncio.gather(
+            *(
+                orders.pages_by_user(
+                    query,
+                    [key.orders.user_id for key in group],
+                    request,
+                    _union_of_fields(key.fields for key in group),
+                )
+                for (query, request), group in groups.items()
+            )
+        )
+        pages = dict(zip(groups, found, strict=True))
+        return [pages[key.orders.query, key.request][key.orders.user_id] for key in keys]
+
+    return DataLoader(load, cache=cache)
+
+
+def _order_count_loader(orders: OrdersDatasource, cache: bool) -> DataLoader[UserOrdersKey, int]:
+    """How many orders each user of one tick has: one read per distinct status asked for."""
+
+    async def load(keys: Sequence[UserOrdersKey]) -> list[int]:
+        groups: dict[OrderQuery, list[ObjectId]] = defaultdict(list)
+        for key in keys:
+            groups[key.query].append(key.user_id)
+        found = await asyncio.gather(
+            *(orders.counts_by_user(query, user_ids) for query, user_ids in groups.items())
+        )
+        counts = dict(zip(groups, found, strict=True))
+        return [counts[key.query][key.user_id] for key in keys]
 
     return DataLoader(load, cache=cache)
 
@@ -48,3 +112,5 @@ class Loaders:
     def __init__(self, datasources: Datasources, cache: bool = True) -> None:
         self.product = _batch_loader(datasources.products, cache)
         self.user = _batch_loader(datasources.users, cache)
+        self.user_order_page = _order_page_loader(datasources.orders, cache)
+        self.user_order_count = _order_count_loader(datasources.orders, cache)

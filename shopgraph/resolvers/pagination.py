@@ -9,7 +9,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import orjson
 from bson import ObjectId
@@ -135,6 +135,28 @@ def _page_info(page: Page, request: PageRequest, cursors: list[str]) -> relay.Pa
     )
 
 
+class PageSource(Protocol):
+    """Where a connection's pages and count come from."""
+
+    async def page(self, request: PageRequest, fields: frozenset[str] | None) -> Page: ...
+
+    async def count(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A datasource's listing: one `find` per page, one count."""
+
+    datasource: CollectionDatasource
+    query: ListingQuery
+
+    async def page(self, request: PageRequest, fields: frozenset[str] | None) -> Page:
+        return await self.datasource.page(self.query, request, fields)
+
+    async def count(self) -> int:
+        return await self.datasource.count(self.query)
+
+
 async def paginate(
     info: Info,
     datasource: CollectionDatasource,
@@ -143,8 +165,19 @@ async def paginate(
     ordering: Ordering,
     connection_type: type[C],
 ) -> C:
-    """One page of a listing as a Relay connection, from one `find` that fetches only the
-    fields the selection needs; `totalCount` is counted only if it is selected.
+    """One page of a datasource's listing as a Relay connection (see `paginate_source`)."""
+    return await paginate_source(info, Listing(datasource, query), args, ordering, connection_type)
+
+
+async def paginate_source(
+    info: Info,
+    source: PageSource,
+    args: PageArgs,
+    ordering: Ordering,
+    connection_type: type[C],
+) -> C:
+    """One page as a Relay connection, fetching only the fields the selection needs;
+    `totalCount` is counted only if it is selected.
 
     Cursors cost the sort key in every document, so it is fetched only when the client
     selects `edges.cursor` or `pageInfo`.
@@ -158,7 +191,7 @@ async def paginate(
     )
     if fields is not None and wants_cursors:
         fields |= {ordering.key}
-    page = await datasource.page(query, request, fields)
+    page = await source.page(request, fields)
     cursors = [
         encode_cursor(ordering, document) if wants_cursors else "" for document in page.documents
     ]
@@ -168,5 +201,5 @@ async def paginate(
             for cursor, document in zip(cursors, page.documents, strict=True)
         ],
         page_info=_page_info(page, request, cursors),
-        count_all=lambda: datasource.count(query),
+        count_all=source.count,
     )

@@ -9,12 +9,14 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from shopgraph.schema.cost_limit import QueryCostLimit
 from shopgraph.schema.document_limits import limits_rule
 from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
 from shopgraph.schema.mutation import Mutation
 from shopgraph.schema.parser_cache import ReportingParserCache
 from shopgraph.schema.password_fields import OnePasswordField
 from shopgraph.schema.query import Query
+from shopgraph.schema.query_cost import CostLimits
 from shopgraph.schema.scalars import SCALAR_OVERRIDES
 from shopgraph.schema.subscription import Subscription
 from shopgraph.schema.token_guard import RejectInvalidTokens
@@ -30,15 +32,19 @@ class QueryLimits:
     max_tokens: int = 2000
 
 
-def build_schema(limits: QueryLimits | None = None) -> LoggingSchema:
+def build_schema(
+    limits: QueryLimits | None = None, cost_limits: CostLimits | None = None
+) -> LoggingSchema:
     """The rules are built once so the validation cache, which keys on them, really hits."""
     limits = limits or QueryLimits()
+    cost_limits = cost_limits or CostLimits()
     rules = [limits_rule(limits.max_depth, limits.max_aliases), OnePasswordField]
     extensions: list[type[SchemaExtension] | object] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ReportingParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: QueryCostLimit(cost_limits),  # after validation: prices valid documents only
         RejectInvalidTokens,
         SubscriptionsOverWebSocket,
         RequestErrorMasking,

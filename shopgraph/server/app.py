@@ -21,6 +21,7 @@ from shopgraph.integrations.payments import payment_gateway
 from shopgraph.live.broker import StockBroker
 from shopgraph.live.feed import StockFeed
 from shopgraph.schema.build import QueryLimits, build_schema
+from shopgraph.schema.query_cost import CostLimits
 from shopgraph.server import graphiql
 from shopgraph.server.background import Background
 from shopgraph.server.body_limit import BodySizeLimit
@@ -45,7 +46,8 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         raise ValueError("create_app needs settings.mongodb_uri")
     uri = settings.mongodb_uri
     schema = build_schema(
-        QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+        QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
+        CostLimits(settings.max_query_cost, settings.default_page_size, settings.max_page_size),
     )
     passwords = passwords_from(settings)
     tokens = access_tokens_from(settings)

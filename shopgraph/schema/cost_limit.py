@@ -1,0 +1,61 @@
+"""Refuses an operation that may cost more than `SHOPGRAPH_MAX_QUERY_COST` before any of
+it runs, and reports every priced operation's cost in the response's `extensions.cost`.
+
+The cost depends on the variables (`first: $n`), so it cannot be a validation rule: rules
+see only the document, and their results are cached per document. The price is taken in
+the validation step instead, right after the (cached) validation of the document, so the
+refusal is a request error like the other document limits: over HTTP an answer without
+data, over WebSocket the protocol's `error` message, and no resolver ever runs.
+"""
+
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from shopgraph.schema.errors import RequestErrorCode
+from shopgraph.schema.query_cost import CostLimits, operation_cost
+
+
+def cost_report(cost: int, limits: CostLimits) -> dict[str, int]:
+    """Named as Shopify and Saleor name theirs."""
+    return {"requestedQueryCost": cost, "maximumAvailable": limits.max_cost}
+
+
+class QueryTooCostly(GraphQLError):
+    def __init__(self, cost: int, limits: CostLimits) -> None:
+        super().__init__(
+            f"This query may cost {cost}, more than the limit of {limits.max_cost}. "
+            "Ask for smaller pages (`first`/`last`) or fewer nested lists, "
+            "or split it into several queries.",
+            extensions={
+                "code": RequestErrorCode.BAD_USER_INPUT,
+                "cost": cost_report(cost, limits),
+            },
+        )
+
+
+class QueryCostLimit(SchemaExtension):
+    """Must come after `ValidationCache` among the schema's extensions: a document that
+    failed validation is reported as invalid and not priced."""
+
+    def __init__(self, limits: CostLimits) -> None:
+        self.limits = limits
+        self.cost: int | None = None
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if not context.pre_execution_errors and context.graphql_document is not None:
+            self.cost = operation_cost(
+                context.schema._schema,
+                context.graphql_document,
+                context.operation_name,
+                context.variables,
+                self.limits,
+            )
+            if self.cost is not None and self.cost > self.limits.max_cost:
+                context.pre_execution_errors = [QueryTooCostly(self.cost, self.limits)]
+        yield
+
+    def get_results(self) -> dict[str, object]:
+        return {} if self.cost is None else {"cost": cost_report(self.cost, self.limits)}
