@@ -4,6 +4,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bson import ObjectId
+
 from shopgraph.auth.account_rules import (
     email_problems,
     name_problems,
@@ -60,6 +62,10 @@ class Accounts:
         updated = await self.users.set_password_hash(user["_id"], new_hash)
         await self.refresh_tokens.revoke_user_families(user["_id"], except_family=keep_session)
         return updated or user
+
+    async def end_all_sessions(self, user_id: ObjectId) -> None:
+        """Every session of the user ends: their refresh tokens stop working."""
+        await self.refresh_tokens.revoke_user_families(user_id, except_family=None)
 
     async def update_profile(self, user: Document, name: str) -> Document:
         name = name.strip()

@@ -13,8 +13,10 @@ from shopgraph.auth.account_rules import (
     normalize_email,
     password_problems,
 )
+from shopgraph.auth.after_answer import Defer, run_now
 from shopgraph.auth.passwords import Passwords
-from shopgraph.auth.permissions import CUSTOMER
+from shopgraph.auth.permissions import CUSTOMER, is_email_verified
+from shopgraph.auth.recovery import Recovery
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.auth.tokens import (
     AccessTokens,
@@ -28,6 +30,9 @@ from shopgraph.documents import Document
 from shopgraph.errors import DomainError, ErrorCode, reject_any
 
 INVALID_CREDENTIALS = "Wrong email or password."
+EMAIL_UNAVAILABLE = (
+    "This email address cannot be used for a new account. If it is yours, check your inbox."
+)
 INVALID_REFRESH_TOKEN = "This refresh token is no longer valid; log in again."
 
 
@@ -53,6 +58,8 @@ class Sessions:
     tokens: AccessTokens
     throttle: PasswordThrottle
     refresh_lifetime: timedelta
+    recovery: Recovery
+    registration_requires_verification: bool = False
 
     async def _issue(self, user: Document, session_id: str) -> Session:
         """A new refresh token in the session's family and an access token naming the session."""
@@ -70,8 +77,14 @@ class Sessions:
             user=user,
         )
 
-    async def register(self, email: str, password: str, name: str) -> Session:
-        """Creates a customer account and logs it in. Raises InvalidInput or ALREADY_EXISTS."""
+    async def register(
+        self, email: str, password: str, name: str, defer: Defer = run_now
+    ) -> Session | None:
+        """Creates a customer account, emails it a confirmation code and logs it in (None
+        when the address must be verified before any login). A taken email costs the same
+        argon2 work and emails the address's owner instead; the caller gets INVALID, which
+        does not name the reason, or, where verification comes first, the same None as a
+        new account. Raises InvalidInput."""
         email = normalize_email(email)
         name = name.strip()
         reject_any(
@@ -79,16 +92,18 @@ class Sessions:
             + password_problems(password, email, "input.password")
             + name_problems(name, "input.name")
         )
-        taken = DomainError(
-            ErrorCode.ALREADY_EXISTS, "An account with this email exists.", "input.email"
-        )
-        if await self.users.by_email(email) is not None:
-            raise taken
-        password_hash = await self.passwords.hash(password)
+        password_hash = await self.passwords.hash(password)  # a taken email costs the same
         try:
             user = await self.users.create(email, name, password_hash, CUSTOMER)
-        except EmailTaken:  # a concurrent registration won
-            raise taken from None
+        except EmailTaken:  # the unique index decides, also between concurrent sign-ups
+            # A per-client throttle counts this attempt here, as it counts a failed login.
+            await self.recovery.tell_owner_of_signup_attempt(email, defer)
+            if self.registration_requires_verification:
+                return None
+            raise DomainError(ErrorCode.INVALID, EMAIL_UNAVAILABLE, "input.email") from None
+        await self.recovery.welcome(user, defer)
+        if self.registration_requires_verification:
+            return None
         return await self._issue(user, new_session_id())
 
     async def login(self, email: str, password: str) -> Session:
@@ -107,6 +122,10 @@ class Sessions:
         else:
             verified = await self.passwords.verify(user["passwordHash"], password)
         if user is None or verified is None or not verified.valid:  # the attempt stays counted
+            raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS)
+        if self.registration_requires_verification and not is_email_verified(user):
+            # The same answer as a wrong password, and counted as one: nothing tells a
+            # stranger that they guessed the password of an unverified account.
             raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS)
         if verified.new_hash:  # hashed under older parameters
             await self.users.replace_password_hash(
