@@ -4,8 +4,10 @@ the CLI and background tasks."""
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shopgraph.auth.account_mail import AccountMail
 from shopgraph.auth.accounts import Accounts
 from shopgraph.auth.passwords import Passwords
+from shopgraph.auth.recovery import Recovery
 from shopgraph.auth.sessions import Sessions
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.auth.tokens import AccessTokens
@@ -37,6 +39,19 @@ def accounts_service(
     return Accounts(datasources.users, datasources.refresh_tokens, passwords, throttle)
 
 
+def recovery_service(settings: Settings, datasources: Datasources, accounts: Accounts) -> Recovery:
+    return Recovery(
+        datasources.users,
+        datasources.account_tokens,
+        AccountMail(datasources.outbox, datasources.mail_quota, settings.mail_from),
+        accounts.passwords,
+        accounts,
+        accounts.throttle,
+        reset_lifetime=timedelta(minutes=settings.password_reset_minutes),
+        verification_lifetime=timedelta(hours=settings.email_verification_hours),
+    )
+
+
 def catalog_service(settings: Settings, datasources: Datasources) -> Catalog:
     return Catalog(datasources.products, datasources.stock_movements, settings.currency)
 
@@ -45,6 +60,7 @@ def catalog_service(settings: Settings, datasources: Datasources) -> Catalog:
 class Services:
     sessions: Sessions
     accounts: Accounts
+    recovery: Recovery
     catalog: Catalog
     orders: Orders
 
@@ -68,6 +84,8 @@ class Services:
             mail_from=settings.mail_from,
             limits=OrderLimits(settings.max_pending_orders, settings.max_line_quantity),
         )
+        accounts = accounts_service(settings, datasources, passwords)
+        recovery = recovery_service(settings, datasources, accounts)
         return cls(
             sessions=Sessions(
                 datasources.users,
@@ -77,8 +95,11 @@ class Services:
                 password_throttle(settings, datasources),
                 timedelta(days=settings.refresh_token_days),
                 timedelta(days=settings.session_max_days),
+                recovery,
+                settings.registration_requires_verification,
             ),
-            accounts=accounts_service(settings, datasources, passwords),
+            accounts=accounts,
+            recovery=recovery,
             catalog=catalog_service(settings, datasources),
             orders=Orders(checkout),
         )

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     session_max_days: int = Field(default=90, ge=1)  # however often a session rotates
     password_reset_minutes: int = Field(default=60, ge=1)
     email_verification_hours: int = Field(default=48, ge=1)
+    # register answers alike for new and taken emails, and login waits for verification
+    registration_requires_verification: bool = False
     admin_password: SecretStr | None = None  # for `shopgraph create-admin`
 
     # Orders, payments and email

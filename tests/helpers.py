@@ -4,7 +4,9 @@ catalog, placing orders, an order's life after it was placed, and GraphQL over W
 Fixtures live in conftest.py; this module holds plain functions and operations.
 """
 
+import asyncio
 import base64
+import re
 import time
 import uuid
 import warnings
@@ -46,6 +48,20 @@ async def post(
     if variables is not None:
         payload["variables"] = variables
     return await http.post("/graphql", json=payload, headers=headers)
+
+
+async def poll(condition: Any, seconds: float = 5.0, interval: float = 0.05) -> bool:
+    """Waits until `condition()` (sync or async) is truthy; False when the time runs out."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        result = condition()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return True
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(interval)
 
 
 def answered(response: httpx.Response) -> dict[str, Any]:
@@ -569,3 +585,52 @@ def subscribe_message(op_id: Any, payload: Any, protocol: str) -> dict[str, Any]
     """The message that starts an operation: `subscribe`, or `start` in the legacy protocol."""
     kind = "subscribe" if protocol == TRANSPORT_WS else "start"
     return {"type": kind, "id": op_id, "payload": payload}
+
+
+# --- account emails: reset and confirmation codes ------------------------------------------
+
+OK_FIELDS = "ok userErrors { field message code }"
+REQUEST_PASSWORD_RESET = f"""mutation Ask($email: String!) {{
+  requestPasswordReset(email: $email) {{ {OK_FIELDS} }}
+}}"""
+RESET_PASSWORD = f"""mutation Reset($token: String!, $newPassword: String!) {{
+  resetPassword(token: $token, newPassword: $newPassword) {{ {OK_FIELDS} }}
+}}"""
+REQUEST_EMAIL_VERIFICATION = f"mutation {{ requestEmailVerification {{ {OK_FIELDS} }} }}"
+VERIFY_EMAIL = f"""mutation Verify($token: String!) {{
+  verifyEmail(token: $token) {{ user {{ id email emailVerified }} {USER_ERRORS} }}
+}}"""
+RESET, VERIFICATION, SIGNUP_ATTEMPT = "password-reset", "email-verification", "signup-attempt"
+_CODE_LINE = re.compile(r"code is:\n\n    (\S+)\n")
+
+
+def code_in(text: str) -> str:
+    """The one-time code of an account email, read as its reader would."""
+    found = _CODE_LINE.search(text)
+    assert found is not None, text
+    return found.group(1)
+
+
+async def account_mails(db, to: str, kind: str | None = None) -> list[dict[str, Any]]:
+    """The account emails queued for `to`, oldest first (of `kind` if given)."""
+    query: dict[str, Any] = {"to": to, "kind": kind or {"$exists": True}}
+    return await db.outbox.find(query).sort("dueMs", 1).to_list()
+
+
+async def mailed_code(db, to: str, kind: str) -> str:
+    """The code in the newest email of `kind` to `to`."""
+    mails = await account_mails(db, to, kind)
+    assert mails, f"no {kind} email to {to}"
+    return code_in(mails[-1]["text"])
+
+
+async def let_mail_quota_pass(db) -> None:
+    """As if enough time had passed for every address to be sent another email."""
+    await db.mail_quota.delete_many({})
+
+
+async def ok_payload(client: httpx.AsyncClient, query: str, variables=None, headers=None):
+    body = await graphql(client, query, variables or {}, headers=headers)
+    assert "errors" not in body, body
+    [payload] = body["data"].values()
+    return payload

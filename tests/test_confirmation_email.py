@@ -29,7 +29,7 @@ from shopgraph.integrations.payments import TestGateway as FakeGateway
 from shopgraph.server.embedded import free_port
 from tests.conftest import graphql
 from tests.factories import product_document
-from tests.helpers import line, order_object_id, order_service
+from tests.helpers import line, order_object_id, order_service, poll
 
 PLACE = """mutation Place($input: PlaceOrderInput!) {
   placeOrder(input: $input) {
@@ -121,20 +121,6 @@ class StallsThenFails:
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-async def poll(condition: Any, seconds: float = 5.0, interval: float = 0.05) -> bool:
-    """Waits until `condition()` (sync or async) is truthy; False when the time runs out."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return True
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(interval)
 
 
 async def add_products(db, *prices: int) -> list[dict[str, Any]]:

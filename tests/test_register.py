@@ -5,15 +5,25 @@ import json
 
 import pytest
 
+from shopgraph.auth.sessions import EMAIL_UNAVAILABLE
 from tests.helpers import (
     PASSWORD,
+    REQUEST_PASSWORD_RESET,
+    RESET,
+    RESET_PASSWORD,
+    SIGNUP_ATTEMPT,
+    VERIFICATION,
+    VERIFY_EMAIL,
+    account_mails,
     assert_no_tokens,
     assert_refused_refresh,
     claims_of,
     codes,
     login,
     logout,
+    mailed_code,
     me,
+    ok_payload,
     refresh,
     register,
 )
@@ -147,7 +157,7 @@ async def test_a_long_password_is_hashed_whole(client):
 
 
 @pytest.mark.parametrize("again", ["ada@shop.test", "ADA@Shop.Test", "  ada@shop.test\t"])
-async def test_register_refuses_a_taken_email(client, db, again):
+async def test_registering_a_taken_email_does_not_say_so_and_tells_its_owner(client, db, again):
     assert (await register(client, "ada@shop.test"))["userErrors"] == []
 
     payload = await register(client, again, password="another password", name="Eve")
@@ -155,12 +165,17 @@ async def test_register_refuses_a_taken_email(client, db, again):
     assert payload["userErrors"] == [
         {
             "field": ["input", "email"],
-            "message": "An account with this email exists.",
-            "code": "ALREADY_EXISTS",
+            "message": EMAIL_UNAVAILABLE,
+            "code": "INVALID",
         }
     ]
     assert_no_tokens(payload)
     assert await db.users.count_documents({}) == 1
+    # The owner hears of it, by email.
+    [notice] = await account_mails(db, "ada@shop.test", SIGNUP_ATTEMPT)
+    assert notice["subject"] == "Someone tried to sign up with your email address"
+    assert "requestPasswordReset" in notice["text"]
+    assert "another password" not in notice["text"] and "Eve" not in notice["text"]
     # The first account is untouched.
     assert (await login(client, "ada@shop.test", PASSWORD))["userErrors"] == []
     assert codes(await login(client, "ada@shop.test", "another password")) == [
@@ -186,8 +201,84 @@ async def test_concurrent_registrations_of_one_email_create_one_account(
     assert len(winners) == 1
     assert winners[0]["accessToken"] and winners[0]["refreshToken"]
     assert len(losers) == 19
-    assert all(codes(payload) == ["ALREADY_EXISTS"] for payload in losers)
+    assert all(codes(payload) == ["INVALID"] for payload in losers)
     assert all(payload["accessToken"] is None for payload in losers)
     assert await db.users.count_documents({}) == 1
     assert await db.users.count_documents({"email": "race@shop.test"}) == 1
     assert await db.refresh_tokens.count_documents({}) == 1
+    # One confirmation email, and one notice however many attempts there were.
+    mails = await account_mails(db, "race@shop.test")
+    assert sorted(mail["kind"] for mail in mails) == sorted([SIGNUP_ATTEMPT, VERIFICATION])
+
+
+# --- registration that waits for a verified email ----------------------------------------
+
+NO_SESSION = {
+    "accessToken": None,
+    "refreshToken": None,
+    "expiresIn": None,
+    "user": None,
+    "userErrors": [],
+}
+
+
+@pytest.fixture
+async def strict(app_with, make_settings):
+    """The app with SHOPGRAPH_REGISTRATION_REQUIRES_VERIFICATION=true."""
+    async with app_with(make_settings(registration_requires_verification=True)) as http:
+        yield http
+
+
+async def test_with_verification_first_register_answers_alike_for_new_and_taken(strict, db):
+    await register(strict, "taken@shop.test")
+    owner = await db.users.find_one({"email": "taken@shop.test"})
+
+    new = await register(strict, "new@shop.test", password="password of new")
+    taken = await register(strict, "TAKEN@shop.test", password="password of taken")
+
+    assert new == taken == NO_SESSION
+    assert await db.refresh_tokens.count_documents({}) == 0
+    assert await db.users.find_one({"email": "taken@shop.test"}) == owner
+    created = await db.users.find_one({"email": "new@shop.test"})
+    assert created is not None and "emailVerifiedAt" not in created
+    assert [mail["kind"] for mail in await account_mails(db, "new@shop.test")] == [VERIFICATION]
+    assert [mail["kind"] for mail in await account_mails(db, "taken@shop.test")] == [
+        VERIFICATION,  # from its own registration
+        SIGNUP_ATTEMPT,
+    ]
+
+
+async def test_with_verification_first_input_errors_are_still_reported(strict, db):
+    payload = await register(strict, "not-an-email", password="short")
+
+    assert codes(payload) == ["INVALID", "INVALID"]
+    assert await db.users.count_documents({}) == 0
+
+
+async def test_with_verification_first_login_waits_for_the_code(strict, db):
+    assert await register(strict, "ada@shop.test") == NO_SESSION
+    wrong = await login(strict, "ada@shop.test", "not the password")
+
+    unverified = await login(strict, "ada@shop.test", PASSWORD)
+
+    assert unverified == wrong
+    assert codes(unverified) == ["INVALID_CREDENTIALS"]
+    token = await mailed_code(db, "ada@shop.test", VERIFICATION)
+    verified = await ok_payload(strict, VERIFY_EMAIL, {"token": token})
+    assert verified["user"]["emailVerified"] is True
+    assert (await login(strict, "ada@shop.test", PASSWORD))["userErrors"] == []
+
+
+async def test_with_verification_first_a_reset_lets_the_owner_in(strict, db):
+    """Someone registered the owner's address first: the owner takes it over by resetting."""
+    await register(strict, "ada@shop.test", password="the squatter's password")
+    await ok_payload(strict, REQUEST_PASSWORD_RESET, {"email": "ada@shop.test"})
+    token = await mailed_code(db, "ada@shop.test", RESET)
+
+    reset = await ok_payload(strict, RESET_PASSWORD, {"token": token, "newPassword": PASSWORD})
+
+    assert reset == {"ok": True, "userErrors": []}
+    assert (await login(strict, "ada@shop.test", PASSWORD))["userErrors"] == []
+    assert codes(await login(strict, "ada@shop.test", "the squatter's password")) == [
+        "INVALID_CREDENTIALS"
+    ]

@@ -17,8 +17,10 @@ from shopgraph.auth.account_rules import (
     normalize_email,
     password_problems,
 )
+from shopgraph.auth.after_answer import Defer, run_now
 from shopgraph.auth.passwords import Passwords
-from shopgraph.auth.permissions import CUSTOMER
+from shopgraph.auth.permissions import CUSTOMER, is_email_verified
+from shopgraph.auth.recovery import Recovery
 from shopgraph.auth.session_ends import SessionEnds, session_has_ended
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.auth.tokens import (
@@ -35,6 +37,9 @@ from shopgraph.errors import DomainError, ErrorCode, reject_any
 
 INVALID_CREDENTIALS = "Wrong email or password."
 LOCKED_OUT = "Too many failed logins for this email; try again later."
+EMAIL_UNAVAILABLE = (
+    "This email address cannot be used for a new account. If it is yours, check your inbox."
+)
 INVALID_REFRESH_TOKEN = "This refresh token is no longer valid; log in again."
 
 
@@ -61,6 +66,8 @@ class Sessions:
     throttle: PasswordThrottle
     refresh_lifetime: timedelta
     session_max: timedelta  # from the login, however often the session rotates
+    recovery: Recovery
+    registration_requires_verification: bool = False
 
     async def _issue(
         self, user: Document, session_id: str, started_ms: int | None = None
@@ -85,9 +92,16 @@ class Sessions:
             user=user,
         )
 
-    async def register(self, email: str, password: str, name: str, client: str) -> Session:
-        """Creates a customer account and logs it in. Raises InvalidInput, ALREADY_EXISTS,
-        or TOO_MANY_ATTEMPTS (`client`, an address, is locked out: hashing is password work)."""
+    async def register(
+        self, email: str, password: str, name: str, client: str, defer: Defer = run_now
+    ) -> Session | None:
+        """Creates a customer account, emails it a confirmation code and logs it in (None
+        when the address must be verified before any login). A taken email costs the same
+        argon2 work and emails the address's owner instead; the caller gets INVALID, which
+        does not name the reason, or, where verification comes first, the same None as a
+        new account. `client`, an address, is refused when locked out (hashing is password
+        work), and probing a taken email counts against it like a wrong password. Raises
+        InvalidInput or TOO_MANY_ATTEMPTS."""
         email = normalize_email(email)
         name = name.strip()
         reject_any(
@@ -96,16 +110,18 @@ class Sessions:
             + name_problems(name, "input.name")
         )
         await self.throttle.refuse_locked_out_client(client)
-        taken = DomainError(
-            ErrorCode.ALREADY_EXISTS, "An account with this email exists.", "input.email"
-        )
-        if await self.users.by_email(email) is not None:
-            raise taken
-        password_hash = await self.passwords.hash(password)
+        password_hash = await self.passwords.hash(password)  # a taken email costs the same
         try:
             user = await self.users.create(email, name, password_hash, CUSTOMER)
-        except EmailTaken:  # a concurrent registration won
-            raise taken from None
+        except EmailTaken:  # the unique index decides, also between concurrent sign-ups
+            await self.throttle.count_failure(email, client)
+            await self.recovery.tell_owner_of_signup_attempt(email, defer)
+            if self.registration_requires_verification:
+                return None
+            raise DomainError(ErrorCode.INVALID, EMAIL_UNAVAILABLE, "input.email") from None
+        await self.recovery.welcome(user, defer)
+        if self.registration_requires_verification:
+            return None
         return await self._issue(user, new_session_id())
 
     async def login(self, email: str, password: str, client: str) -> Session:
@@ -120,6 +136,10 @@ class Sessions:
                 raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS)
             verified = await self.passwords.verify(user["passwordHash"], password)
             if not verified.valid:  # the attempt stays counted
+                raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS)
+            if self.registration_requires_verification and not is_email_verified(user):
+                # The same answer as a wrong password, and counted as one: nothing tells a
+                # stranger that they guessed the password of an unverified account.
                 raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS)
         if verified.new_hash:  # hashed under older parameters
             await self.users.replace_password_hash(

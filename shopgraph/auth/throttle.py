@@ -68,6 +68,11 @@ class PasswordThrottle:
                 return locked_out
         return None
 
+    async def count_failure(self, email: str, client: str) -> None:
+        """A probe that needed no password check (registering a taken email) costs the
+        client as much as a wrong password."""
+        await self.attempts.begin(email, client, self.window)
+
     async def refuse_locked_out_client(self, client: str, field: str | None = None) -> None:
         """For other password work (registering hashes one): a client address over its
         limit is refused before it. Raises TOO_MANY_ATTEMPTS."""

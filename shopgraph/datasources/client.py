@@ -9,9 +9,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 from pymongo.monitoring import CommandListener
 
+from shopgraph.datasources.account_tokens import AccountTokensDatasource
 from shopgraph.datasources.base import Session, StockChanges
 from shopgraph.datasources.counters import CountersDatasource
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
+from shopgraph.datasources.mail_quota import MailQuotaDatasource
 from shopgraph.datasources.orders import OrdersDatasource
 from shopgraph.datasources.outbox import OutboxDatasource
 from shopgraph.datasources.products import ProductsDatasource
@@ -52,6 +54,8 @@ class Datasources:
     counters: CountersDatasource
     outbox: OutboxDatasource
     stray_charges: StrayChargesDatasource
+    account_tokens: AccountTokensDatasource
+    mail_quota: MailQuotaDatasource
     stock_changes: StockChanges
 
     @classmethod
@@ -69,6 +73,8 @@ class Datasources:
             counters=CountersDatasource(database["counters"]),
             outbox=OutboxDatasource(database["outbox"]),
             stray_charges=StrayChargesDatasource(database["stray_charges"]),
+            account_tokens=AccountTokensDatasource(database["account_tokens"]),
+            mail_quota=MailQuotaDatasource(database["mail_quota"]),
             stock_changes=stock_changes,
         )
 
@@ -82,6 +88,8 @@ class Datasources:
             self.orders,
             self.outbox,
             self.stray_charges,
+            self.account_tokens,
+            self.mail_quota,
         ):
             await datasource.ensure_indexes()
 

@@ -14,6 +14,7 @@ from shopgraph.datasources.base import CollectionDatasource
 from shopgraph.documents import Document
 
 PENDING, SENDING, SENT, FAILED = "PENDING", "SENDING", "SENT", "FAILED"
+REDACTED = "(removed once the message was settled: it carried a one-time code)"
 
 
 class OutboxDatasource(CollectionDatasource):
@@ -53,7 +54,7 @@ class OutboxDatasource(CollectionDatasource):
         )
 
     async def mark_sent(self, claimed: Document) -> None:
-        await self._settle(claimed, {"status": SENT, "sentAtMs": now_ms()})
+        await self._settle(claimed, {"status": SENT, "sentAtMs": now_ms(), **_redacted(claimed)})
 
     async def retry_later(self, claimed: Document, delay_ms: int, error: str) -> None:
         await self._settle(
@@ -61,4 +62,12 @@ class OutboxDatasource(CollectionDatasource):
         )
 
     async def give_up(self, claimed: Document, error: str) -> None:
-        await self._settle(claimed, {"status": FAILED, "lastError": error})
+        await self._settle(claimed, {"status": FAILED, "lastError": error, **_redacted(claimed)})
+
+
+def _redacted(message: Document) -> Document:
+    """A message marked `redact` (it carries a one-time code, which the database otherwise
+    keeps only hashed) loses its body once it is sent or given up."""
+    if not message.get("redact"):
+        return {}
+    return {"text": REDACTED, "html": None}

@@ -102,6 +102,14 @@ class UsersDatasource(CollectionDatasource):
     async def set_password_hash(self, user_id: ObjectId, password_hash: str) -> Document | None:
         return await self.update(user_id, {"passwordHash": password_hash})
 
+    async def mark_email_verified(self, user_id: ObjectId, email: str) -> Document | None:
+        """Only while the account still has `email`, the address that proved itself."""
+        return await self.collection.find_one_and_update(
+            {"_id": user_id, "email": email},
+            {"$currentDate": {"emailVerifiedAt": True, "updatedAt": True}},
+            return_document=ReturnDocument.AFTER,
+        )
+
     async def set_role(self, user_id: ObjectId, role: str) -> Document | None:
         return await self.update(user_id, {"role": role})
 

@@ -65,12 +65,14 @@ def mail_transport(settings: Settings) -> MailTransport:
 
 
 def email_message(stored: dict[str, str]) -> EmailMessage:
-    """The message an outbox entry describes: plain text with an HTML alternative."""
+    """The message an outbox entry describes: plain text, with an HTML alternative if it
+    has one."""
     message = EmailMessage()
     message["Message-ID"] = stored["messageId"]
     message["From"] = stored["from"]
     message["To"] = stored["to"]
     message["Subject"] = stored["subject"]
     message.set_content(stored["text"])
-    message.add_alternative(stored["html"], subtype="html")
+    if stored.get("html"):
+        message.add_alternative(stored["html"], subtype="html")
     return message

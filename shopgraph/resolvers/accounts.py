@@ -1,6 +1,7 @@
 """Sessions through the API: register, login, refreshToken, logout (see `auth.sessions`)."""
 
 from shopgraph.auth.sessions import Session
+from shopgraph.resolvers.after_response import after_response
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.user_errors import refusals_as_user_errors
 from shopgraph.schema.users import AuthPayload, LogoutPayload, RegisterInput, User
@@ -17,9 +18,12 @@ def _signed_in(session: Session) -> AuthPayload:
 
 @refusals_as_user_errors
 async def register(info: Info, input: RegisterInput) -> AuthPayload:
+    """No tokens and no userErrors when the new account must verify its email first."""
     sessions = info.context.services.sessions
     client = info.context.client_address
-    return _signed_in(await sessions.register(input.email, input.password, input.name, client))
+    defer = after_response(info)
+    session = await sessions.register(input.email, input.password, input.name, client, defer)
+    return AuthPayload() if session is None else _signed_in(session)
 
 
 @refusals_as_user_errors

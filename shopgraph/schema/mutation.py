@@ -2,7 +2,7 @@
 
 import strawberry
 
-from shopgraph.resolvers import accounts, catalog_admin, orders, profile
+from shopgraph.resolvers import accounts, catalog_admin, orders, profile, recovery
 from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
 
@@ -26,6 +26,23 @@ class Mutation:
     )
     update_profile = strawberry.field(
         resolver=profile.update_profile, permission_classes=[IsAuthenticated]
+    )
+    request_password_reset = strawberry.field(
+        resolver=recovery.request_password_reset,
+        description="Emails a one-time reset code if the address has an account; always ok.",
+    )
+    reset_password = strawberry.field(
+        resolver=recovery.reset_password,
+        description="Sets a new password with an emailed reset code; logs out every session.",
+    )
+    request_email_verification = strawberry.field(
+        resolver=recovery.request_email_verification,
+        permission_classes=[IsAuthenticated],
+        description="Emails a one-time code that confirms the account's address.",
+    )
+    verify_email = strawberry.field(
+        resolver=recovery.verify_email,
+        description="Confirms the account's email address with an emailed code.",
     )
     create_product = strawberry.field(
         resolver=catalog_admin.create_product, permission_classes=[IsAdmin]

@@ -24,6 +24,7 @@ class User(DocumentNode):
         "name": ("name",),
         "role": ("role",),
         "createdAt": ("createdAt",),
+        "emailVerified": ("emailVerifiedAt",),
     }
 
     # True for the user a register/login/refresh just authenticated: the caller, even
@@ -48,6 +49,10 @@ class User(DocumentNode):
     @strawberry.field
     def created_at(self) -> datetime:
         return self.document["createdAt"]
+
+    @strawberry.field(description="Whether the owner proved the email address is theirs.")
+    def email_verified(self) -> bool:
+        return permissions.is_email_verified(self.document)
 
     orders = strawberry.field(
         resolver=user_orders.user_orders,

@@ -1,0 +1,33 @@
+"""Account recovery and verification through the API (see `auth.recovery`)."""
+
+from shopgraph.resolvers.after_response import after_response
+from shopgraph.resolvers.context import Info
+from shopgraph.resolvers.user_errors import refusals_as_user_errors
+from shopgraph.schema.recovery import OkPayload
+from shopgraph.schema.users import User, UserPayload
+
+
+async def request_password_reset(info: Info, email: str) -> OkPayload:
+    """Always `ok: true`: whether the address has an account is not the caller's to learn."""
+    await info.context.services.recovery.request_password_reset(email, after_response(info))
+    return OkPayload(ok=True)
+
+
+@refusals_as_user_errors
+async def reset_password(info: Info, token: str, new_password: str) -> OkPayload:
+    await info.context.services.recovery.reset_password(token, new_password)
+    return OkPayload(ok=True)
+
+
+@refusals_as_user_errors
+async def request_email_verification(info: Info) -> OkPayload:
+    user = await info.context.viewer.require_user()
+    await info.context.services.recovery.request_email_verification(user, after_response(info))
+    return OkPayload(ok=True)
+
+
+@refusals_as_user_errors
+async def verify_email(info: Info, token: str) -> UserPayload:
+    """The holder of the code read the account's mailbox: they see the account as its owner."""
+    user = await info.context.services.recovery.verify_email(token)
+    return UserPayload(user=User(document=user, is_caller=True))
