@@ -81,10 +81,11 @@ class Recovery:
         if await self.mail.may_send(AccountMailKind.PASSWORD_RESET, email):
             await defer(partial(self._send_reset_code, email))
 
-    async def reset_password(self, token: str, new_password: str) -> None:
-        """Sets the password and ends every session of the account; the code is used up.
-        Raises INVALID_TOKEN, or InvalidInput for a password the rules refuse (the code
-        then stays usable)."""
+    async def reset_password(self, token: str, new_password: str, client: str) -> None:
+        """Sets the password and ends every session of the account; the code is used up,
+        and `client` (the address that used it) is forgiven its failed logins for the
+        account; other clients' failures stay counted. Raises INVALID_TOKEN, or InvalidInput
+        for a password the rules refuse (the code then stays usable)."""
         record = await self._live(token, TokenPurpose.PASSWORD_RESET)
         user = await self._owner(record) if record else None
         if record is None or user is None:
@@ -98,7 +99,7 @@ class Recovery:
         await self.account_tokens.revoke(user["_id"], TokenPurpose.PASSWORD_RESET)
         # The code reached the mailbox: the address is proven, and its owner is back in.
         await self.users.mark_email_verified(user["_id"], record["email"])
-        await self.throttle.succeeded(user["email"])
+        await self.throttle.succeeded(user["email"], client)
 
     async def request_email_verification(self, user: Document, defer: Defer) -> None:
         """Emails a confirmation code; nothing to do for a verified address. Raises

@@ -54,7 +54,7 @@ class PasswordThrottle:
         except HashingBusy:
             await self.attempts.forget(attempt_id)
             raise
-        await self.attempts.clear(email, client)
+        await self.succeeded(email, client)
 
     async def _refusal(self, email: str, recent: RecentAttempts, locked_out: str) -> str | None:
         if recent.by_client > self.client_max_failures:
@@ -67,6 +67,10 @@ class PasswordThrottle:
             if total > self.email_max_failures:
                 return locked_out
         return None
+
+    async def succeeded(self, email: str, client: str) -> None:
+        """The client proved it owns the account some other way (a password reset)."""
+        await self.attempts.clear(email, client)
 
     async def count_failure(self, email: str, client: str) -> None:
         """A probe that needed no password check (registering a taken email) costs the

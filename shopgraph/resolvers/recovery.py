@@ -15,7 +15,8 @@ async def request_password_reset(info: Info, email: str) -> OkPayload:
 
 @refusals_as_user_errors
 async def reset_password(info: Info, token: str, new_password: str) -> OkPayload:
-    await info.context.services.recovery.reset_password(token, new_password)
+    recovery = info.context.services.recovery
+    await recovery.reset_password(token, new_password, info.context.client_address)
     return OkPayload(ok=True)
 
 
