@@ -13,7 +13,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from shopgraph.server.embedded import free_port
-from tests.conftest import create_user
+from tests.conftest import log_in
+from tests.helpers import assert_refused_refresh, refresh
 
 
 def shopgraph(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
@@ -90,16 +91,66 @@ async def test_create_admin_creates_an_admin_with_the_given_password(db, env):
     PasswordHasher().verify(boss["passwordHash"], "a long secret")
 
 
-async def test_create_admin_promotes_an_existing_user(db, env):
-    await create_user(db, "shopper@shop.test", "their own password")
+async def test_create_admin_refuses_an_email_that_has_an_account(db, env, client, customer):
+    before = await db.users.find_one({"_id": customer.id})
 
-    result = shopgraph("create-admin", "--email", "shopper@shop.test", env=env)
+    result = shopgraph(
+        "create-admin",
+        "--email",
+        " Customer@Shop.test ",
+        env={**env, "SHOPGRAPH_ADMIN_PASSWORD": "the operator's password"},
+    )
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "'customer@shop.test': An account with this email exists" in result.stderr
+    assert "--promote" in result.stderr
+    assert await db.users.find_one({"_id": customer.id}) == before  # still a customer
+    assert (await refresh(client, customer.refresh_token))["userErrors"] == []
+
+
+async def test_create_admin_promote_names_the_account_keeps_its_password_and_logs_it_out(
+    db, env, client, customer, other_customer
+):
+    result = shopgraph("create-admin", "--email", "customer@shop.test", "--promote", env=env)
 
     assert result.returncode == 0, result.stderr
-    assert "promoted shopper@shop.test" in result.stdout
-    shopper = await db.users.find_one({"email": "shopper@shop.test"})
-    assert shopper["role"] == "ADMIN"
-    PasswordHasher().verify(shopper["passwordHash"], "their own password")
+    stored = await db.users.find_one({"_id": customer.id})
+    assert stored["role"] == "ADMIN"
+    promoted = result.stdout.splitlines()[0]
+    assert promoted.startswith("promoted customer@shop.test (name 'Test', ")
+    assert f"id {customer.id}" in promoted
+    assert f"registered {stored['createdAt']:%Y-%m-%d %H:%M:%S}" in promoted
+    assert "from customer to admin" in promoted
+    PasswordHasher().verify(stored["passwordHash"], customer.password)
+    assert_refused_refresh(await refresh(client, customer.refresh_token))
+    assert (await refresh(client, other_customer.refresh_token))["userErrors"] == []
+    relogin = await log_in(client, customer.email, customer.password)
+    assert relogin["user"]["role"] == "ADMIN"
+
+
+async def test_create_admin_promote_of_an_admin_changes_nothing(db, env, client, admin):
+    result = shopgraph("create-admin", "--email", admin.email, "--promote", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "is already an admin; nothing changed" in result.stdout
+    assert (await refresh(client, admin.refresh_token))["userErrors"] == []
+
+
+async def test_create_admin_promote_without_an_account_creates_nothing(db, env):
+    result = shopgraph(
+        "create-admin",
+        "--email",
+        "nobody@shop.test",
+        "--promote",
+        env={**env, "SHOPGRAPH_ADMIN_PASSWORD": "a long secret"},
+    )
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "'nobody@shop.test': No account has this email" in result.stderr
+    assert "without --promote" in result.stderr
+    assert await db.users.count_documents({}) == 0
 
 
 async def test_create_admin_without_a_password_or_terminal_says_what_to_do(db, env):

@@ -16,11 +16,11 @@ import uvicorn
 from pydantic import ValidationError
 
 from shopgraph.auth.account_rules import normalize_email
-from shopgraph.auth.accounts import DemoAccount
+from shopgraph.auth.accounts import DemoAccount, Promotion
 from shopgraph.auth.passwords import passwords_from
 from shopgraph.auth.secret import MissingSecret
 from shopgraph.datasources.client import Datasources, connect
-from shopgraph.errors import DomainError
+from shopgraph.errors import DomainError, ErrorCode
 from shopgraph.integrations.payments import GatewayNotAllowed
 from shopgraph.schema.build import build_schema
 from shopgraph.server.app import create_app
@@ -139,7 +139,9 @@ def seed(settings: Settings, reset: bool) -> None:
     _announce(accounts)
 
 
-def admin(settings: Settings, email: str) -> None:
+def admin(settings: Settings, email: str, promote: bool) -> None:
+    """Creates an admin, or with `promote` makes an existing account one; never the one
+    when the other was asked for."""
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
 
     def new_password() -> str:
@@ -149,14 +151,41 @@ def admin(settings: Settings, email: str) -> None:
         async with open_datasources(settings) as datasources:
             accounts = accounts_service(settings, datasources, passwords_from(settings))
             try:
+                if promote:
+                    return _promoted(await accounts.promote_to_admin(email), password is not None)
                 return await accounts.create_admin(email, new_password)
             except DomainError as error:
-                problem = error.problems[0]
-                about = f"{normalize_email(email)!r}: " if problem.field == "email" else ""
-                raise StartupError(about + problem.message) from error
+                raise StartupError(_admin_refusal(email, error)) from error
 
     with mongodb(settings) as settings:
         print(asyncio.run(run()))
+
+
+def _promoted(promotion: Promotion, password_given: bool) -> str:
+    who = (
+        f"{promotion.email} (name {promotion.name!r}, id {promotion.user_id}, "
+        f"registered {promotion.created_at:%Y-%m-%d %H:%M:%S %Z})"
+    )
+    if promotion.was_admin:
+        return f"{who} is already an admin; nothing changed"
+    lines = [
+        f"promoted {who} from {promotion.previous_role.lower()} to admin",
+        "its password is unchanged and its sessions have ended: it must log in again",
+    ]
+    if password_given:
+        lines.append("SHOPGRAPH_ADMIN_PASSWORD was ignored: a promoted account keeps its password")
+    return "\n".join(lines)
+
+
+def _admin_refusal(email: str, error: DomainError) -> str:
+    problem = error.problems[0]
+    about = f"{normalize_email(email)!r}: " if problem.field == "email" else ""
+    advice = {
+        ErrorCode.ALREADY_EXISTS: "; nothing changed. To make that account an admin, keeping "
+        "its password, run again with --promote",
+        ErrorCode.NOT_FOUND: "; to create an admin, run again without --promote",
+    }
+    return about + problem.message.rstrip(".") + advice.get(problem.code, "")
 
 
 def _prompt_password() -> str:
@@ -201,11 +230,17 @@ def parser() -> argparse.ArgumentParser:
     )
     admin_command = commands.add_parser(
         "create-admin",
-        help="create an admin account, or promote an existing user",
+        help="create an admin account, or promote an existing one with --promote",
         description="Create an admin with the password in SHOPGRAPH_ADMIN_PASSWORD (prompted "
-        "twice when unset), or promote the existing user with this email to admin.",
+        "twice when unset). An email that has an account is refused, unless --promote is "
+        "given: then that account becomes an admin, keeps its password and is logged out.",
     )
     admin_command.add_argument("--email", required=True, help="the admin's email")
+    admin_command.add_argument(
+        "--promote",
+        action="store_true",
+        help="make the existing account with this email an admin instead of creating one",
+    )
     export_command = commands.add_parser(
         "export-schema",
         help="print the GraphQL schema (SDL)",
@@ -233,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "seed":
             seed(settings, args.reset)
         elif args.command == "create-admin":
-            admin(settings, args.email)
+            admin(settings, args.email, args.promote)
         else:
             export_schema(args.output)
     except (StartupError, MissingSecret, GatewayNotAllowed) as error:
