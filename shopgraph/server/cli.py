@@ -129,7 +129,15 @@ def serve(settings: Settings, host: str, port: int) -> None:
                 )
         else:
             print(f"Shopgraph: GraphQL at http://{host}:{port}/graphql", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            # A WebSocket frame or message over the body limit is refused from its header
+            # (close 1009), before it is buffered; the app checks again (BodySizeLimit).
+            ws_max_size=settings.max_body_bytes,
+        )
 
 
 def seed(settings: Settings, reset: bool) -> None:
