@@ -4,10 +4,12 @@ catalog, placing orders, an order's life after it was placed, and GraphQL over W
 Fixtures live in conftest.py; this module holds plain functions and operations.
 """
 
+import asyncio
 import base64
 import time
 import uuid
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -536,3 +538,15 @@ def subscribe_message(op_id: Any, payload: Any, protocol: str) -> dict[str, Any]
     """The message that starts an operation: `subscribe`, or `start` in the legacy protocol."""
     kind = "subscribe" if protocol == TRANSPORT_WS else "start"
     return {"type": kind, "id": op_id, "payload": payload}
+
+
+async def eventually(
+    condition: Callable[[], bool], within: float, what: str, interval: float = 0.01
+) -> float:
+    """Polls until `condition()` holds; returns how long it took. Fails after `within` s."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > within:
+            raise AssertionError(f"not within {within} s: {what}")
+        await asyncio.sleep(interval)
+    return time.monotonic() - start

@@ -1,5 +1,6 @@
 """The `shopgraph` command as an operator runs it: real processes, real signals."""
 
+import asyncio
 import json
 import os
 import signal
@@ -11,10 +12,12 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from shopgraph.server.embedded import free_port
 from tests.conftest import log_in
-from tests.helpers import assert_refused_refresh, refresh
+from tests.helpers import TRANSPORT_WS, assert_refused_refresh, refresh
 
 
 def shopgraph(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
@@ -206,6 +209,27 @@ def test_production_serves_with_the_test_gateway_when_allowed(env):
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
+
+
+async def test_serve_refuses_a_websocket_frame_over_the_body_limit_from_its_header(env):
+    """Announced as 14 MB, it is refused with 1009 before its payload is read, and the
+    server goes on answering."""
+    port = free_port()
+    server = _serve({**env, "SHOPGRAPH_MAX_BODY_BYTES": "100000"}, port)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", server)
+        async with connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=[TRANSPORT_WS]) as ws:
+            mask = os.urandom(4)
+            header = bytes([0x81, 0x80 | 127]) + (14_000_000).to_bytes(8, "big") + mask
+            ws.transport.write(header + bytes(b ^ mask[i % 4] for i, b in enumerate(b"{")))
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 10)
+        assert ws.close_code == 1009
+        assert _get_json(f"http://127.0.0.1:{port}/healthz") == {"status": "ok"}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert "Traceback" not in output
 
 
 def test_production_refuses_a_short_jwt_secret(env):
