@@ -232,6 +232,29 @@ async def test_serve_refuses_a_websocket_frame_over_the_body_limit_from_its_head
     assert "Traceback" not in output
 
 
+async def test_production_serve_seeds_no_demo_catalog_and_no_demo_accounts(db, env):
+    production = {
+        "SHOPGRAPH_ENVIRONMENT": "production",
+        "SHOPGRAPH_JWT_SECRET": "s" * 40,
+        "SHOPGRAPH_ALLOW_TEST_GATEWAY": "true",
+    }
+    port = free_port()
+    server = _serve({**env, **production}, port)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", server)
+        visible = _product_count(f"http://127.0.0.1:{port}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+
+    assert server.returncode == 0, output
+    assert "production: seeded nothing (no demo catalog, no demo accounts)" in output
+    assert "demo admin" not in output
+    assert visible == 0
+    assert await db.products.count_documents({}) == 0
+    assert await db.users.count_documents({}) == 0
+
+
 def test_production_refuses_a_short_jwt_secret(env):
     short = {"SHOPGRAPH_ENVIRONMENT": "production", "SHOPGRAPH_JWT_SECRET": "too-short"}
     result = shopgraph("serve", "--port", str(free_port()), env={**env, **short})

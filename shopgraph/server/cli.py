@@ -57,6 +57,7 @@ def mongodb(settings: Settings) -> Iterator[Settings]:
 class Seeding(StrEnum):
     IF_EMPTY = "if-empty"  # the server: products an admin deleted stay deleted
     MISSING = "missing"  # `shopgraph seed`: add the demo products not in the catalog
+    NOTHING = "nothing"  # the server in production: the catalog and accounts are the shop's
 
 
 @asynccontextmanager
@@ -81,9 +82,12 @@ async def prepare_database(
 ) -> tuple[int, list[DemoAccount]]:
     """Seeds the catalog; returns how many products it added and the demo accounts made.
 
-    In development the first seed also creates a demo admin and customer.
+    In development the first seed also creates a demo admin and customer. `Seeding.NOTHING`
+    only checks that MongoDB answers and creates the indexes.
     """
     async with open_datasources(settings) as datasources:
+        if seeding is Seeding.NOTHING:
+            return 0, []
         catalog = catalog_service(settings, datasources)
         added = await catalog.seed(
             demo_products(), reset=reset, only_if_empty=seeding is Seeding.IF_EMPTY
@@ -115,8 +119,11 @@ def serve(settings: Settings, host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, _exit_normally)
     with mongodb(settings) as settings:
         app = create_app(settings)
-        seeded, accounts = asyncio.run(prepare_database(settings, Seeding.IF_EMPTY))
-        if seeded:
+        seeding = Seeding.NOTHING if settings.is_production else Seeding.IF_EMPTY
+        seeded, accounts = asyncio.run(prepare_database(settings, seeding))
+        if seeding is Seeding.NOTHING:
+            logger.info("production: seeded nothing (no demo catalog, no demo accounts)")
+        elif seeded:
             logger.info("seeded the demo catalog: %d products", seeded)
         _announce(accounts)
         if settings.graphiql_enabled:
@@ -224,7 +231,8 @@ def parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the GraphQL API (and GraphiQL in development)",
         description="Serve /graphql. Without MONGODB_URI, start the embedded MongoDB with its "
-        "data in SHOPGRAPH_DATA_DIR; seed the demo catalog when the catalog is empty.",
+        "data in SHOPGRAPH_DATA_DIR. In development, seed the demo catalog and demo accounts "
+        "when the catalog is empty; in production, seed nothing.",
     )
     serve_command.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
     serve_command.add_argument("--port", type=int, help="port to bind (default: PORT or 8000)")
