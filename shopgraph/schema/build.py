@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -29,10 +30,15 @@ class QueryLimits:
     max_tokens: int = 2000
 
 
-def build_schema(limits: QueryLimits | None = None) -> LoggingSchema:
-    """The rules are built once so the validation cache, which keys on them, really hits."""
+def build_schema(limits: QueryLimits | None = None, *, introspection: bool = True) -> LoggingSchema:
+    """The rules are built once so the validation cache, which keys on them, really hits.
+
+    Without `introspection`, a document selecting `__schema` or `__type` fails validation
+    with an error naming the field; `__typename` still works."""
     limits = limits or QueryLimits()
     rules = [limits_rule(limits.max_depth, limits.max_aliases)]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[type[SchemaExtension] | object] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),

@@ -44,7 +44,8 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         raise ValueError("create_app needs settings.mongodb_uri")
     uri = settings.mongodb_uri
     schema = build_schema(
-        QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+        QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
+        introspection=settings.introspection_enabled,
     )
     passwords = passwords_from(settings)
     tokens = access_tokens_from(settings)
