@@ -115,9 +115,16 @@ async def test_create_admin_refuses_an_email_that_has_an_account(db, env, client
 async def test_create_admin_promote_names_the_account_keeps_its_password_and_logs_it_out(
     db, env, client, customer, other_customer
 ):
-    result = shopgraph("create-admin", "--email", "customer@shop.test", "--promote", env=env)
+    result = shopgraph(
+        "create-admin",
+        "--email",
+        "customer@shop.test",
+        "--promote",
+        env={**env, "SHOPGRAPH_ADMIN_PASSWORD": "not for a promotion"},
+    )
 
     assert result.returncode == 0, result.stderr
+    assert "SHOPGRAPH_ADMIN_PASSWORD was ignored" in result.stdout
     stored = await db.users.find_one({"_id": customer.id})
     assert stored["role"] == "ADMIN"
     promoted = result.stdout.splitlines()[0]
