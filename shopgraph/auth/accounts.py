@@ -104,7 +104,7 @@ class Accounts:
             raise _email_taken() from error
         return f"created admin {email}"
 
-    async def promote_to_admin(self, email: str) -> "Promotion":
+    async def promote_to_admin(self, email: str) -> Promotion:
         """Makes the account with this email an admin, keeping its password, and ends its
         sessions so that nobody goes on with tokens issued before. Says whom it promoted.
         Raises InvalidInput, or DomainError NOT_FOUND."""
