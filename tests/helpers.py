@@ -634,3 +634,15 @@ async def ok_payload(client: httpx.AsyncClient, query: str, variables=None, head
     assert "errors" not in body, body
     [payload] = body["data"].values()
     return payload
+
+
+async def eventually(
+    condition: Callable[[], bool], within: float, what: str, interval: float = 0.01
+) -> float:
+    """Polls until `condition()` holds; returns how long it took. Fails after `within` s."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > within:
+            raise AssertionError(f"not within {within} s: {what}")
+        await asyncio.sleep(interval)
+    return time.monotonic() - start

@@ -72,6 +72,7 @@ def server_env(uri: str, db_name: str, data_dir: Path, **extra: str) -> dict[str
         "SHOPGRAPH_ARGON2_MEMORY_KIB": "1024",
         "SHOPGRAPH_ARGON2_PARALLELISM": "1",
         "SHOPGRAPH_BACKGROUND_TASKS": "false",
+        "SHOPGRAPH_MAX_WS_PER_CLIENT": "1000",  # every test client is 127.0.0.1
         **extra,
     }
 

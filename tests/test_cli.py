@@ -1,5 +1,6 @@
 """The `shopgraph` command as an operator runs it: real processes, real signals."""
 
+import asyncio
 import json
 import os
 import signal
@@ -11,9 +12,12 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from shopgraph.server.embedded import free_port
-from tests.conftest import create_user
+from tests.conftest import log_in
+from tests.helpers import TRANSPORT_WS, assert_refused_refresh, refresh
 
 
 def shopgraph(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
@@ -90,16 +94,73 @@ async def test_create_admin_creates_an_admin_with_the_given_password(db, env):
     PasswordHasher().verify(boss["passwordHash"], "a long secret")
 
 
-async def test_create_admin_promotes_an_existing_user(db, env):
-    await create_user(db, "shopper@shop.test", "their own password")
+async def test_create_admin_refuses_an_email_that_has_an_account(db, env, client, customer):
+    before = await db.users.find_one({"_id": customer.id})
 
-    result = shopgraph("create-admin", "--email", "shopper@shop.test", env=env)
+    result = shopgraph(
+        "create-admin",
+        "--email",
+        " Customer@Shop.test ",
+        env={**env, "SHOPGRAPH_ADMIN_PASSWORD": "the operator's password"},
+    )
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "'customer@shop.test': An account with this email exists" in result.stderr
+    assert "--promote" in result.stderr
+    assert await db.users.find_one({"_id": customer.id}) == before  # still a customer
+    assert (await refresh(client, customer.refresh_token))["userErrors"] == []
+
+
+async def test_create_admin_promote_names_the_account_keeps_its_password_and_logs_it_out(
+    db, env, client, customer, other_customer
+):
+    result = shopgraph(
+        "create-admin",
+        "--email",
+        "customer@shop.test",
+        "--promote",
+        env={**env, "SHOPGRAPH_ADMIN_PASSWORD": "not for a promotion"},
+    )
 
     assert result.returncode == 0, result.stderr
-    assert "promoted shopper@shop.test" in result.stdout
-    shopper = await db.users.find_one({"email": "shopper@shop.test"})
-    assert shopper["role"] == "ADMIN"
-    PasswordHasher().verify(shopper["passwordHash"], "their own password")
+    assert "SHOPGRAPH_ADMIN_PASSWORD was ignored" in result.stdout
+    stored = await db.users.find_one({"_id": customer.id})
+    assert stored["role"] == "ADMIN"
+    promoted = result.stdout.splitlines()[0]
+    assert promoted.startswith("promoted customer@shop.test (name 'Test', ")
+    assert f"id {customer.id}" in promoted
+    assert f"registered {stored['createdAt']:%Y-%m-%d %H:%M:%S}" in promoted
+    assert "from customer to admin" in promoted
+    PasswordHasher().verify(stored["passwordHash"], customer.password)
+    assert_refused_refresh(await refresh(client, customer.refresh_token))
+    assert (await refresh(client, other_customer.refresh_token))["userErrors"] == []
+    relogin = await log_in(client, customer.email, customer.password)
+    assert relogin["user"]["role"] == "ADMIN"
+
+
+async def test_create_admin_promote_of_an_admin_changes_nothing(db, env, client, admin):
+    result = shopgraph("create-admin", "--email", admin.email, "--promote", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "is already an admin; nothing changed" in result.stdout
+    assert (await refresh(client, admin.refresh_token))["userErrors"] == []
+
+
+async def test_create_admin_promote_without_an_account_creates_nothing(db, env):
+    result = shopgraph(
+        "create-admin",
+        "--email",
+        "nobody@shop.test",
+        "--promote",
+        env={**env, "SHOPGRAPH_ADMIN_PASSWORD": "a long secret"},
+    )
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "'nobody@shop.test': No account has this email" in result.stderr
+    assert "without --promote" in result.stderr
+    assert await db.users.count_documents({}) == 0
 
 
 async def test_create_admin_without_a_password_or_terminal_says_what_to_do(db, env):
@@ -155,6 +216,50 @@ def test_production_serves_with_the_test_gateway_when_allowed(env):
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
+
+
+async def test_serve_refuses_a_websocket_frame_over_the_body_limit_from_its_header(env):
+    """Announced as 14 MB, it is refused with 1009 before its payload is read, and the
+    server goes on answering."""
+    port = free_port()
+    server = _serve({**env, "SHOPGRAPH_MAX_BODY_BYTES": "100000"}, port)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", server)
+        async with connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=[TRANSPORT_WS]) as ws:
+            mask = os.urandom(4)
+            header = bytes([0x81, 0x80 | 127]) + (14_000_000).to_bytes(8, "big") + mask
+            ws.transport.write(header + bytes(b ^ mask[i % 4] for i, b in enumerate(b"{")))
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 10)
+        assert ws.close_code == 1009
+        assert _get_json(f"http://127.0.0.1:{port}/healthz") == {"status": "ok"}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert "Traceback" not in output
+
+
+async def test_production_serve_seeds_no_demo_catalog_and_no_demo_accounts(db, env):
+    production = {
+        "SHOPGRAPH_ENVIRONMENT": "production",
+        "SHOPGRAPH_JWT_SECRET": "s" * 40,
+        "SHOPGRAPH_ALLOW_TEST_GATEWAY": "true",
+    }
+    port = free_port()
+    server = _serve({**env, **production}, port)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", server)
+        visible = _product_count(f"http://127.0.0.1:{port}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+
+    assert server.returncode == 0, output
+    assert "production: seeded nothing (no demo catalog, no demo accounts)" in output
+    assert "demo admin" not in output
+    assert visible == 0
+    assert await db.products.count_documents({}) == 0
+    assert await db.users.count_documents({}) == 0
 
 
 def test_production_refuses_a_short_jwt_secret(env):

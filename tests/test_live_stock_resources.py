@@ -13,7 +13,7 @@ import inspect
 import json
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from contextlib import suppress
 from typing import Any
 
@@ -32,7 +32,7 @@ from shopgraph.live.feed import StockFeed
 from shopgraph.resolvers.context import Context
 from tests.conftest import live_server
 from tests.factories import global_id
-from tests.helpers import LEGACY_WS, TRANSPORT_WS, add_product
+from tests.helpers import LEGACY_WS, TRANSPORT_WS, add_product, eventually
 
 STOCK_UPDATED = "subscription { stockUpdated { productId stock } }"
 STOCK_UPDATED_OF = (
@@ -79,18 +79,6 @@ async def subscribe(ws: ClientConnection, op_id: str, product_ids: list[str] | N
     if product_ids is not None:
         payload = {"query": STOCK_UPDATED_OF, "variables": {"ids": product_ids}}
     await send(ws, {"id": op_id, "type": "subscribe", "payload": payload})
-
-
-async def eventually(
-    condition: Callable[[], bool], within: float, what: str, interval: float = 0.01
-) -> float:
-    """Polls until `condition()` holds; returns how long it took. Fails after `within` s."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > within:
-            raise AssertionError(f"not within {within} s: {what}")
-        await asyncio.sleep(interval)
-    return time.monotonic() - start
 
 
 def live_objects(kind: type) -> int:
@@ -202,7 +190,9 @@ async def test_a_thousand_connect_subscribe_disconnect_cycles_leave_no_tasks_or_
     if tracing_here:
         tracemalloc.start()
     try:
-        async with live_server(make_settings()) as (app, url):
+        # Every client of a round comes from this one address.
+        settings = make_settings(max_ws_per_client=CLIENTS_PER_ROUND)
+        async with live_server(settings) as (app, url):
             started = time.monotonic()
             await one_round(app, url, db, product_id, 9_999)
             warm_tasks, warm_subscribers, warm_memory = await settled(app)

@@ -3,6 +3,9 @@
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+
+from bson import ObjectId
 
 from bson import ObjectId
 
@@ -34,6 +37,25 @@ class DemoAccount:
     email: str
     role: str
     password: str
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    """The account `promote_to_admin` made an admin, as the operator must see it."""
+
+    user_id: ObjectId
+    email: str
+    name: str
+    created_at: datetime
+    previous_role: str
+
+    @property
+    def was_admin(self) -> bool:
+        return self.previous_role == ADMIN
+
+
+def _email_taken() -> DomainError:
+    return DomainError(ErrorCode.ALREADY_EXISTS, "An account with this email exists.", "email")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,18 +99,38 @@ class Accounts:
         return await self.users.update(user["_id"], {"name": name}) or user
 
     async def create_admin(self, email: str, password: Callable[[], str]) -> str:
-        """Promotes an existing user (their password stays) or creates an admin; says which.
-        `password` is asked for only when an account is created. Raises InvalidInput."""
+        """Creates an admin account; an email that has an account is refused, never promoted
+        (see `promote_to_admin`). `password` is asked for only once the email is known to be
+        free. Raises InvalidInput, or DomainError ALREADY_EXISTS."""
         email = normalize_email(email)
         reject_any(email_problems(email, "email"))
-        existing = await self.users.by_email(email)
-        if existing is not None:
-            await self.users.set_role(existing["_id"], ADMIN)
-            return f"promoted {email} to admin"
+        if await self.users.by_email(email) is not None:
+            raise _email_taken()
         new_password = password()
         reject_any(password_problems(new_password, email, "password"))
-        await self.users.create(email, "Admin", await self.passwords.hash(new_password), ADMIN)
+        try:
+            await self.users.create(email, "Admin", await self.passwords.hash(new_password), ADMIN)
+        except EmailTaken as error:  # registered while the password was asked for or hashed
+            raise _email_taken() from error
         return f"created admin {email}"
+
+    async def promote_to_admin(self, email: str) -> Promotion:
+        """Makes the account with this email an admin, keeping its password, and ends its
+        sessions so that nobody goes on with tokens issued before. Says whom it promoted.
+        Raises InvalidInput, or DomainError NOT_FOUND."""
+        email = normalize_email(email)
+        reject_any(email_problems(email, "email"))
+        user = await self.users.by_email(email)
+        if user is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No account has this email.", "email")
+        promotion = Promotion(
+            user["_id"], user["email"], user.get("name", ""), user["createdAt"], user["role"]
+        )
+        if promotion.was_admin:
+            return promotion
+        await self.users.set_role(user["_id"], ADMIN)
+        await self.end_all_sessions(user["_id"])
+        return promotion
 
     async def create_demo_accounts(self) -> list[DemoAccount]:
         """The demo admin and customer, with random passwords; accounts that exist are kept."""

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -33,12 +34,20 @@ class QueryLimits:
 
 
 def build_schema(
-    limits: QueryLimits | None = None, cost_limits: CostLimits | None = None
+    limits: QueryLimits | None = None,
+    cost_limits: CostLimits | None = None,
+    *,
+    introspection: bool = True,
 ) -> LoggingSchema:
-    """The rules are built once so the validation cache, which keys on them, really hits."""
+    """The rules are built once so the validation cache, which keys on them, really hits.
+
+    Without `introspection`, a document selecting `__schema` or `__type` fails validation
+    with an error naming the field; `__typename` still works."""
     limits = limits or QueryLimits()
     cost_limits = cost_limits or CostLimits()
     rules = [limits_rule(limits.max_depth, limits.max_aliases), OnePasswordField]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[type[SchemaExtension] | object] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),

@@ -48,6 +48,7 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
     schema = build_schema(
         QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
         CostLimits(settings.max_query_cost, settings.default_page_size, settings.max_page_size),
+        introspection=settings.introspection_enabled,
     )
     passwords = passwords_from(settings)
     tokens = access_tokens_from(settings)

@@ -16,11 +16,11 @@ import uvicorn
 from pydantic import ValidationError
 
 from shopgraph.auth.account_rules import normalize_email
-from shopgraph.auth.accounts import DemoAccount
+from shopgraph.auth.accounts import DemoAccount, Promotion
 from shopgraph.auth.passwords import passwords_from
 from shopgraph.auth.secret import MissingSecret
 from shopgraph.datasources.client import Datasources, connect
-from shopgraph.errors import DomainError
+from shopgraph.errors import DomainError, ErrorCode
 from shopgraph.integrations.payments import GatewayNotAllowed
 from shopgraph.schema.build import build_schema
 from shopgraph.server.app import create_app
@@ -57,6 +57,7 @@ def mongodb(settings: Settings) -> Iterator[Settings]:
 class Seeding(StrEnum):
     IF_EMPTY = "if-empty"  # the server: products an admin deleted stay deleted
     MISSING = "missing"  # `shopgraph seed`: add the demo products not in the catalog
+    NOTHING = "nothing"  # the server in production: the catalog and accounts are the shop's
 
 
 @asynccontextmanager
@@ -81,9 +82,12 @@ async def prepare_database(
 ) -> tuple[int, list[DemoAccount]]:
     """Seeds the catalog; returns how many products it added and the demo accounts made.
 
-    In development the first seed also creates a demo admin and customer.
+    In development the first seed also creates a demo admin and customer. `Seeding.NOTHING`
+    only checks that MongoDB answers and creates the indexes.
     """
     async with open_datasources(settings) as datasources:
+        if seeding is Seeding.NOTHING:
+            return 0, []
         catalog = catalog_service(settings, datasources)
         added = await catalog.seed(
             demo_products(), reset=reset, only_if_empty=seeding is Seeding.IF_EMPTY
@@ -115,8 +119,11 @@ def serve(settings: Settings, host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, _exit_normally)
     with mongodb(settings) as settings:
         app = create_app(settings)
-        seeded, accounts = asyncio.run(prepare_database(settings, Seeding.IF_EMPTY))
-        if seeded:
+        seeding = Seeding.NOTHING if settings.is_production else Seeding.IF_EMPTY
+        seeded, accounts = asyncio.run(prepare_database(settings, seeding))
+        if seeding is Seeding.NOTHING:
+            logger.info("production: seeded nothing (no demo catalog, no demo accounts)")
+        elif seeded:
             logger.info("seeded the demo catalog: %d products", seeded)
         _announce(accounts)
         if settings.graphiql_enabled:
@@ -129,7 +136,15 @@ def serve(settings: Settings, host: str, port: int) -> None:
                 )
         else:
             print(f"Shopgraph: GraphQL at http://{host}:{port}/graphql", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            # A WebSocket frame or message over the body limit is refused from its header
+            # (close 1009), before it is buffered; the app checks again (BodySizeLimit).
+            ws_max_size=settings.max_body_bytes,
+        )
 
 
 def seed(settings: Settings, reset: bool) -> None:
@@ -139,7 +154,9 @@ def seed(settings: Settings, reset: bool) -> None:
     _announce(accounts)
 
 
-def admin(settings: Settings, email: str) -> None:
+def admin(settings: Settings, email: str, promote: bool) -> None:
+    """Creates an admin, or with `promote` makes an existing account one; never the one
+    when the other was asked for."""
     password = settings.admin_password.get_secret_value() if settings.admin_password else None
 
     def new_password() -> str:
@@ -149,14 +166,41 @@ def admin(settings: Settings, email: str) -> None:
         async with open_datasources(settings) as datasources:
             accounts = accounts_service(settings, datasources, passwords_from(settings))
             try:
+                if promote:
+                    return _promoted(await accounts.promote_to_admin(email), password is not None)
                 return await accounts.create_admin(email, new_password)
             except DomainError as error:
-                problem = error.problems[0]
-                about = f"{normalize_email(email)!r}: " if problem.field == "email" else ""
-                raise StartupError(about + problem.message) from error
+                raise StartupError(_admin_refusal(email, error)) from error
 
     with mongodb(settings) as settings:
         print(asyncio.run(run()))
+
+
+def _promoted(promotion: Promotion, password_given: bool) -> str:
+    who = (
+        f"{promotion.email} (name {promotion.name!r}, id {promotion.user_id}, "
+        f"registered {promotion.created_at:%Y-%m-%d %H:%M:%S %Z})"
+    )
+    if promotion.was_admin:
+        return f"{who} is already an admin; nothing changed"
+    lines = [
+        f"promoted {who} from {promotion.previous_role.lower()} to admin",
+        "its password is unchanged and its sessions have ended: it must log in again",
+    ]
+    if password_given:
+        lines.append("SHOPGRAPH_ADMIN_PASSWORD was ignored: a promoted account keeps its password")
+    return "\n".join(lines)
+
+
+def _admin_refusal(email: str, error: DomainError) -> str:
+    problem = error.problems[0]
+    about = f"{normalize_email(email)!r}: " if problem.field == "email" else ""
+    advice = {
+        ErrorCode.ALREADY_EXISTS: "; nothing changed. To make that account an admin, keeping "
+        "its password, run again with --promote",
+        ErrorCode.NOT_FOUND: "; to create an admin, run again without --promote",
+    }
+    return about + problem.message.rstrip(".") + advice.get(problem.code, "")
 
 
 def _prompt_password() -> str:
@@ -187,7 +231,8 @@ def parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the GraphQL API (and GraphiQL in development)",
         description="Serve /graphql. Without MONGODB_URI, start the embedded MongoDB with its "
-        "data in SHOPGRAPH_DATA_DIR; seed the demo catalog when the catalog is empty.",
+        "data in SHOPGRAPH_DATA_DIR. In development, seed the demo catalog and demo accounts "
+        "when the catalog is empty; in production, seed nothing.",
     )
     serve_command.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
     serve_command.add_argument("--port", type=int, help="port to bind (default: PORT or 8000)")
@@ -201,11 +246,17 @@ def parser() -> argparse.ArgumentParser:
     )
     admin_command = commands.add_parser(
         "create-admin",
-        help="create an admin account, or promote an existing user",
+        help="create an admin account, or promote an existing one with --promote",
         description="Create an admin with the password in SHOPGRAPH_ADMIN_PASSWORD (prompted "
-        "twice when unset), or promote the existing user with this email to admin.",
+        "twice when unset). An email that has an account is refused, unless --promote is "
+        "given: then that account becomes an admin, keeps its password and is logged out.",
     )
     admin_command.add_argument("--email", required=True, help="the admin's email")
+    admin_command.add_argument(
+        "--promote",
+        action="store_true",
+        help="make the existing account with this email an admin instead of creating one",
+    )
     export_command = commands.add_parser(
         "export-schema",
         help="print the GraphQL schema (SDL)",
@@ -233,7 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "seed":
             seed(settings, args.reset)
         elif args.command == "create-admin":
-            admin(settings, args.email)
+            admin(settings, args.email, args.promote)
         else:
             export_schema(args.output)
     except (StartupError, MissingSecret, GatewayNotAllowed) as error:

@@ -10,8 +10,9 @@ from typing import Any
 import orjson
 from bson import ObjectId
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -35,6 +36,7 @@ from shopgraph.server.ws_handlers import (
     ShopgraphWebSocketAdapter,
     TransportWSHandler,
 )
+from shopgraph.server.ws_limits import WebSocketsPerClient
 from shopgraph.settings import Settings
 
 logger = logging.getLogger("shopgraph.server")
@@ -71,11 +73,24 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         self.tokens = tokens
         self.client_addresses = ClientAddresses.trusting(settings.trusted_proxies)
         self.session_sockets = SessionSockets()  # closed by the app's SessionWatch
+        self.websockets_per_client = WebSocketsPerClient(settings.max_ws_per_client)
         page = super().graphql_ide_html
         self.serves_graphiql_assets = graphiql.local_assets_present(
             page, settings.graphiql_assets_dir
         )
         self._graphiql_page = graphiql.serve_locally(page) if self.serves_graphiql_assets else page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket counts against its client's cap from the handshake until it ends."""
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        address = self.client_addresses.of(HTTPConnection(scope))
+        with self.websockets_per_client.admit(address) as admitted:
+            if admitted:
+                await super().__call__(scope, receive, send)
+            else:
+                await self.websockets_per_client.refuse(scope, receive, send)
 
     @property
     def graphql_ide_html(self) -> str:
