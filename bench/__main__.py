@@ -79,7 +79,9 @@ async def http_requests(uri: str, data_dir: Path) -> list[tuple[str, float, floa
         mongodb_uri=uri,
         data_dir=data_dir,
         background_tasks=False,
-        max_pending_orders=10**6,  # one customer places every timed order, none paid
+        # One customer places every timed order, none paid.
+        max_pending_orders=10**6,
+        max_held_units=10**9,
     )
     app = create_app(settings)
     async with (

@@ -82,7 +82,9 @@ class Services:
             hold=timedelta(minutes=settings.order_hold_minutes),
             transactions=transactions,
             mail_from=settings.mail_from,
-            limits=OrderLimits(settings.max_pending_orders, settings.max_line_quantity),
+            limits=OrderLimits(
+                settings.max_pending_orders, settings.max_line_quantity, settings.max_held_units
+            ),
         )
         accounts = accounts_service(settings, datasources, passwords)
         recovery = recovery_service(settings, datasources, accounts)

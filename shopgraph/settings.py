@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     order_hold_minutes: int = Field(default=15, ge=1)
     max_pending_orders: int = Field(default=3, ge=1)  # unpaid orders per customer
     max_line_quantity: int = Field(default=100, ge=1, le=1000)
+    max_held_units: int = Field(default=200, ge=1)  # units in one customer's unpaid orders
     order_sweep_seconds: float = Field(default=30.0, gt=0)
     stock_transactions: bool | None = None  # None: use them when MongoDB is a replica set
     payment_gateway: str = Field(default="test", pattern=r"^test$")

@@ -393,6 +393,7 @@ async def leftover_holds(db) -> list[tuple[ObjectId, dict[str, Any]]]:
 DEFAULT_LIMITS = OrderLimits(
     Settings.model_fields["max_pending_orders"].default,
     Settings.model_fields["max_line_quantity"].default,
+    Settings.model_fields["max_held_units"].default,
 )
 
 

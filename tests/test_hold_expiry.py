@@ -27,7 +27,8 @@ async def pending_backlog(db, app_with, make_settings) -> tuple[dict[str, Any], 
     """More expired orders than one batch reads, each holding 2 units of one product; the
     holds end in threes at one moment, so batches end in the middle of a tie."""
     mug = await add_product(db, stock=10_000)
-    async with app_with(make_settings(max_pending_orders=BACKLOG)) as http:
+    flood = make_settings(max_pending_orders=BACKLOG, max_held_units=2 * BACKLOG)
+    async with app_with(flood) as http:
         gql = gql_of(http)
         buyer = await account(db, http, "flood@shop.test", "CUSTOMER")
         payloads = []

@@ -138,8 +138,8 @@ async def test_two_hundred_concurrent_orders_in_transactions(
     if not await Datasources.for_database(db).supports_transactions():
         pytest.skip("MongoDB is not a replica set: no transactions (set MONGODB_URI)")
     mug = await add_product(db, stock=50)
-    # Many orders per customer: the pending-order limit is not what this tests.
-    roomy = make_settings(stock_transactions=True, max_pending_orders=200)
+    # Many orders per customer: the limits of one customer are not what this tests.
+    roomy = make_settings(stock_transactions=True, max_pending_orders=200, max_held_units=200)
     async with app_with(roomy) as client:
         bodies = await asyncio.gather(
             *(

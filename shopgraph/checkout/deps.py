@@ -14,10 +14,12 @@ GRACE = timedelta(minutes=2)
 @dataclass(frozen=True, slots=True)
 class OrderLimits:
     """What one customer may ask of the stock at once, so that no account can hold the
-    shelves: unpaid orders (those still being placed included), and units per line."""
+    shelves: unpaid orders (those still being placed included), units per line, and units
+    in all unpaid orders together."""
 
     max_pending_orders: int
     max_line_quantity: int
+    max_held_units: int
 
 
 @dataclass(frozen=True, slots=True)

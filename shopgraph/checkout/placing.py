@@ -4,10 +4,11 @@
    the unique index makes this the claim: of racing retries exactly one inserts, and the
    others wait for that one's outcome instead of taking stock themselves.
    Its total was checked first (`MAX_ORDER_TOTAL`), so nothing too large is stored.
-2. The customer's unpaid orders are counted, this one included. Over the limit, the order
-   is deleted (it took nothing yet, and its key is free again) and refused. Counting after
-   recording makes racing attempts of one customer see each other: under a race one may
-   be refused needlessly, but more than the limit are never admitted.
+2. The customer's unpaid orders, this one included, are counted, and so are their units.
+   Over either limit, the order is deleted (it took nothing yet, and its key is free again)
+   and refused. Counting after recording makes racing attempts of one customer see each
+   other: under a race one may be refused needlessly, but more than the limits are never
+   admitted. (An order that alone has more units than the limit is refused before step 1.)
 3. Each line takes its stock with one conditional update that leaves a hold marker (see
    `datasources.stock_holds`). If a line is short, the lines already taken are released
    and the order is deleted, freeing the key for a later retry.
@@ -44,6 +45,7 @@ async def place_order(
     checkout: Checkout, user_id: ObjectId, lines: Sequence[OrderLine], key: str | None
 ) -> Document:
     """`lines` come merged (one per product) and sorted by product id. Raises DomainError."""
+    _within_held_units(checkout, lines)
     datasources = checkout.datasources
     cart = cart_key(lines)
     if key is not None:
@@ -61,7 +63,7 @@ async def place_order(
                 ErrorCode.OUT_OF_STOCK, "The first request with this idempotency key failed; retry."
             ) from None
         return await _same_cart(checkout, existing, cart)
-    await _within_pending_limit(checkout, order)
+    await _within_customer_limits(checkout, order)
     await _reserve(checkout, order, lines)
     return order
 
@@ -126,21 +128,61 @@ def _check_amounts(checkout: Checkout, amounts: Sequence[int]) -> None:
         )
 
 
-async def _within_pending_limit(checkout: Checkout, order: Document) -> None:
+def _within_held_units(checkout: Checkout, lines: Sequence[OrderLine]) -> None:
+    """Refuses, before any order or stock is read or stored, an order that alone has more
+    units than one customer may hold unpaid."""
+    most = checkout.limits.max_held_units
+    units = sum(line.quantity for line in lines)
+    if units > most:
+        raise DomainError(
+            ErrorCode.TOO_MANY_HELD_UNITS,
+            f"You may hold at most {most} units in unpaid orders, and this order has {units}:"
+            " order fewer, and pay for one order before placing the next.",
+            "input.items",
+        )
+
+
+async def _within_customer_limits(checkout: Checkout, order: Document) -> None:
     """Refuses, and deletes, the just-recorded order when it makes the customer's unpaid
-    orders more than the limit."""
+    orders too many, or the units they hold together too many. One read tells both."""
     datasources = checkout.datasources
-    limit = checkout.limits.max_pending_orders
-    unpaid = await datasources.orders.count_of_user(order["userId"], UNPAID, limit + 1)
-    if unpaid <= limit:
+    unpaid = await datasources.orders.line_quantities_of_user(
+        order["userId"], UNPAID, checkout.limits.max_pending_orders + 1
+    )
+    refusal = _over_limits(checkout, order, unpaid)
+    if refusal is None:
         return
     await datasources.orders.delete_if(order["_id"], UNPLACED)
-    raise DomainError(
-        ErrorCode.TOO_MANY_PENDING_ORDERS,
-        f"You already have {limit} unpaid orders, the most one customer may have: pay for "
-        "one or cancel it, then place this order again. Unpaid orders are also cancelled "
-        f"{checkout.hold.total_seconds() / 60:.0f} minutes after they are placed.",
+    raise refusal
+
+
+def _over_limits(
+    checkout: Checkout, order: Document, unpaid: Sequence[Sequence[int]]
+) -> DomainError | None:
+    """Why the customer's unpaid orders (`order` among them, as line quantities) are more
+    than allowed, if they are. Past the order limit the read stopped early, so the units
+    are judged only within it."""
+    limits = checkout.limits
+    expiry = (
+        f"Unpaid orders are also cancelled {checkout.hold.total_seconds() / 60:.0f} minutes"
+        " after they are placed."
     )
+    if len(unpaid) > limits.max_pending_orders:
+        return DomainError(
+            ErrorCode.TOO_MANY_PENDING_ORDERS,
+            f"You already have {limits.max_pending_orders} unpaid orders, the most one customer"
+            f" may have: pay for one or cancel it, then place this order again. {expiry}",
+        )
+    units = sum(item["quantity"] for item in order["items"])
+    held = sum(sum(quantities) for quantities in unpaid) - units
+    if held + units > limits.max_held_units:
+        return DomainError(
+            ErrorCode.TOO_MANY_HELD_UNITS,
+            f"You may hold at most {limits.max_held_units} units in unpaid orders, and yours"
+            f" already hold {held}, too many to add these {units}: pay for an order or cancel"
+            f" one, then place this order again. {expiry}",
+        )
+    return None
 
 
 async def _reserve(checkout: Checkout, order: Document, lines: Sequence[OrderLine]) -> None:

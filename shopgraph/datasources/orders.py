@@ -61,7 +61,7 @@ class OrdersDatasource(CollectionDatasource):
         IndexModel([("userId", ASCENDING)], name="userId"),
         IndexModel([("createdAt", ASCENDING)], name="createdAt"),
         IndexModel([("status", ASCENDING), ("holdExpiresAt", ASCENDING)], name="status_hold"),
-        # A customer's unpaid orders, counted as each new one is placed.
+        # A customer's unpaid orders and their units, counted as each new one is placed.
         IndexModel([("userId", ASCENDING), ("status", ASCENDING)], name="user_status"),
     )
 
@@ -168,11 +168,15 @@ class OrdersDatasource(CollectionDatasource):
         """Racing bumps may skip a number: attempts need only be new, not consecutive."""
         await self.collection.update_one({"_id": order_id}, {"$inc": {"paymentAttempt": 1}})
 
-    async def count_of_user(self, user_id: ObjectId, statuses: Sequence[str], at_most: int) -> int:
-        """How many of the user's orders are in `statuses`, counting no further than
-        `at_most` (enough to tell whether a limit is exceeded)."""
+    async def line_quantities_of_user(
+        self, user_id: ObjectId, statuses: Sequence[str], at_most: int
+    ) -> list[list[int]]:
+        """The quantity of each line of the user's orders in `statuses`, one list per order,
+        for no more than `at_most` orders (enough to tell whether a limit is exceeded)."""
         filter_ = {"userId": {"$in": [user_id]}, "status": {"$in": list(statuses)}}
-        return len(await self.collection.find(filter_, {"_id": 1}, limit=at_most).to_list())
+        # Whole lines: the embedded server projects `items.quantity` as nothing at all.
+        cursor = self.collection.find(filter_, {"_id": 0, "items": 1}, limit=at_most)
+        return [[item["quantity"] for item in order["items"]] async for order in cursor]
 
     async def held_past(
         self, status: str, now: datetime, limit: int, after: Document | None = None
