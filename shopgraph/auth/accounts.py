@@ -7,8 +7,6 @@ from datetime import datetime
 
 from bson import ObjectId
 
-from bson import ObjectId
-
 from shopgraph.auth.account_rules import (
     email_problems,
     name_problems,
