@@ -239,6 +239,28 @@ async def test_serve_refuses_a_websocket_frame_over_the_body_limit_from_its_head
     assert "Traceback" not in output
 
 
+async def test_serve_counts_sockets_by_the_peer_not_a_forwarded_for_it_does_not_trust(env):
+    """Without SHOPGRAPH_TRUSTED_PROXIES, an X-Forwarded-For header names nobody: sockets
+    from one peer claiming other addresses still count as that peer's."""
+    port = free_port()
+    server = _serve({**env, "SHOPGRAPH_MAX_WS_PER_CLIENT": "1"}, port)
+    url = f"ws://127.0.0.1:{port}/graphql"
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", server)
+        async with connect(url, subprotocols=[TRANSPORT_WS]) as first:
+            await first.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await first.recv()) == {"type": "connection_ack"}
+            spoofed = {"X-Forwarded-For": "198.51.100.23"}
+            async with connect(url, subprotocols=[TRANSPORT_WS], additional_headers=spoofed) as ws:
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), 10)
+            assert ws.close_code == 1013
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert "Traceback" not in output
+
+
 async def test_production_serve_seeds_no_demo_catalog_and_no_demo_accounts(db, env):
     production = {
         "SHOPGRAPH_ENVIRONMENT": "production",

@@ -144,6 +144,9 @@ def serve(settings: Settings, host: str, port: int) -> None:
             # A WebSocket frame or message over the body limit is refused from its header
             # (close 1009), before it is buffered; the app checks again (BodySizeLimit).
             ws_max_size=settings.max_body_bytes,
+            # The client's address is ours to resolve (SHOPGRAPH_TRUSTED_PROXIES): uvicorn
+            # would otherwise believe X-Forwarded-For from any local peer.
+            proxy_headers=False,
         )
 
 
