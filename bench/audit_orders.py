@@ -34,6 +34,22 @@ def _fallback_max_line_quantity() -> int:
     return Settings(_env_file=None).max_line_quantity  # type: ignore[call-arg]
 
 
+def _max_held_units() -> int | None:
+    """The most units one customer may hold unpaid, where the code has that limit."""
+    return getattr(Settings(_env_file=None), "max_held_units", None)  # type: ignore[call-arg]
+
+
+def _within(lines: list[tuple[str, int]], budget: int) -> list[tuple[str, int]]:
+    """The lines cut down to `budget` units in all, in order."""
+    kept = []
+    for product, quantity in lines:
+        if budget <= 0:
+            break
+        kept.append((product, min(quantity, budget)))
+        budget -= kept[-1][1]
+    return kept
+
+
 # --- 2: one query that costs the server a lot ---------------------------------------------
 
 
@@ -98,6 +114,7 @@ async def reserve_catalog(shop: Shop) -> list[Row]:
     bulk_total = stock.get(bulk, 0)
     remaining = dict(stock)
     line_cap, capped_note = OLD_LINE_QUANTITY, ""
+    unit_budget: int | None = None  # set once the server refuses to let one account hold more
     codes: list[str] = []
     orders: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -105,6 +122,8 @@ async def reserve_catalog(shop: Shop) -> list[Row]:
         wanted = [bulk] if remaining.get(bulk) else []
         wanted += [product for product, units in remaining.items() if units and product != bulk]
         lines = [(product, min(remaining[product], line_cap)) for product in wanted[:MAX_LINES]]
+        if unit_budget is not None:
+            lines = _within(lines, unit_budget)
         if not lines:
             break
         answer = await shop.place_order(attacker, lines, client_ip="203.0.113.10")
@@ -114,12 +133,19 @@ async def reserve_catalog(shop: Shop) -> list[Row]:
             orders.append(order)
             for product, quantity in lines:
                 remaining[product] -= quantity
+                if unit_budget is not None:
+                    unit_budget -= quantity
             continue
         refusals = answer.user_error_codes("placeOrder")
         codes.append(refusals[0] if refusals else answer.describe("placeOrder"))
         if refused_quantity(answer) and line_cap == OLD_LINE_QUANTITY:
             line_cap = _fallback_max_line_quantity()
             capped_note = f"; a line of {OLD_LINE_QUANTITY:,} refused, went on with {line_cap:,}"
+            continue
+        if "TOO_MANY_HELD_UNITS" in refusals and unit_budget is None and _max_held_units():
+            held = sum(stock[p] - remaining[p] for p in stock)
+            unit_budget = int(_max_held_units() or 0) - held
+            capped_note += f"; went on within the {_max_held_units():,} units one account may hold"
             continue
         break
     ms = (time.perf_counter() - start) * 1000
@@ -217,6 +243,10 @@ async def overflowing_order(shop: Shop) -> list[Row]:
     if refused_quantity(answer):
         quantity = _fallback_max_line_quantity()
         note = f"{OLD_LINE_QUANTITY:,}/line refused ({answer.describe('placeOrder')}); then "
+        answer = await shop.place_order(buyer, [(product, quantity) for product in products])
+    if "TOO_MANY_HELD_UNITS" in answer.user_error_codes("placeOrder") and _max_held_units():
+        quantity = int(_max_held_units() or 0) // MAX_PRICE_LINES
+        note += "over the units one account may hold; then "
         answer = await shop.place_order(buyer, [(product, quantity) for product in products])
     logged = shop.server.log()[len(log_before) :]
     order = placed_order(answer)

@@ -138,7 +138,8 @@ async def test_a_reset_code_works_once(client, db, customer):
 
 async def test_of_concurrent_resets_with_one_code_exactly_one_succeeds(client, db, customer):
     token = await reset_code_for(client, db, customer.email)
-    passwords = [f"concurrent passphrase {n}" for n in range(12)]
+    # As many as the hashing queue admits at once (running + waiting), so none is refused busy.
+    passwords = [f"concurrent passphrase {n}" for n in range(8)]
 
     payloads = await asyncio.gather(*(reset(client, token, password) for password in passwords))
 
