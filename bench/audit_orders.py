@@ -277,6 +277,10 @@ async def stock_overwrite(shop: Shop) -> list[Row]:
     if order is None or seen is None:
         raise ProbeFailed("could not place the racing order")
     answer = await shop.update_product(product, {"stock": seen + 5})
+    note = ""
+    if "expectedStock" in str(answer.body):  # the server asks for the stock the admin saw
+        note = f"{answer.describe('updateProduct')}; with expectedStock: {seen} → "
+        answer = await shop.update_product(product, {"stock": seen + 5, "expectedStock": seen})
     applied = bool((answer.payload("updateProduct") or {}).get("product")) and not (
         answer.user_error_codes("updateProduct") or answer.errors
     )
@@ -286,7 +290,7 @@ async def stock_overwrite(shop: Shop) -> list[Row]:
     verdict = "exact" if final == exact else f"{(final or 0) - exact:+d} units that do not exist"
     outcome = (
         f"saw {seen}, an order took 3, updateProduct(stock: {seen + 5}) → "
-        f"{answer.describe('updateProduct')}; order cancelled; final stock {final} "
+        f"{note}{answer.describe('updateProduct')}; order cancelled; final stock {final} "
         f"(exact: {exact}, {verdict})"
     )
     await shop.update_product(product, {"active": False})
