@@ -32,11 +32,9 @@ from graphql import (
     ValidationRule,
 )
 
+from shopgraph.schema.document_walk import Unmeasurable, post_order
+
 EMPTY_SELECTION_SET = "A selection set must select at least one field."
-
-
-class Unmeasurable(Exception):
-    """An unknown fragment or a fragment cycle: graphql-core reports those."""
 
 
 def selection_sets(document: DocumentNode) -> Iterator[SelectionSetNode]:
@@ -103,24 +101,11 @@ class Measures:
         )
 
     def of(self, root: SelectionSetNode) -> Measure:
-        """Post-order over the selection sets, with an explicit stack; raises Unmeasurable."""
-        on_path: set[int] = set()
-        stack: list[tuple[SelectionSetNode, bool]] = [(root, False)]
-        while stack:
-            selection_set, children_done = stack.pop()
-            key = id(selection_set)
-            if children_done:
-                self.known[key] = self._measure(selection_set)
-                on_path.discard(key)
-                continue
-            if key in self.known:
-                continue
-            if key in on_path:
-                raise Unmeasurable  # a fragment that spreads itself, however indirectly
-            on_path.add(key)
-            stack.append((selection_set, True))
-            stack.extend((part, False) for part, _ in self._parts(selection_set))
-        return self.known[id(root)]
+        """Raises Unmeasurable."""
+        return post_order(root, id, self._set_parts, self._measure, self.known)
+
+    def _set_parts(self, selection_set: SelectionSetNode) -> Iterator[SelectionSetNode]:
+        return (part for part, _ in self._parts(selection_set))
 
 
 def operations(document: DocumentNode) -> Iterator[OperationDefinitionNode]:

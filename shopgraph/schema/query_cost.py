@@ -46,6 +46,7 @@ from graphql import (
 )
 
 from shopgraph.checkout.order_lines import MAX_LINES
+from shopgraph.schema.document_walk import Unmeasurable, post_order
 
 OBJECT = 1
 READ = 2
@@ -70,10 +71,6 @@ class CostLimits:
     max_cost: int = 10_000
     default_page_size: int = 20
     max_page_size: int = 100
-
-
-class Unmeasurable(Exception):
-    """An unknown fragment or a fragment cycle: validation reports those."""
 
 
 def _coordinate(table: Mapping[str, int] | frozenset[str], type_name: str, field: str) -> str:
@@ -249,24 +246,11 @@ class QueryCost:
         return cost
 
     def _cost_of(self, root: Node) -> int:
-        """Post-order over the nodes, with an explicit stack."""
-        on_path: set[tuple[int, str, int | None]] = set()
-        stack: list[tuple[Node, bool]] = [(root, False)]
-        while stack:
-            node, parts_done = stack.pop()
-            key = (id(node[0]), node[1].name, node[2])
-            if parts_done:
-                self.known[key] = self._combine(node)
-                on_path.discard(key)
-                continue
-            if key in self.known:
-                continue
-            if key in on_path:
-                raise Unmeasurable  # a fragment that spreads itself, however indirectly
-            on_path.add(key)
-            stack.append((node, True))
-            stack.extend((part, False) for part in self._parts(node))
-        return self.known[id(root[0]), root[1].name, root[2]]
+        return post_order(root, _node_key, self._parts, self._combine, self.known)
+
+
+def _node_key(node: Node) -> tuple[int, str, int | None]:
+    return id(node[0]), node[1].name, node[2]
 
 
 def operation_named(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
