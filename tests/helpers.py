@@ -422,9 +422,9 @@ def sweeper(db, grace: timedelta = timedelta(0)) -> Orders:
     )
 
 
-def reserving_order(user: Account, items: list[tuple[dict[str, Any], int]]) -> dict[str, Any]:
-    """An order as a process that died while taking its stock leaves it."""
-    lines = [
+def stored_lines(items: list[tuple[dict[str, Any], int]]) -> list[dict[str, Any]]:
+    """An order's `items` as stored, for these products and quantities."""
+    return [
         {
             "productId": product["_id"],
             "sku": product["sku"],
@@ -435,6 +435,11 @@ def reserving_order(user: Account, items: list[tuple[dict[str, Any], int]]) -> d
         }
         for product, quantity in items
     ]
+
+
+def reserving_order(user: Account, items: list[tuple[dict[str, Any], int]]) -> dict[str, Any]:
+    """An order as a process that died while taking its stock leaves it."""
+    lines = stored_lines(items)
     total = sum(item["lineTotal"] for item in lines)
     return {
         "_id": ObjectId(),

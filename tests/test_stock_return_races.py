@@ -25,6 +25,7 @@ from tests.helpers import (
     place_pending,
     stock_of,
     stored,
+    stored_lines,
     sweeper,
 )
 
@@ -35,17 +36,7 @@ CANCELLED_LONG_AGO_MS = int(LONG_AGO.timestamp() * 1000)
 def interrupted_cancellation(items: list[tuple[dict[str, Any], int]]) -> dict[str, Any]:
     """An order as a process leaves it that died right after cancelling it: CANCELLED,
     its stock still owed, long enough ago for any sweep to take it up."""
-    lines = [
-        {
-            "productId": product["_id"],
-            "sku": product["sku"],
-            "name": product["name"],
-            "unitPrice": product["price"],
-            "quantity": quantity,
-            "lineTotal": product["price"] * quantity,
-        }
-        for product, quantity in items
-    ]
+    lines = stored_lines(items)
     total = sum(item["lineTotal"] for item in lines)
     return {
         "_id": ObjectId(),
