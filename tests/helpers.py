@@ -645,10 +645,8 @@ async def ok_payload(client: httpx.AsyncClient, query: str, variables=None, head
 async def eventually(
     condition: Callable[[], bool], within: float, what: str, interval: float = 0.01
 ) -> float:
-    """Polls until `condition()` holds; returns how long it took. Fails after `within` s."""
+    """`poll`, failing after `within` s; returns how long it took."""
     start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > within:
-            raise AssertionError(f"not within {within} s: {what}")
-        await asyncio.sleep(interval)
+    if not await poll(condition, within, interval):
+        raise AssertionError(f"not within {within} s: {what}")
     return time.monotonic() - start
