@@ -11,6 +11,8 @@ fragment spreads (a fragment's fields once for each time it is spread). Unknown 
 and fragment cycles are left to graphql-core's own rules, which refuse them.
 """
 
+import contextlib
+
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -25,6 +27,7 @@ from graphql import (
 )
 
 from shopgraph.schema.document_limits import operations
+from shopgraph.schema.document_walk import Unmeasurable, post_order
 from shopgraph.schema.errors import RequestErrorCode
 
 PASSWORD_FIELDS = ("login", "register", "changePassword", "resetPassword")
@@ -59,34 +62,26 @@ def _own_count(selection_set: SelectionSetNode) -> int:
 
 
 def password_field_count(document: DocumentNode) -> int:
-    """Password fields at the roots of the document's mutations, counted without
-    recursion and with each selection set counted once (fragments may spread the next
-    one many times)."""
+    """Password fields at the roots of the document's mutations; each selection set is
+    counted once, however often fragments spread it."""
     fragments = {
         d.name.value: d.selection_set
         for d in document.definitions
         if isinstance(d, FragmentDefinitionNode)
     }
     counts: dict[int, int] = {}  # by id(selection set)
-    on_path: set[int] = set()
+
+    def parts(selection_set: SelectionSetNode) -> list[SelectionSetNode]:
+        return _parts(selection_set, fragments)
+
+    def count(selection_set: SelectionSetNode) -> int:
+        return _own_count(selection_set) + sum(counts[id(part)] for part in parts(selection_set))
+
     total = 0
     for operation in operations(document):
-        if operation.operation is not OperationType.MUTATION:
-            continue
-        stack: list[tuple[SelectionSetNode, bool]] = [(operation.selection_set, False)]
-        while stack:
-            selection_set, parts_done = stack.pop()
-            key = id(selection_set)
-            if parts_done:
-                parts = _parts(selection_set, fragments)
-                own = _own_count(selection_set)
-                counts[key] = own + sum(counts.get(id(part), 0) for part in parts)
-                on_path.discard(key)
-            elif key not in counts and key not in on_path:  # a cycle counts nothing more
-                on_path.add(key)
-                stack.append((selection_set, True))
-                stack.extend((part, False) for part in _parts(selection_set, fragments))
-        total += counts[id(operation.selection_set)]
+        if operation.operation is OperationType.MUTATION:
+            with contextlib.suppress(Unmeasurable):  # a fragment cycle: graphql-core refuses it
+                total += post_order(operation.selection_set, id, parts, count, counts)
     return total
 
 
