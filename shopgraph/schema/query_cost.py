@@ -46,6 +46,7 @@ from graphql import (
 )
 
 from shopgraph.checkout.order_lines import MAX_LINES
+from shopgraph.schema.document_limits import operations
 from shopgraph.schema.document_walk import Unmeasurable, post_order
 
 OBJECT = 1
@@ -255,10 +256,10 @@ def _node_key(node: Node) -> tuple[int, str, int | None]:
 
 def operation_named(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
     """The operation a request runs: the one named, or the only one."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    candidates = list(operations(document))
     if name is None:
-        return operations[0] if len(operations) == 1 else None
-    return next((o for o in operations if o.name and o.name.value == name), None)
+        return candidates[0] if len(candidates) == 1 else None
+    return next((o for o in candidates if o.name and o.name.value == name), None)
 
 
 def operation_cost(
