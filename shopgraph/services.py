@@ -8,9 +8,10 @@ from shopgraph.auth.account_mail import AccountMail
 from shopgraph.auth.accounts import Accounts
 from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.recovery import Recovery
+from shopgraph.auth.session_ends import SessionEnds
 from shopgraph.auth.sessions import Sessions
 from shopgraph.auth.throttle import PasswordThrottle
-from shopgraph.auth.tokens import AccessTokens
+from shopgraph.auth.tokens import AccessTokens, accepted_for
 from shopgraph.catalog.products import Catalog
 from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.orders import Orders
@@ -31,12 +32,22 @@ def password_throttle(settings: Settings, datasources: Datasources) -> PasswordT
     )
 
 
+def session_ends(settings: Settings, datasources: Datasources) -> SessionEnds:
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    return SessionEnds(datasources.users, datasources.refresh_tokens, accepted_for(lifetime))
+
+
 def accounts_service(
     settings: Settings, datasources: Datasources, passwords: Passwords
 ) -> Accounts:
-    """Needs no JWT secret: the CLI makes admins with it before any server has one."""
-    throttle = password_throttle(settings, datasources)
-    return Accounts(datasources.users, datasources.refresh_tokens, passwords, throttle)
+    """Needs no JWT secret: the CLI makes admins with it before any server has one. Holds
+    the process's one throttle and one `SessionEnds`, which the other services share."""
+    return Accounts(
+        datasources.users,
+        passwords,
+        password_throttle(settings, datasources),
+        session_ends(settings, datasources),
+    )
 
 
 def recovery_service(settings: Settings, datasources: Datasources, accounts: Accounts) -> Recovery:
@@ -45,8 +56,8 @@ def recovery_service(settings: Settings, datasources: Datasources, accounts: Acc
         datasources.account_tokens,
         AccountMail(datasources.outbox, datasources.mail_quota, settings.mail_from),
         accounts.passwords,
-        accounts,
         accounts.throttle,
+        accounts.session_ends,
         reset_lifetime=timedelta(minutes=settings.password_reset_minutes),
         verification_lifetime=timedelta(hours=settings.email_verification_hours),
     )
@@ -94,7 +105,8 @@ class Services:
                 datasources.refresh_tokens,
                 passwords,
                 tokens,
-                password_throttle(settings, datasources),
+                accounts.throttle,
+                accounts.session_ends,
                 timedelta(days=settings.refresh_token_days),
                 timedelta(days=settings.session_max_days),
                 recovery,

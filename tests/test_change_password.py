@@ -126,7 +126,7 @@ async def test_wrong_current_passwords_are_throttled_with_logins(client, db, cus
         "userErrors": [
             {
                 "field": ["currentPassword"],
-                "message": "Too many wrong passwords for this account; try again later.",
+                "message": "Too many wrong passwords for this email; try again later.",
                 "code": "TOO_MANY_ATTEMPTS",
             }
         ],

@@ -54,7 +54,7 @@ async def test_login_is_throttled_after_five_failures_until_the_window_passes(cl
         assert refused["userErrors"] == [
             {
                 "field": None,
-                "message": "Too many failed logins for this email; try again later.",
+                "message": "Too many wrong passwords for this email; try again later.",
                 "code": "TOO_MANY_ATTEMPTS",
             }
         ]

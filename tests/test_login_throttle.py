@@ -25,7 +25,7 @@ from tests.test_change_password import CHANGE_PASSWORD
 OWNER = "203.0.113.10"
 ATTACKER = "198.51.100.66"
 CLIENT_LOCKED_OUT = "Too many failed password checks from your address; try again later."
-EMAIL_LOCKED_OUT = "Too many failed logins for this email; try again later."
+EMAIL_LOCKED_OUT = "Too many wrong passwords for this email; try again later."
 
 
 @pytest.fixture

@@ -17,12 +17,9 @@ from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.permissions import ADMIN, CUSTOMER
 from shopgraph.auth.session_ends import SessionEnds
 from shopgraph.auth.throttle import PasswordThrottle
-from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
 from shopgraph.datasources.users import EmailTaken, UsersDatasource
 from shopgraph.documents import Document
 from shopgraph.errors import DomainError, ErrorCode, reject_any
-
-LOCKED_OUT = "Too many wrong passwords for this account; try again later."
 
 DEMO_ACCOUNTS = [
     ("admin@example.com", ADMIN, "Demo Admin"),
@@ -59,9 +56,9 @@ def _email_taken() -> DomainError:
 @dataclass(frozen=True, slots=True)
 class Accounts:
     users: UsersDatasource
-    refresh_tokens: RefreshTokensDatasource
     passwords: Passwords
     throttle: PasswordThrottle
+    session_ends: SessionEnds
 
     async def change_password(
         self, user: Document, current: str, new: str, keep_session: str | None, client: str
@@ -69,9 +66,7 @@ class Accounts:
         """Also ends every session but `keep_session`: a thief's refresh token stops working.
         Wrong current passwords count towards the login throttle for `client` (the caller's
         address), and are refused with it."""
-        async with self.throttle.attempt(
-            user["email"], client, locked_out=LOCKED_OUT, field="currentPassword"
-        ):
+        async with self.throttle.attempt(user["email"], client, field="currentPassword"):
             verified = await self.passwords.verify(user["passwordHash"], current)
             if not verified.valid:
                 raise DomainError(
@@ -82,14 +77,8 @@ class Accounts:
         reject_any(password_problems(new, user["email"], "newPassword"))
         new_hash = await self.passwords.hash(new)
         updated = await self.users.set_password_hash(user["_id"], new_hash)
-        await self.end_all_sessions(user["_id"], except_session=keep_session)
+        await self.session_ends.end_all(user["_id"], except_session=keep_session)
         return updated or user
-
-    async def end_all_sessions(self, user_id: ObjectId, except_session: str | None = None) -> None:
-        """Ends the user's sessions but `except_session`: their refresh and access tokens
-        are refused at once, their WebSockets close within seconds. For password changes
-        and resets, and whenever an account changes hands (a promotion)."""
-        await SessionEnds(self.users, self.refresh_tokens).end_all(user_id, except_session)
 
     async def update_profile(self, user: Document, name: str) -> Document:
         name = name.strip()
@@ -127,7 +116,7 @@ class Accounts:
         if promotion.was_admin:
             return promotion
         await self.users.set_role(user["_id"], ADMIN)
-        await self.end_all_sessions(user["_id"])
+        await self.session_ends.end_all(user["_id"])
         return promotion
 
     async def create_demo_accounts(self) -> list[DemoAccount]:

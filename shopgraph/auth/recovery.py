@@ -23,10 +23,10 @@ from shopgraph.auth.account_messages import (
     signup_attempt_message,
 )
 from shopgraph.auth.account_rules import email_problems, normalize_email, password_problems
-from shopgraph.auth.accounts import Accounts
 from shopgraph.auth.after_answer import Defer
 from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.permissions import is_email_verified
+from shopgraph.auth.session_ends import SessionEnds
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.datasources.account_tokens import AccountTokensDatasource
 from shopgraph.datasources.users import UsersDatasource
@@ -67,8 +67,8 @@ class Recovery:
     account_tokens: AccountTokensDatasource
     mail: AccountMail
     passwords: Passwords
-    accounts: Accounts
     throttle: PasswordThrottle
+    session_ends: SessionEnds
     reset_lifetime: timedelta
     verification_lifetime: timedelta
 
@@ -95,7 +95,7 @@ class Recovery:
         if not await self.account_tokens.use(record["_id"]):  # a concurrent reset used it
             raise DomainError(ErrorCode.INVALID_TOKEN, INVALID_RESET_CODE, "token")
         await self.users.set_password_hash(user["_id"], password_hash)
-        await self.accounts.end_all_sessions(user["_id"])
+        await self.session_ends.end_all(user["_id"])
         await self.account_tokens.revoke(user["_id"], TokenPurpose.PASSWORD_RESET)
         # The code reached the mailbox: the address is proven, and its owner is back in.
         await self.users.mark_email_verified(user["_id"], record["email"])

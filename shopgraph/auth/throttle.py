@@ -25,6 +25,8 @@ from shopgraph.datasources.login_attempts import LoginAttemptsDatasource, Recent
 from shopgraph.errors import DomainError, ErrorCode
 
 CLIENT_LOCKED_OUT = "Too many failed password checks from your address; try again later."
+# For login and changePassword alike: they share the counts.
+EMAIL_LOCKED_OUT = "Too many wrong passwords for this email; try again later."
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +39,14 @@ class PasswordThrottle:
 
     @asynccontextmanager
     async def attempt(
-        self, email: str, client: str, *, locked_out: str, field: str | None = None
+        self, email: str, client: str, field: str | None = None
     ) -> AsyncIterator[None]:
-        """Guards one password check. Raises TOO_MANY_ATTEMPTS (with `locked_out` when it
-        is this email that is closed to the client) before the body runs. A body that
-        returns means the password was right: the client's failures for the email are
-        cleared. A body that raises leaves the attempt counted as a failure, unless the
-        password was never checked (the hashing queue was full)."""
+        """Guards one password check. Raises TOO_MANY_ATTEMPTS before the body runs. A
+        body that returns means the password was right: the client's failures for the
+        email are cleared. A body that raises leaves the attempt counted as a failure,
+        unless the password was never checked (the hashing queue was full)."""
         attempt_id, recent = await self.attempts.begin(email, client, self.window)
-        refusal = await self._refusal(email, recent, locked_out)
+        refusal = await self._refusal(email, recent)
         if refusal is not None:
             await self.attempts.forget(attempt_id)  # a refused guess does not extend the lock-out
             raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS, refusal, field)
@@ -56,16 +57,16 @@ class PasswordThrottle:
             raise
         await self.succeeded(email, client)
 
-    async def _refusal(self, email: str, recent: RecentAttempts, locked_out: str) -> str | None:
+    async def _refusal(self, email: str, recent: RecentAttempts) -> str | None:
         if recent.by_client > self.client_max_failures:
             return CLIENT_LOCKED_OUT
         if recent.by_client_for_email > self.max_failures:
-            return locked_out
+            return EMAIL_LOCKED_OUT
         failed_before = recent.by_client_for_email > 1  # the attempt just recorded is one
         if failed_before:
             total = await self.attempts.recent_for_email(email, self.window)
             if total > self.email_max_failures:
-                return locked_out
+                return EMAIL_LOCKED_OUT
         return None
 
     async def succeeded(self, email: str, client: str) -> None:
