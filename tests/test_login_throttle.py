@@ -246,3 +246,52 @@ async def test_clients_that_failed_are_refused_once_the_email_is_under_wide_atta
     # The owner has not failed against it: in.
     assert (await login_from(behind_proxy, OWNER, "owner@shop.test", PASSWORD))["userErrors"] == []
     assert await db.login_attempts.count_documents({"email": "owner@shop.test"}) == 19
+
+
+# --- sign-ups -------------------------------------------------------------------------
+
+
+async def register_from(http, address: str, email: str) -> dict[str, Any]:
+    body = await graphql(
+        http,
+        REGISTER,
+        {"input": {"email": email, "password": PASSWORD, "name": "Sign-up"}},
+        headers={"X-Forwarded-For": address},
+    )
+    assert "errors" not in body, body
+    return body["data"]["register"]
+
+
+async def test_a_sign_up_counts_for_its_address_whether_its_email_was_new_or_taken(
+    app_with, make_settings, db
+):
+    """Where register answers new and taken emails alike, the throttle must not tell them
+    apart either: a client near its limit would learn from the next refusal which it was."""
+    settings = make_settings(
+        trusted_proxies=["127.0.0.1"],
+        login_client_max_failures=3,
+        registration_requires_verification=True,
+    )
+    await create_user(db, "taken@shop.test", PASSWORD)
+    new_emails, taken_email = "192.0.2.31", "192.0.2.32"
+    async with app_with(settings) as http:
+        new = [await register_from(http, new_emails, f"new{n}@shop.test") for n in range(4)]
+        taken = [await register_from(http, taken_email, "taken@shop.test") for _ in range(4)]
+
+    assert [codes(payload) for payload in new] == [[]] * 3 + [["TOO_MANY_ATTEMPTS"]]
+    assert [codes(payload) for payload in taken] == [[]] * 3 + [["TOO_MANY_ATTEMPTS"]]
+    assert await db.users.count_documents({"email": "new3@shop.test"}) == 0
+    assert await attempts_by_client(db) == {new_emails: 3, taken_email: 3}
+
+
+async def test_logging_in_to_the_new_account_does_not_forgive_its_sign_up(behind_proxy, db):
+    """Sign-ups per address stay bounded: the account's right password clears failed
+    logins, not the sign-up that made it."""
+    registered = await register_from(behind_proxy, ATTACKER, "fresh@shop.test")
+    assert registered["accessToken"]
+
+    assert (await login_from(behind_proxy, ATTACKER, "fresh@shop.test", PASSWORD))[
+        "userErrors"
+    ] == []
+
+    assert await attempts_by_client(db) == {ATTACKER: 1}

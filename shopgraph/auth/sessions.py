@@ -97,9 +97,9 @@ class Sessions:
         when the address must be verified before any login). A taken email costs the same
         argon2 work and emails the address's owner instead; the caller gets INVALID, which
         does not name the reason, or, where verification comes first, the same None as a
-        new account. `client`, an address, is refused when locked out (hashing is password
-        work), and probing a taken email counts against it like a wrong password. Raises
-        InvalidInput or TOO_MANY_ATTEMPTS."""
+        new account. Every sign-up counts as a password attempt of `client`, an address,
+        new email or taken alike (`PasswordThrottle.signup`). Raises InvalidInput or
+        TOO_MANY_ATTEMPTS."""
         email = normalize_email(email)
         name = name.strip()
         reject_any(
@@ -107,12 +107,11 @@ class Sessions:
             + password_problems(password, email, "input.password")
             + name_problems(name, "input.name")
         )
-        await self.throttle.refuse_locked_out_client(client)
-        password_hash = await self.passwords.hash(password)  # a taken email costs the same
+        async with self.throttle.signup(client):
+            password_hash = await self.passwords.hash(password)  # a taken email costs the same
         try:
             user = await self.users.create(email, name, password_hash, CUSTOMER)
         except EmailTaken:  # the unique index decides, also between concurrent sign-ups
-            await self.throttle.count_failure(email, client)
             await self.recovery.tell_owner_of_signup_attempt(email, defer)
             if self.registration_requires_verification:
                 return None

@@ -12,7 +12,10 @@ The rules, checked before any password work:
 
 `login` and `changePassword` share the counts: a stolen access token must not become an
 unthrottled way to test passwords. A right password clears that client's failures for
-that email. Counted in MongoDB, the throttle holds across server processes.
+that email. A sign-up counts as a password attempt of its address, whether its email was
+new or taken, and nothing clears it: the count cannot tell a client which it was, and
+sign-ups per address are bounded by the client's limit. Counted in MongoDB, the throttle
+holds across server processes.
 """
 
 from collections.abc import AsyncIterator
@@ -70,16 +73,22 @@ class PasswordThrottle:
         return None
 
     async def succeeded(self, email: str, client: str) -> None:
-        """The client proved it owns the account some other way (a password reset)."""
+        """Clears the client's failures for the email: it gave the right password, or
+        proved it owns the account some other way (a password reset)."""
         await self.attempts.clear(email, client)
 
-    async def count_failure(self, email: str, client: str) -> None:
-        """A probe that needed no password check (registering a taken email) costs the
-        client as much as a wrong password."""
-        await self.attempts.begin(email, client, self.window)
-
-    async def refuse_locked_out_client(self, client: str, field: str | None = None) -> None:
-        """For other password work (registering hashes one): a client address over its
-        limit is refused before it. Raises TOO_MANY_ATTEMPTS."""
-        if await self.attempts.recent_by_client(client, self.window) >= self.client_max_failures:
+    @asynccontextmanager
+    async def signup(self, client: str, field: str | None = None) -> AsyncIterator[None]:
+        """Guards the password hash of one registration, counted for `client` before the
+        body runs and kept whatever the registration's outcome. Raises TOO_MANY_ATTEMPTS
+        when the client is over its limit (the refusal is not counted). The hashing queue
+        being full is no attempt either: nothing was hashed."""
+        attempt_id, by_client = await self.attempts.begin_signup(client, self.window)
+        if by_client > self.client_max_failures:
+            await self.attempts.forget(attempt_id)
             raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS, CLIENT_LOCKED_OUT, field)
+        try:
+            yield
+        except HashingBusy:
+            await self.attempts.forget(attempt_id)
+            raise
