@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from shopgraph.auth.account_mail import AccountMail
 from shopgraph.auth.accounts import Accounts
+from shopgraph.auth.checks_in_flight import ChecksInFlight
 from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.recovery import Recovery
 from shopgraph.auth.session_ends import SessionEnds
@@ -22,13 +23,15 @@ from shopgraph.settings import Settings
 
 def password_throttle(settings: Settings, datasources: Datasources) -> PasswordThrottle:
     """An email's failures from all clients together may reach what
-    `login_client_max_failures` clients using their whole allowance would make."""
+    `login_client_max_failures` clients using their whole allowance would make. Build one
+    per process: it holds the checks each client address has running."""
     return PasswordThrottle(
         datasources.login_attempts,
         max_failures=settings.login_max_failures,
         client_max_failures=settings.login_client_max_failures,
         email_max_failures=settings.login_max_failures * settings.login_client_max_failures,
         window=timedelta(seconds=settings.login_window_seconds),
+        in_flight=ChecksInFlight(settings.password_checks_per_client),
     )
 
 

@@ -23,6 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shopgraph.auth.checks_in_flight import ChecksInFlight
 from shopgraph.auth.passwords import HashingBusy
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource, RecentAttempts
 from shopgraph.errors import DomainError, ErrorCode
@@ -39,26 +40,29 @@ class PasswordThrottle:
     client_max_failures: int  # per client address, across emails
     email_max_failures: int  # per email, across clients; binds only clients that failed it
     window: timedelta
+    in_flight: ChecksInFlight  # this process's checks per client address, running now
 
     @asynccontextmanager
     async def attempt(
         self, email: str, client: str, field: str | None = None
     ) -> AsyncIterator[None]:
-        """Guards one password check. Raises TOO_MANY_ATTEMPTS before the body runs. A
-        body that returns means the password was right: the client's failures for the
-        email are cleared. A body that raises leaves the attempt counted as a failure,
-        unless the password was never checked (the hashing queue was full)."""
-        attempt_id, recent = await self.attempts.begin(email, client, self.window)
-        refusal = await self._refusal(email, recent)
-        if refusal is not None:
-            await self.attempts.forget(attempt_id)  # a refused guess does not extend the lock-out
-            raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS, refusal, field)
-        try:
-            yield
-        except HashingBusy:
-            await self.attempts.forget(attempt_id)
-            raise
-        await self.succeeded(email, client)
+        """Guards one password check. Raises TOO_MANY_ATTEMPTS before the body runs, also
+        when the client has too many checks running (`in_flight`; not counted). A body
+        that returns means the password was right: the client's failures for the email
+        are cleared. A body that raises leaves the attempt counted as a failure, unless
+        the password was never checked (the hashing queue was full)."""
+        with self.in_flight.admit(client, field):
+            attempt_id, recent = await self.attempts.begin(email, client, self.window)
+            refusal = await self._refusal(email, recent)
+            if refusal is not None:
+                await self.attempts.forget(attempt_id)  # knocking does not extend a lock-out
+                raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS, refusal, field)
+            try:
+                yield
+            except HashingBusy:
+                await self.attempts.forget(attempt_id)
+                raise
+            await self.succeeded(email, client)
 
     async def _refusal(self, email: str, recent: RecentAttempts) -> str | None:
         if recent.by_client > self.client_max_failures:
@@ -81,14 +85,15 @@ class PasswordThrottle:
     async def signup(self, client: str, field: str | None = None) -> AsyncIterator[None]:
         """Guards the password hash of one registration, counted for `client` before the
         body runs and kept whatever the registration's outcome. Raises TOO_MANY_ATTEMPTS
-        when the client is over its limit (the refusal is not counted). The hashing queue
-        being full is no attempt either: nothing was hashed."""
-        attempt_id, by_client = await self.attempts.begin_signup(client, self.window)
-        if by_client > self.client_max_failures:
-            await self.attempts.forget(attempt_id)
-            raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS, CLIENT_LOCKED_OUT, field)
-        try:
-            yield
-        except HashingBusy:
-            await self.attempts.forget(attempt_id)
-            raise
+        when the client is over its limit or has too many checks running (neither refusal
+        is counted). The hashing queue being full is no attempt either: nothing was hashed."""
+        with self.in_flight.admit(client, field):
+            attempt_id, by_client = await self.attempts.begin_signup(client, self.window)
+            if by_client > self.client_max_failures:
+                await self.attempts.forget(attempt_id)
+                raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS, CLIENT_LOCKED_OUT, field)
+            try:
+                yield
+            except HashingBusy:
+                await self.attempts.forget(attempt_id)
+                raise
