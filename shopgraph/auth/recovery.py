@@ -4,8 +4,9 @@ Both work with one-time codes sent by email: 256 random bits, stored only as a S
 hash, good for one use within their lifetime (see `datasources.account_tokens`).
 
 Asking for a reset answers the same, in the same time, whether or not the address has an
-account: the only work done before the answer (taking a slot of the address's mail quota)
-does not depend on it, and everything else waits until the answer has gone out (`Defer`).
+account: the only work done before the answer (taking a slot of the client's and of the
+address's mail quota) does not depend on it, and everything else waits until the answer
+has gone out (`Defer`).
 A new reset code makes the older ones stop working, so only the newest email is live.
 """
 
@@ -72,11 +73,14 @@ class Recovery:
     reset_lifetime: timedelta
     verification_lifetime: timedelta
 
-    async def request_password_reset(self, email: str, defer: Defer) -> None:
-        """Emails a reset code if the address has an account, within the mail quota. Never
-        refuses: the caller must not learn whether the address is known."""
+    async def request_password_reset(self, email: str, client: str, defer: Defer) -> None:
+        """Emails a reset code if the address has an account, within the mail quotas of
+        `client` (the caller's address) and of the email address. Never refuses: the
+        caller must not learn whether the address is known."""
         email = normalize_email(email)
         if email_problems(email, "email"):  # no account can have it
+            return
+        if not await self.mail.client_may_ask_reset(client):
             return
         if await self.mail.may_send(AccountMailKind.PASSWORD_RESET, email):
             await defer(partial(self._send_reset_code, email))

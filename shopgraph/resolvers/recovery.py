@@ -9,7 +9,9 @@ from shopgraph.schema.users import User, UserPayload
 
 async def request_password_reset(info: Info, email: str) -> OkPayload:
     """Always `ok: true`: whether the address has an account is not the caller's to learn."""
-    await info.context.services.recovery.request_password_reset(email, after_response(info))
+    recovery = info.context.services.recovery
+    client = info.context.client_address
+    await recovery.request_password_reset(email, client, after_response(info))
     return OkPayload(ok=True)
 
 
