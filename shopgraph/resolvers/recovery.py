@@ -31,6 +31,7 @@ async def request_email_verification(info: Info) -> OkPayload:
 
 @refusals_as_user_errors
 async def verify_email(info: Info, token: str) -> UserPayload:
-    """The holder of the code read the account's mailbox: they see the account as its owner."""
+    """The holder of the code read the account's mailbox, which proves no session: the
+    account's private fields are for its logged-in owner (and admins), as anywhere else."""
     user = await info.context.services.recovery.verify_email(token)
-    return UserPayload(user=User(document=user, is_caller=True))
+    return UserPayload(user=User(document=user))
