@@ -9,6 +9,8 @@ The rules, checked before any password work:
   of other clients: the owner keeps logging in while an attacker elsewhere hammers the
   account. A client that has failed against it is also refused once the email's failures
   from all clients exceed `email_max_failures` (a slower, distributed attack).
+- A client address with `in_flight.per_client` checks running in this process is refused
+  at once (`auth.checks_in_flight`): it cannot fill the hashing queue shared by everyone.
 
 `login` and `changePassword` share the counts: a stolen access token must not become an
 unthrottled way to test passwords. A right password clears that client's failures for
