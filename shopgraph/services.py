@@ -6,11 +6,13 @@ from datetime import timedelta
 
 from shopgraph.auth.account_mail import AccountMail
 from shopgraph.auth.accounts import Accounts
+from shopgraph.auth.checks_in_flight import ChecksInFlight
 from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.recovery import Recovery
+from shopgraph.auth.session_ends import SessionEnds
 from shopgraph.auth.sessions import Sessions
 from shopgraph.auth.throttle import PasswordThrottle
-from shopgraph.auth.tokens import AccessTokens
+from shopgraph.auth.tokens import AccessTokens, accepted_for
 from shopgraph.catalog.products import Catalog
 from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.orders import Orders
@@ -21,22 +23,34 @@ from shopgraph.settings import Settings
 
 def password_throttle(settings: Settings, datasources: Datasources) -> PasswordThrottle:
     """An email's failures from all clients together may reach what
-    `login_client_max_failures` clients using their whole allowance would make."""
+    `login_client_max_failures` clients using their whole allowance would make. Build one
+    per process: it holds the checks each client address has running."""
     return PasswordThrottle(
         datasources.login_attempts,
         max_failures=settings.login_max_failures,
         client_max_failures=settings.login_client_max_failures,
         email_max_failures=settings.login_max_failures * settings.login_client_max_failures,
         window=timedelta(seconds=settings.login_window_seconds),
+        in_flight=ChecksInFlight(settings.password_checks_per_client),
     )
+
+
+def session_ends(settings: Settings, datasources: Datasources) -> SessionEnds:
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    return SessionEnds(datasources.users, datasources.refresh_tokens, accepted_for(lifetime))
 
 
 def accounts_service(
     settings: Settings, datasources: Datasources, passwords: Passwords
 ) -> Accounts:
-    """Needs no JWT secret: the CLI makes admins with it before any server has one."""
-    throttle = password_throttle(settings, datasources)
-    return Accounts(datasources.users, datasources.refresh_tokens, passwords, throttle)
+    """Needs no JWT secret: the CLI makes admins with it before any server has one. Holds
+    the process's one throttle and one `SessionEnds`, which the other services share."""
+    return Accounts(
+        datasources.users,
+        passwords,
+        password_throttle(settings, datasources),
+        session_ends(settings, datasources),
+    )
 
 
 def recovery_service(settings: Settings, datasources: Datasources, accounts: Accounts) -> Recovery:
@@ -45,8 +59,8 @@ def recovery_service(settings: Settings, datasources: Datasources, accounts: Acc
         datasources.account_tokens,
         AccountMail(datasources.outbox, datasources.mail_quota, settings.mail_from),
         accounts.passwords,
-        accounts,
         accounts.throttle,
+        accounts.session_ends,
         reset_lifetime=timedelta(minutes=settings.password_reset_minutes),
         verification_lifetime=timedelta(hours=settings.email_verification_hours),
     )
@@ -94,7 +108,8 @@ class Services:
                 datasources.refresh_tokens,
                 passwords,
                 tokens,
-                password_throttle(settings, datasources),
+                accounts.throttle,
+                accounts.session_ends,
                 timedelta(days=settings.refresh_token_days),
                 timedelta(days=settings.session_max_days),
                 recovery,

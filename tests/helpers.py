@@ -604,7 +604,7 @@ RESET_PASSWORD = f"""mutation Reset($token: String!, $newPassword: String!) {{
 }}"""
 REQUEST_EMAIL_VERIFICATION = f"mutation {{ requestEmailVerification {{ {OK_FIELDS} }} }}"
 VERIFY_EMAIL = f"""mutation Verify($token: String!) {{
-  verifyEmail(token: $token) {{ user {{ id email emailVerified }} {USER_ERRORS} }}
+  verifyEmail(token: $token) {{ user {{ id emailVerified }} {USER_ERRORS} }}
 }}"""
 RESET, VERIFICATION, SIGNUP_ATTEMPT = "password-reset", "email-verification", "signup-attempt"
 _CODE_LINE = re.compile(r"code is:\n\n    (\S+)\n")

@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from shopgraph.datasources.client import Datasources
 from shopgraph.server.embedded import free_port
 from tests.conftest import log_in
 from tests.helpers import TRANSPORT_WS, assert_refused_refresh, refresh
@@ -112,9 +113,61 @@ async def test_create_admin_refuses_an_email_that_has_an_account(db, env, client
     assert (await refresh(client, customer.refresh_token))["userErrors"] == []
 
 
+async def test_accounts_made_by_the_operator_log_in_where_verification_comes_first(
+    db, env, app_with, make_settings
+):
+    """create-admin and the demo accounts vouch for their emails: with
+    SHOPGRAPH_REGISTRATION_REQUIRES_VERIFICATION=true they log in at once."""
+    created = shopgraph(
+        "create-admin",
+        "--email",
+        "boss@shop.test",
+        env={**env, "SHOPGRAPH_ADMIN_PASSWORD": "a long secret"},
+    )
+    seeded = shopgraph("seed", env=env)
+    assert created.returncode == 0 and seeded.returncode == 0, created.stderr + seeded.stderr
+    demo = {
+        line.split()[2]: line.split()[4]
+        for line in seeded.stdout.splitlines()
+        if line.startswith("demo ")
+    }
+    assert sorted(demo) == ["admin@example.com", "customer@example.com"]
+
+    strict = make_settings(registration_requires_verification=True)
+    async with app_with(strict) as http:
+        for email, password in [("boss@shop.test", "a long secret"), *demo.items()]:
+            tokens = await log_in(http, email, password)
+            assert tokens["userErrors"] == [] and tokens["accessToken"], (email, tokens)
+    async for user in db.users.find({}):
+        assert user.get("emailVerifiedAt") is not None, user["email"]
+
+
+async def verify_email_of(db, user_id) -> None:
+    """As `verifyEmail` with the mailed code does."""
+    users = Datasources.for_database(db).users
+    document = await users.by_ids([user_id], None)
+    assert await users.mark_email_verified(user_id, document[user_id]["email"])
+
+
+async def test_create_admin_promote_refuses_an_unverified_email(db, env, client, customer):
+    """Whoever registered the email first would become admin: the owner proves the mailbox
+    first."""
+    before = await db.users.find_one({"_id": customer.id})
+
+    result = shopgraph("create-admin", "--email", customer.email, "--promote", env=env)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "'customer@shop.test': This account's email address is not verified" in result.stderr
+    assert "requestEmailVerification" in result.stderr and "verify it first" in result.stderr
+    assert await db.users.find_one({"_id": customer.id}) == before  # still a customer
+    assert (await refresh(client, customer.refresh_token))["userErrors"] == []
+
+
 async def test_create_admin_promote_names_the_account_keeps_its_password_and_logs_it_out(
     db, env, client, customer, other_customer
 ):
+    await verify_email_of(db, customer.id)
     result = shopgraph(
         "create-admin",
         "--email",
@@ -131,6 +184,7 @@ async def test_create_admin_promote_names_the_account_keeps_its_password_and_log
     assert promoted.startswith("promoted customer@shop.test (name 'Test', ")
     assert f"id {customer.id}" in promoted
     assert f"registered {stored['createdAt']:%Y-%m-%d %H:%M:%S}" in promoted
+    assert f"email verified {stored['emailVerifiedAt']:%Y-%m-%d %H:%M:%S}" in promoted
     assert "from customer to admin" in promoted
     PasswordHasher().verify(stored["passwordHash"], customer.password)
     assert_refused_refresh(await refresh(client, customer.refresh_token))
@@ -143,7 +197,7 @@ async def test_create_admin_promote_of_an_admin_changes_nothing(db, env, client,
     result = shopgraph("create-admin", "--email", admin.email, "--promote", env=env)
 
     assert result.returncode == 0, result.stderr
-    assert "is already an admin; nothing changed" in result.stdout
+    assert "email not verified) is already an admin; nothing changed" in result.stdout
     assert (await refresh(client, admin.refresh_token))["userErrors"] == []
 
 

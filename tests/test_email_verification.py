@@ -60,7 +60,7 @@ async def test_registering_emails_a_code_that_verifies_the_address(client, db):
     payload = await verify(client, token)
 
     assert payload["userErrors"] == []
-    assert payload["user"]["email"] == "ada@shop.test"
+    assert payload["user"]["id"] == registered["user"]["id"]
     assert payload["user"]["emailVerified"] is True
     assert await me(client, registered["accessToken"]) == {
         "email": "ada@shop.test",
@@ -69,6 +69,51 @@ async def test_registering_emails_a_code_that_verifies_the_address(client, db):
     assert (await db.users.find_one({"email": "ada@shop.test"})).get("emailVerifiedAt")
     assert await db.account_tokens.count_documents({}) == 0
     assert await verify(client, token) == {"user": None, "userErrors": [INVALID_CODE]}
+
+
+VERIFY_AND_READ = """mutation Verify($token: String!) {
+  verifyEmail(token: $token) {
+    user { emailVerified email orders(first: 1) { totalCount } }
+    userErrors { code }
+  }
+}"""
+
+
+async def test_the_code_shows_the_account_as_its_own_only_to_the_logged_in_owner(client, db):
+    """The code proves the mailbox, not a session: to anyone but the owner's own token,
+    the account's private fields stay closed, as for any other stranger."""
+    for stranger in ("ada", "eve"):
+        await register(client, f"{stranger}@shop.test")
+    bob = await register(client, "bob@shop.test")
+
+    async def verify_and_read(name: str, as_user: dict | None) -> dict:
+        token = await mailed_code(db, f"{name}@shop.test", VERIFICATION)
+        headers = bearer(as_user["accessToken"]) if as_user else None
+        return await graphql(client, VERIFY_AND_READ, {"token": token}, headers=headers)
+
+    def closed(body: dict, code: str) -> None:
+        """`User.orders` cannot be null, so its refusal takes the user with it."""
+        assert body["data"]["verifyEmail"] == {"user": None, "userErrors": []}
+        refused = sorted((e["path"][-1], e["extensions"]["code"]) for e in body["errors"])
+        assert refused == [("email", code), ("orders", code)]
+
+    closed(await verify_and_read("ada", None), "UNAUTHENTICATED")
+    closed(await verify_and_read("eve", bob), "FORBIDDEN")
+    own = await verify_and_read("bob", bob)
+
+    assert own == {
+        "data": {
+            "verifyEmail": {
+                "user": {
+                    "emailVerified": True,
+                    "email": "bob@shop.test",
+                    "orders": {"totalCount": 0},
+                },
+                "userErrors": [],
+            }
+        }
+    }
+    assert await db.users.count_documents({"emailVerifiedAt": {"$exists": True}}) == 3
 
 
 async def test_existing_accounts_are_unverified(client, customer):

@@ -25,15 +25,20 @@ from tests.test_change_password import CHANGE_PASSWORD
 OWNER = "203.0.113.10"
 ATTACKER = "198.51.100.66"
 CLIENT_LOCKED_OUT = "Too many failed password checks from your address; try again later."
-EMAIL_LOCKED_OUT = "Too many failed logins for this email; try again later."
+EMAIL_LOCKED_OUT = "Too many wrong passwords for this email; try again later."
 
 
 @pytest.fixture
 async def behind_proxy(app_with, make_settings):
     """An app behind a trusted proxy: each request names its client in X-Forwarded-For.
-    Three failures per email and client, six per client, 3 x 6 = 18 per email."""
+    Three failures per email and client, six per client, 3 x 6 = 18 per email. Bursts
+    from one address test the counts in MongoDB, not the cap on checks running at once
+    (tests/test_password_hashing_queue.py)."""
     settings = make_settings(
-        trusted_proxies=["127.0.0.1"], login_max_failures=3, login_client_max_failures=6
+        trusted_proxies=["127.0.0.1"],
+        login_max_failures=3,
+        login_client_max_failures=6,
+        password_checks_per_client=30,
     )
     async with app_with(settings) as http:
         yield http
@@ -246,3 +251,52 @@ async def test_clients_that_failed_are_refused_once_the_email_is_under_wide_atta
     # The owner has not failed against it: in.
     assert (await login_from(behind_proxy, OWNER, "owner@shop.test", PASSWORD))["userErrors"] == []
     assert await db.login_attempts.count_documents({"email": "owner@shop.test"}) == 19
+
+
+# --- sign-ups -------------------------------------------------------------------------
+
+
+async def register_from(http, address: str, email: str) -> dict[str, Any]:
+    body = await graphql(
+        http,
+        REGISTER,
+        {"input": {"email": email, "password": PASSWORD, "name": "Sign-up"}},
+        headers={"X-Forwarded-For": address},
+    )
+    assert "errors" not in body, body
+    return body["data"]["register"]
+
+
+async def test_a_sign_up_counts_for_its_address_whether_its_email_was_new_or_taken(
+    app_with, make_settings, db
+):
+    """Where register answers new and taken emails alike, the throttle must not tell them
+    apart either: a client near its limit would learn from the next refusal which it was."""
+    settings = make_settings(
+        trusted_proxies=["127.0.0.1"],
+        login_client_max_failures=3,
+        registration_requires_verification=True,
+    )
+    await create_user(db, "taken@shop.test", PASSWORD)
+    new_emails, taken_email = "192.0.2.31", "192.0.2.32"
+    async with app_with(settings) as http:
+        new = [await register_from(http, new_emails, f"new{n}@shop.test") for n in range(4)]
+        taken = [await register_from(http, taken_email, "taken@shop.test") for _ in range(4)]
+
+    assert [codes(payload) for payload in new] == [[]] * 3 + [["TOO_MANY_ATTEMPTS"]]
+    assert [codes(payload) for payload in taken] == [[]] * 3 + [["TOO_MANY_ATTEMPTS"]]
+    assert await db.users.count_documents({"email": "new3@shop.test"}) == 0
+    assert await attempts_by_client(db) == {new_emails: 3, taken_email: 3}
+
+
+async def test_logging_in_to_the_new_account_does_not_forgive_its_sign_up(behind_proxy, db):
+    """Sign-ups per address stay bounded: the account's right password clears failed
+    logins, not the sign-up that made it."""
+    registered = await register_from(behind_proxy, ATTACKER, "fresh@shop.test")
+    assert registered["accessToken"]
+
+    assert (await login_from(behind_proxy, ATTACKER, "fresh@shop.test", PASSWORD))[
+        "userErrors"
+    ] == []
+
+    assert await attempts_by_client(db) == {ATTACKER: 1}

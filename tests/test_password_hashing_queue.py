@@ -1,14 +1,19 @@
 """The argon2 queue is bounded: beyond the running hashes and the few allowed to wait, a
-password request is refused at once with TOO_MANY_ATTEMPTS instead of queueing."""
+password request is refused at once with TOO_MANY_ATTEMPTS instead of queueing. And one
+client address cannot fill it: it may have only a few password checks running at once."""
 
 import asyncio
 from typing import Any
 
+import pytest
 from argon2 import PasswordHasher
 
+from shopgraph.auth.checks_in_flight import TOO_MANY_AT_ONCE, ChecksInFlight
 from shopgraph.auth.passwords import HashingBusy, Passwords
 from shopgraph.datasources.client import Datasources
-from tests.helpers import PASSWORD, codes, login
+from shopgraph.errors import DomainError
+from tests.conftest import LOGIN, graphql
+from tests.helpers import PASSWORD, REGISTER, codes, login
 
 BUSY = {
     "field": None,
@@ -41,6 +46,7 @@ async def test_a_flood_of_logins_gets_refusals_not_a_growing_queue(db, app_with,
         password_hashing_queue=2,
         # Thirty attempts in flight from one address: not what this test is about.
         login_client_max_failures=30,
+        password_checks_per_client=30,
         **HEAVY,
     )
     hashed = PasswordHasher(time_cost=3, memory_cost=32 * 1024, parallelism=1).hash(PASSWORD)
@@ -83,3 +89,93 @@ async def test_a_flood_of_logins_gets_refusals_not_a_growing_queue(db, app_with,
         # Nothing stayed taken: as many logins as there are places all get through.
         again = await asyncio.gather(*(attempt(f"user{n}@shop.test", PASSWORD) for n in range(4)))
         assert [p["userErrors"] for p in again] == [[]] * 4
+
+
+# --- one client address, one share of the queue -------------------------------------------
+
+AT_ONCE = {"field": None, "message": TOO_MANY_AT_ONCE, "code": "TOO_MANY_ATTEMPTS"}
+ATTACKER, OWNER = "198.51.100.7", "203.0.113.7"
+
+
+@pytest.mark.parametrize("flood", ["login", "register"])
+async def test_one_address_cannot_fill_the_queue_for_everyone_else(
+    db, app_with, make_settings, flood
+):
+    """Twenty requests at once from one address, each a right password of its own account
+    (forgiven by the throttle) or a sign-up of a new email, with two slots and eight places
+    behind them: the address gets its two checks, the rest of its burst is refused at once,
+    and an owner elsewhere, asking meanwhile, is served, not told the server is busy."""
+    settings = make_settings(
+        trusted_proxies=["127.0.0.1"],
+        password_hashing_concurrency=2,
+        password_hashing_queue=8,
+        password_checks_per_client=2,
+        **HEAVY,
+    )
+    hashed = PasswordHasher(time_cost=3, memory_cost=32 * 1024, parallelism=1).hash(PASSWORD)
+    users = Datasources.for_database(db).users
+    for email in ("attacker@shop.test", "owner@shop.test"):
+        await users.create(email, "Someone", hashed, "CUSTOMER")
+
+    async with app_with(settings) as http:
+
+        async def attack(n: int) -> dict[str, Any]:
+            if flood == "login":
+                query = LOGIN
+                variables: dict[str, Any] = {"email": "attacker@shop.test", "password": PASSWORD}
+            else:
+                query = REGISTER
+                variables = {
+                    "input": {"email": f"new{n}@shop.test", "password": PASSWORD, "name": "New"}
+                }
+            body = await graphql(http, query, variables, headers={"X-Forwarded-For": ATTACKER})
+            return body["data"][flood]
+
+        async def owner_logs_in() -> dict[str, Any]:
+            body = await graphql(
+                http,
+                LOGIN,
+                {"email": "owner@shop.test", "password": PASSWORD},
+                headers={"X-Forwarded-For": OWNER},
+            )
+            return body["data"]["login"]
+
+        *burst, owner = await asyncio.wait_for(
+            asyncio.gather(*(attack(n) for n in range(20)), owner_logs_in()), 120
+        )
+
+    assert owner["userErrors"] == [] and owner["accessToken"], owner
+    served = [payload for payload in burst if payload["userErrors"] == []]
+    refused = [payload for payload in burst if payload["userErrors"] == [AT_ONCE]]
+    assert len(served) + len(refused) == 20, burst  # nobody was told the server is busy
+    assert 1 <= len(served) <= 10, len(served)
+    assert all(payload["accessToken"] for payload in served)
+    # What the address was refused left no trace: no sign-up counted, no account made.
+    attempts = await db.login_attempts.count_documents({"client": ATTACKER})
+    if flood == "register":
+        assert await db.users.count_documents({"email": {"$regex": "^new"}}) == len(served)
+        assert attempts == len(served)
+    else:
+        assert attempts == 0  # right passwords, forgiven
+
+
+async def test_checks_in_flight_are_counted_per_address_and_forgotten_at_zero():
+    in_flight = ChecksInFlight(per_client=2)
+    release = asyncio.Event()
+
+    async def check(client: str) -> str:
+        try:
+            with in_flight.admit(client):
+                await release.wait()
+                return "checked"
+        except DomainError as refused:
+            return refused.problems[0].message
+
+    checks = [asyncio.create_task(check(client)) for client in ["a"] * 5 + ["b"]]
+    await asyncio.wait(checks[2:5])  # refused at once, while the first two still run
+
+    assert (in_flight.running("a"), in_flight.running("b")) == (2, 1)
+    release.set()
+    outcomes = await asyncio.gather(*checks)
+    assert outcomes == ["checked", "checked"] + [TOO_MANY_AT_ONCE] * 3 + ["checked"]
+    assert in_flight.clients == 0  # no entry is kept for an address with nothing running

@@ -18,7 +18,7 @@ from argon2.exceptions import VerificationError
 from pymongo import MongoClient
 
 from shopgraph.server.app import create_app
-from tests.conftest import without_cost
+from tests.conftest import create_user, without_cost
 from tests.helpers import (
     APP_HASHER,
     REQUEST_PASSWORD_RESET,
@@ -271,6 +271,34 @@ async def test_at_most_five_emails_an_hour_reach_one_address(client, db, custome
     await db.mail_quota.update_many({}, {"$inc": {"windowStartMs": -3_600_001}})
     await ask_reset(client, customer.email)
     assert len(await account_mails(db, customer.email, RESET)) == 6
+
+
+async def test_one_client_address_asks_for_at_most_ten_resets_an_hour(db, app_with, make_settings):
+    """Asking for every address it knows, one client reaches ten: the rest get the same
+    answer, no email and no quota document, and cannot replace an owner's live code.
+    Another client is served meanwhile."""
+    addresses = [f"user{n}@shop.test" for n in range(12)]
+    for address in addresses:
+        await create_user(db, address, "password of a user")
+    settings = make_settings()
+    async with (
+        app_with(settings, peer="198.51.100.9") as attacker,
+        app_with(settings, peer="203.0.113.9") as owner,
+    ):
+        answers = [await ask_reset(attacker, address) for address in addresses]
+        stored_quotas = await db.mail_quota.count_documents({})
+        await expire_spacing(db)
+        again = await ask_reset(attacker, addresses[0])
+        owners_code = await mailed_code(db, addresses[0], RESET)
+        assert await ask_reset(owner, addresses[11]) == {"ok": True, "userErrors": []}
+
+        assert answers == [{"ok": True, "userErrors": []}] * 12
+        assert again == {"ok": True, "userErrors": []}
+        mailed = [address for address in addresses if await account_mails(db, address, RESET)]
+        assert mailed == [*addresses[:10], addresses[11]]  # the last one by the other client
+        assert len(await account_mails(db, addresses[0], RESET)) == 1
+        assert stored_quotas == 11  # ten addresses and the client's own count
+        assert await reset(owner, owners_code) == {"ok": True, "userErrors": []}
 
 
 def test_a_reset_asked_over_a_websocket_is_emailed(make_settings, customer):

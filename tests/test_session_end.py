@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from shopgraph.auth.passwords import Passwords
 from shopgraph.clock import now_ms
 from shopgraph.datasources.client import Datasources
-from shopgraph.services import accounts_service
+from shopgraph.services import session_ends
 from tests.conftest import account, graphql, log_in
 from tests.helpers import (
     assert_refused_refresh,
@@ -175,15 +174,11 @@ async def test_a_second_password_change_from_a_new_session_ends_the_first_caller
 
 
 async def test_ending_every_session_as_a_password_reset_does(client, db, make_settings, customer):
-    """`Accounts.end_all_sessions(user_id)`: what a password reset calls."""
+    """`SessionEnds.end_all(user_id)`: what a password reset and a promotion call."""
     second = await log_in(client, customer.email, customer.password)
-    accounts = accounts_service(
-        make_settings(),
-        Datasources.for_database(db),
-        Passwords(time_cost=1, memory_kib=1024, parallelism=1, concurrency=1, queue=1),
-    )
+    ends = session_ends(make_settings(), Datasources.for_database(db))
 
-    await accounts.end_all_sessions(customer.id)
+    await ends.end_all(customer.id)
 
     for session in (customer.access_token, second["accessToken"]):
         assert_session_ended(await me(client, session))

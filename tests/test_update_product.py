@@ -6,6 +6,10 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
+from shopgraph.catalog.products import Catalog
+from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.products import ProductsDatasource
+from shopgraph.errors import DomainError, ErrorCode, Problem
 from tests.factories import global_id, product_document
 from tests.helpers import UPDATE_PRODUCT as UPDATE
 from tests.helpers import error, gid, movements, stored, without_messages
@@ -159,6 +163,33 @@ async def test_update_to_another_products_sku_already_exists(db, as_admin, mug):
     assert await stored(db, plate) == plate
     assert await stored(db, mug) == mug
     assert await movements(db) == []
+
+
+class SkuGivenUpMeanwhile(ProductsDatasource):
+    """The product holding the SKU gives it up after the update was refused for it and
+    before the refusal is looked into: where a concurrent rename can land."""
+
+    async def _refusal(self, product_id, changes, expected_stock) -> None:
+        await self.collection.update_one(
+            {"sku": changes["sku"], "_id": {"$ne": product_id}}, {"$set": {"sku": "GIVEN-UP"}}
+        )
+        await super()._refusal(product_id, changes, expected_stock)
+
+
+async def test_a_sku_given_up_meanwhile_is_reported_taken_not_as_a_stock_change(db, mug):
+    """No stock was expected, so no stock can have changed: the update met a taken SKU."""
+    plate = product_document(sku="PLATE-1")
+    await db.products.insert_one(plate)
+    movements_ds = Datasources.for_database(db).stock_movements
+    catalog = Catalog(SkuGivenUpMeanwhile(db.products), movements_ds, "USD")
+
+    with pytest.raises(DomainError) as refused:
+        await catalog.update_product(plate["_id"], {"sku": "MUG-1"}, ObjectId())
+
+    assert refused.value.problems == (
+        Problem("input.sku", "A product with SKU 'MUG-1' exists.", ErrorCode.ALREADY_EXISTS),
+    )
+    assert await stored(db, plate) == plate
 
 
 async def test_update_to_its_own_sku_is_fine(db, as_admin, mug):

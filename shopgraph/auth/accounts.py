@@ -14,15 +14,18 @@ from shopgraph.auth.account_rules import (
     password_problems,
 )
 from shopgraph.auth.passwords import Passwords
-from shopgraph.auth.permissions import ADMIN, CUSTOMER
+from shopgraph.auth.permissions import ADMIN, CUSTOMER, is_email_verified
 from shopgraph.auth.session_ends import SessionEnds
 from shopgraph.auth.throttle import PasswordThrottle
-from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
 from shopgraph.datasources.users import EmailTaken, UsersDatasource
 from shopgraph.documents import Document
 from shopgraph.errors import DomainError, ErrorCode, reject_any
 
-LOCKED_OUT = "Too many wrong passwords for this account; try again later."
+UNVERIFIED_PROMOTION = (
+    "This account's email address is not verified, so whoever registered it may not hold "
+    "that mailbox. Have its owner verify it first (requestEmailVerification and verifyEmail, "
+    "or a password reset, prove they read it), then promote it."
+)
 
 DEMO_ACCOUNTS = [
     ("admin@example.com", ADMIN, "Demo Admin"),
@@ -46,6 +49,7 @@ class Promotion:
     name: str
     created_at: datetime
     previous_role: str
+    email_verified_at: datetime | None
 
     @property
     def was_admin(self) -> bool:
@@ -59,9 +63,9 @@ def _email_taken() -> DomainError:
 @dataclass(frozen=True, slots=True)
 class Accounts:
     users: UsersDatasource
-    refresh_tokens: RefreshTokensDatasource
     passwords: Passwords
     throttle: PasswordThrottle
+    session_ends: SessionEnds
 
     async def change_password(
         self, user: Document, current: str, new: str, keep_session: str | None, client: str
@@ -69,9 +73,7 @@ class Accounts:
         """Also ends every session but `keep_session`: a thief's refresh token stops working.
         Wrong current passwords count towards the login throttle for `client` (the caller's
         address), and are refused with it."""
-        async with self.throttle.attempt(
-            user["email"], client, locked_out=LOCKED_OUT, field="currentPassword"
-        ):
+        async with self.throttle.attempt(user["email"], client, field="currentPassword"):
             verified = await self.passwords.verify(user["passwordHash"], current)
             if not verified.valid:
                 raise DomainError(
@@ -82,14 +84,8 @@ class Accounts:
         reject_any(password_problems(new, user["email"], "newPassword"))
         new_hash = await self.passwords.hash(new)
         updated = await self.users.set_password_hash(user["_id"], new_hash)
-        await self.end_all_sessions(user["_id"], except_session=keep_session)
+        await self.session_ends.end_all(user["_id"], except_session=keep_session)
         return updated or user
-
-    async def end_all_sessions(self, user_id: ObjectId, except_session: str | None = None) -> None:
-        """Ends the user's sessions but `except_session`: their refresh and access tokens
-        are refused at once, their WebSockets close within seconds. For password changes
-        and resets, and whenever an account changes hands (a promotion)."""
-        await SessionEnds(self.users, self.refresh_tokens).end_all(user_id, except_session)
 
     async def update_profile(self, user: Document, name: str) -> Document:
         name = name.strip()
@@ -97,9 +93,10 @@ class Accounts:
         return await self.users.update(user["_id"], {"name": name}) or user
 
     async def create_admin(self, email: str, password: Callable[[], str]) -> str:
-        """Creates an admin account; an email that has an account is refused, never promoted
-        (see `promote_to_admin`). `password` is asked for only once the email is known to be
-        free. Raises InvalidInput, or DomainError ALREADY_EXISTS."""
+        """Creates an admin account, its email verified: the operator vouches for it. An
+        email that has an account is refused, never promoted (see `promote_to_admin`).
+        `password` is asked for only once the email is known to be free. Raises
+        InvalidInput, or DomainError ALREADY_EXISTS."""
         email = normalize_email(email)
         reject_any(email_problems(email, "email"))
         if await self.users.by_email(email) is not None:
@@ -107,7 +104,8 @@ class Accounts:
         new_password = password()
         reject_any(password_problems(new_password, email, "password"))
         try:
-            await self.users.create(email, "Admin", await self.passwords.hash(new_password), ADMIN)
+            password_hash = await self.passwords.hash(new_password)
+            await self.users.create(email, "Admin", password_hash, ADMIN, verified=True)
         except EmailTaken as error:  # registered while the password was asked for or hashed
             raise _email_taken() from error
         return f"created admin {email}"
@@ -115,30 +113,41 @@ class Accounts:
     async def promote_to_admin(self, email: str) -> Promotion:
         """Makes the account with this email an admin, keeping its password, and ends its
         sessions so that nobody goes on with tokens issued before. Says whom it promoted.
-        Raises InvalidInput, or DomainError NOT_FOUND."""
+        Only a verified email is promoted: anyone may have registered an address first,
+        knowing the password they chose. Raises InvalidInput, or DomainError NOT_FOUND or
+        INVALID (not verified)."""
         email = normalize_email(email)
         reject_any(email_problems(email, "email"))
         user = await self.users.by_email(email)
         if user is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No account has this email.", "email")
         promotion = Promotion(
-            user["_id"], user["email"], user.get("name", ""), user["createdAt"], user["role"]
+            user["_id"],
+            user["email"],
+            user.get("name", ""),
+            user["createdAt"],
+            user["role"],
+            user.get("emailVerifiedAt"),
         )
         if promotion.was_admin:
             return promotion
+        if not is_email_verified(user):
+            raise DomainError(ErrorCode.INVALID, UNVERIFIED_PROMOTION, "email")
         await self.users.set_role(user["_id"], ADMIN)
-        await self.end_all_sessions(user["_id"])
+        await self.session_ends.end_all(user["_id"])
         return promotion
 
     async def create_demo_accounts(self) -> list[DemoAccount]:
-        """The demo admin and customer, with random passwords; accounts that exist are kept."""
+        """The demo admin and customer, with random passwords and verified emails (made by
+        the operator, like `create_admin`); accounts that exist are kept."""
         created = []
         for email, role, name in DEMO_ACCOUNTS:
             if await self.users.by_email(email) is not None:
                 continue
             password = secrets.token_urlsafe(12)
             try:
-                await self.users.create(email, name, await self.passwords.hash(password), role)
+                password_hash = await self.passwords.hash(password)
+                await self.users.create(email, name, password_hash, role, verified=True)
             except EmailTaken:
                 continue
             created.append(DemoAccount(email, role, password))

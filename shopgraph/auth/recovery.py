@@ -4,8 +4,9 @@ Both work with one-time codes sent by email: 256 random bits, stored only as a S
 hash, good for one use within their lifetime (see `datasources.account_tokens`).
 
 Asking for a reset answers the same, in the same time, whether or not the address has an
-account: the only work done before the answer (taking a slot of the address's mail quota)
-does not depend on it, and everything else waits until the answer has gone out (`Defer`).
+account: the only work done before the answer (taking a slot of the client's and of the
+address's mail quota) does not depend on it, and everything else waits until the answer
+has gone out (`Defer`).
 A new reset code makes the older ones stop working, so only the newest email is live.
 """
 
@@ -23,10 +24,10 @@ from shopgraph.auth.account_messages import (
     signup_attempt_message,
 )
 from shopgraph.auth.account_rules import email_problems, normalize_email, password_problems
-from shopgraph.auth.accounts import Accounts
 from shopgraph.auth.after_answer import Defer
 from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.permissions import is_email_verified
+from shopgraph.auth.session_ends import SessionEnds
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.datasources.account_tokens import AccountTokensDatasource
 from shopgraph.datasources.users import UsersDatasource
@@ -67,16 +68,19 @@ class Recovery:
     account_tokens: AccountTokensDatasource
     mail: AccountMail
     passwords: Passwords
-    accounts: Accounts
     throttle: PasswordThrottle
+    session_ends: SessionEnds
     reset_lifetime: timedelta
     verification_lifetime: timedelta
 
-    async def request_password_reset(self, email: str, defer: Defer) -> None:
-        """Emails a reset code if the address has an account, within the mail quota. Never
-        refuses: the caller must not learn whether the address is known."""
+    async def request_password_reset(self, email: str, client: str, defer: Defer) -> None:
+        """Emails a reset code if the address has an account, within the mail quotas of
+        `client` (the caller's address) and of the email address. Never refuses: the
+        caller must not learn whether the address is known."""
         email = normalize_email(email)
         if email_problems(email, "email"):  # no account can have it
+            return
+        if not await self.mail.client_may_ask_reset(client):
             return
         if await self.mail.may_send(AccountMailKind.PASSWORD_RESET, email):
             await defer(partial(self._send_reset_code, email))
@@ -95,7 +99,7 @@ class Recovery:
         if not await self.account_tokens.use(record["_id"]):  # a concurrent reset used it
             raise DomainError(ErrorCode.INVALID_TOKEN, INVALID_RESET_CODE, "token")
         await self.users.set_password_hash(user["_id"], password_hash)
-        await self.accounts.end_all_sessions(user["_id"])
+        await self.session_ends.end_all(user["_id"])
         await self.account_tokens.revoke(user["_id"], TokenPurpose.PASSWORD_RESET)
         # The code reached the mailbox: the address is proven, and its owner is back in.
         await self.users.mark_email_verified(user["_id"], record["email"])

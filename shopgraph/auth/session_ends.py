@@ -36,14 +36,16 @@ def session_has_ended(user: Document, session_id: str, started_ms: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class SessionEnds:
+    """One per process (`services`), shared by everything that ends sessions."""
+
     users: UsersDatasource
     refresh_tokens: RefreshTokensDatasource
+    tokens_accepted_for: timedelta  # how long after now a token issued now may be accepted
 
-    async def end(self, user_id: ObjectId, session_id: str, tokens_accepted_for: timedelta) -> None:
-        """Ends one session (logout, a replayed refresh token). `tokens_accepted_for`: how
-        long after now an access token issued now could still be accepted."""
+    async def end(self, user_id: ObjectId, session_id: str) -> None:
+        """Ends one session (logout, a replayed refresh token)."""
         await self.refresh_tokens.revoke_family(session_id)
-        until = now_ms() + int(tokens_accepted_for.total_seconds() * 1000)
+        until = now_ms() + int(self.tokens_accepted_for.total_seconds() * 1000)
         await self.users.end_session(user_id, session_id, until)
 
     async def end_all(self, user_id: ObjectId, except_session: str | None = None) -> None:

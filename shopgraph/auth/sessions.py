@@ -9,8 +9,6 @@ its access tokens too (`auth.session_ends`).
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bson import ObjectId
-
 from shopgraph.auth.account_rules import (
     email_problems,
     name_problems,
@@ -36,7 +34,6 @@ from shopgraph.documents import Document
 from shopgraph.errors import DomainError, ErrorCode, reject_any
 
 INVALID_CREDENTIALS = "Wrong email or password."
-LOCKED_OUT = "Too many failed logins for this email; try again later."
 EMAIL_UNAVAILABLE = (
     "This email address cannot be used for a new account. If it is yours, check your inbox."
 )
@@ -64,6 +61,7 @@ class Sessions:
     passwords: Passwords
     tokens: AccessTokens
     throttle: PasswordThrottle
+    session_ends: SessionEnds
     refresh_lifetime: timedelta
     session_max: timedelta  # from the login, however often the session rotates
     recovery: Recovery
@@ -99,9 +97,9 @@ class Sessions:
         when the address must be verified before any login). A taken email costs the same
         argon2 work and emails the address's owner instead; the caller gets INVALID, which
         does not name the reason, or, where verification comes first, the same None as a
-        new account. `client`, an address, is refused when locked out (hashing is password
-        work), and probing a taken email counts against it like a wrong password. Raises
-        InvalidInput or TOO_MANY_ATTEMPTS."""
+        new account. Every sign-up counts as a password attempt of `client`, an address,
+        new email or taken alike (`PasswordThrottle.signup`). Raises InvalidInput or
+        TOO_MANY_ATTEMPTS."""
         email = normalize_email(email)
         name = name.strip()
         reject_any(
@@ -109,12 +107,11 @@ class Sessions:
             + password_problems(password, email, "input.password")
             + name_problems(name, "input.name")
         )
-        await self.throttle.refuse_locked_out_client(client)
-        password_hash = await self.passwords.hash(password)  # a taken email costs the same
+        async with self.throttle.signup(client):
+            password_hash = await self.passwords.hash(password)  # a taken email costs the same
         try:
             user = await self.users.create(email, name, password_hash, CUSTOMER)
         except EmailTaken:  # the unique index decides, also between concurrent sign-ups
-            await self.throttle.count_failure(email, client)
             await self.recovery.tell_owner_of_signup_attempt(email, defer)
             if self.registration_requires_verification:
                 return None
@@ -129,7 +126,7 @@ class Sessions:
         password. `client` is the caller's address, which the throttle counts per email and
         overall. Raises TOO_MANY_ATTEMPTS or INVALID_CREDENTIALS."""
         email = normalize_email(email)
-        async with self.throttle.attempt(email, client, locked_out=LOCKED_OUT):
+        async with self.throttle.attempt(email, client):
             user = await self.users.by_email(email)
             if user is None:
                 await self.passwords.verify_nothing(password)
@@ -155,7 +152,7 @@ class Sessions:
         if record is None:
             known = await self.refresh_tokens.find(token_hash)
             if known is not None:  # rotated, revoked or expired: a replay ends the session
-                await self._end(known["userId"], known["familyId"])
+                await self.session_ends.end(known["userId"], known["familyId"])
             raise _invalid_refresh_token()
         session_id = record["familyId"]
         started_ms = self.refresh_tokens.session_started_ms(record)
@@ -166,11 +163,11 @@ class Sessions:
             or session_has_ended(user, session_id, started_ms)
             or now_ms() >= started_ms + self.session_max.total_seconds() * 1000
         ):
-            await self._end(record["userId"], session_id)
+            await self.session_ends.end(record["userId"], session_id)
             raise _invalid_refresh_token()
         session = await self._issue(user, session_id, started_ms)
         if await self.refresh_tokens.is_family_revoked(session_id):  # a concurrent replay
-            await self._end(record["userId"], session_id)
+            await self.session_ends.end(record["userId"], session_id)
             raise _invalid_refresh_token()
         return session
 
@@ -180,8 +177,4 @@ class Sessions:
         known = await self.refresh_tokens.find(refresh_token_hash(refresh_token))
         if known is None:
             raise _invalid_refresh_token()
-        await self._end(known["userId"], known["familyId"])
-
-    async def _end(self, user_id: ObjectId, session_id: str) -> None:
-        ends = SessionEnds(self.users, self.refresh_tokens)
-        await ends.end(user_id, session_id, self.tokens.accepted_for)
+        await self.session_ends.end(known["userId"], known["familyId"])

@@ -38,6 +38,11 @@ class AccessClaims:
     expires_at: datetime
 
 
+def accepted_for(lifetime: timedelta) -> timedelta:
+    """How long after it was issued a token of this lifetime may still be accepted."""
+    return lifetime + timedelta(seconds=LEEWAY_SECONDS)
+
+
 class AccessTokens:
     def __init__(self, secret: str, issuer: str, audience: str, lifetime: timedelta) -> None:
         if len(secret.encode()) < MIN_SECRET_BYTES:
@@ -46,11 +51,6 @@ class AccessTokens:
         self._issuer = issuer
         self._audience = audience
         self.lifetime = lifetime
-
-    @property
-    def accepted_for(self) -> timedelta:
-        """How long after it was issued a token may still be accepted."""
-        return self.lifetime + timedelta(seconds=LEEWAY_SECONDS)
 
     def issue(
         self, user_id: str, role: str, session_id: str, session_started_ms: int | None = None

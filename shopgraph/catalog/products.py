@@ -106,7 +106,7 @@ class Catalog:
         except SkuTaken:
             raise _sku_taken(changes.get("sku")) from None
         except StockMoved as moved:
-            raise _stock_changed(expected_stock or 0, moved.current) from None
+            raise _stock_changed(moved.expected, moved.current) from None
         if document is None:
             raise _not_found("id")
         if expected_stock is not None and changes["stock"] != expected_stock:

@@ -2,8 +2,10 @@
 every server process.
 
 One document per check, recorded before the password is verified and kept while it counts
-as a failure: `{email, client, at, expiresAt}`. Counts are taken by time (`at`), not left
-to the TTL monitor, which runs about once a minute and only tidies up.
+as a failure: `{email, client, at, expiresAt}`. A sign-up is recorded without an email
+(`{client, at, expiresAt}`): it counts for its client only, and no right password clears
+it. Counts are taken by time (`at`), not left to the TTL monitor, which runs about once a
+minute and only tidies up.
 """
 
 from dataclasses import dataclass
@@ -51,15 +53,22 @@ class LoginAttemptsDatasource(CollectionDatasource):
         )
         return result.inserted_id, RecentAttempts(by_client, by_client_for_email)
 
+    async def begin_signup(self, client: str, window: timedelta) -> tuple[ObjectId, int]:
+        """Records a sign-up by `client`, then counts the client's attempts within the
+        window, this one included (as `begin` does, so concurrent sign-ups count each other)."""
+        now = datetime.now(UTC)
+        result = await self.collection.insert_one(
+            {"client": client, "at": now, "expiresAt": now + window}
+        )
+        by_client = await self.collection.count_documents(
+            {"client": client, "at": {"$gt": now - window}}
+        )
+        return result.inserted_id, by_client
+
     async def recent_for_email(self, email: str, window: timedelta) -> int:
         """Attempts against `email` from every client address within the window."""
         since = datetime.now(UTC) - window
         return await self.collection.count_documents({"email": email, "at": {"$gt": since}})
-
-    async def recent_by_client(self, client: str, window: timedelta) -> int:
-        """Attempts from `client` against any email within the window."""
-        since = datetime.now(UTC) - window
-        return await self.collection.count_documents({"client": client, "at": {"$gt": since}})
 
     async def forget(self, attempt_id: ObjectId) -> None:
         """An attempt refused before its check (or never checked) is no failure."""

@@ -36,8 +36,9 @@ class SkuTaken(Exception):
 class StockMoved(Exception):
     """The stock was not the one the update expected; `current` is what it is."""
 
-    def __init__(self, current: int | None) -> None:
-        super().__init__(current)
+    def __init__(self, expected: int, current: int | None) -> None:
+        super().__init__(expected, current)
+        self.expected = expected
         self.current = current
 
 
@@ -152,7 +153,7 @@ class ProductsDatasource(CollectionDatasource):
 
         With `expected_stock` it is one conditional update that applies only while the
         stock is that, so no order's decrement in between is overwritten. Raises SkuTaken,
-        and StockMoved when the stock was another.
+        and StockMoved when a stock was expected and it was another.
         """
         filter_: Document = {"_id": product_id}
         if expected_stock is not None:
@@ -176,8 +177,8 @@ class ProductsDatasource(CollectionDatasource):
     async def _refusal(
         self, product_id: ObjectId, changes: Document, expected_stock: int | None
     ) -> None:
-        """Raises why an update matched nothing (StockMoved or SkuTaken); returns when
-        there is no such product.
+        """Raises why an update matched nothing (StockMoved, only when a stock was
+        expected, or SkuTaken); returns when there was no such product.
 
         The embedded server answers a unique-key violation in findAndModify with "no
         document" instead of error 11000, so a taken SKU is looked up.
@@ -186,13 +187,19 @@ class ProductsDatasource(CollectionDatasource):
         if current is None:
             return
         if expected_stock is not None and current.get("stock") != expected_stock:
-            raise StockMoved(current.get("stock"))
+            raise StockMoved(expected_stock, current.get("stock"))
         if "sku" in changes and await self.collection.find_one(
             {"sku": changes["sku"], "_id": {"$ne": product_id}}, {"_id": 1}
         ):
             raise SkuTaken(changes["sku"])
-        # The stock moved away and back between the update and this read.
-        raise StockMoved(current.get("stock"))
+        if expected_stock is not None:
+            # The stock moved away and back between the update and this read.
+            raise StockMoved(expected_stock, current.get("stock"))
+        if "sku" in changes:
+            # Only the id was a condition, so the unique SKU refused the update; the product
+            # that held the SKU has given it up since.
+            raise SkuTaken(changes["sku"])
+        # Neither: the product was not there when the update ran.
 
     async def delete(self, product_id: ObjectId) -> bool:
         result = await self.collection.delete_one({"_id": product_id})

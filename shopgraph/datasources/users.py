@@ -72,8 +72,11 @@ class UsersDatasource(CollectionDatasource):
         IndexModel([(SESSIONS_CHANGED, ASCENDING)], name="sessionsChangedMs", sparse=True),
     )
 
-    async def create(self, email: str, name: str, password_hash: str, role: str) -> Document:
-        """Raises EmailTaken: the unique index decides, so concurrent sign-ups cannot both win."""
+    async def create(
+        self, email: str, name: str, password_hash: str, role: str, *, verified: bool = False
+    ) -> Document:
+        """`verified`: the email counts as proven from the start. Raises EmailTaken: the
+        unique index decides, so concurrent sign-ups cannot both win."""
         now = utc_now()
         document: Document = {
             "email": email,
@@ -83,6 +86,8 @@ class UsersDatasource(CollectionDatasource):
             "createdAt": now,
             "updatedAt": now,
         }
+        if verified:
+            document["emailVerifiedAt"] = now
         try:
             await self.collection.insert_one(document)
         except DuplicateKeyError as error:

@@ -9,7 +9,9 @@ from shopgraph.schema.users import User, UserPayload
 
 async def request_password_reset(info: Info, email: str) -> OkPayload:
     """Always `ok: true`: whether the address has an account is not the caller's to learn."""
-    await info.context.services.recovery.request_password_reset(email, after_response(info))
+    recovery = info.context.services.recovery
+    client = info.context.client_address
+    await recovery.request_password_reset(email, client, after_response(info))
     return OkPayload(ok=True)
 
 
@@ -29,6 +31,7 @@ async def request_email_verification(info: Info) -> OkPayload:
 
 @refusals_as_user_errors
 async def verify_email(info: Info, token: str) -> UserPayload:
-    """The holder of the code read the account's mailbox: they see the account as its owner."""
+    """The holder of the code read the account's mailbox, which proves no session: the
+    account's private fields are for its logged-in owner (and admins), as anywhere else."""
     user = await info.context.services.recovery.verify_email(token)
-    return UserPayload(user=User(document=user, is_caller=True))
+    return UserPayload(user=User(document=user))

@@ -27,8 +27,9 @@ class User(DocumentNode):
         "emailVerified": ("emailVerifiedAt",),
     }
 
-    # True for the user a register/login/refresh just authenticated: the caller, even
-    # though the request itself carried no token.
+    # True only for the user whose session a register, login or refreshToken has just
+    # begun or renewed: the caller, though the request itself carried no token. Elsewhere
+    # (verifyEmail included) the viewer's token decides.
     is_caller: strawberry.Private[bool] = False
 
     @strawberry.field(

@@ -180,9 +180,15 @@ def admin(settings: Settings, email: str, promote: bool) -> None:
 
 
 def _promoted(promotion: Promotion, password_given: bool) -> str:
+    verified_at = promotion.email_verified_at
+    verified = (
+        f"email verified {verified_at:%Y-%m-%d %H:%M:%S %Z}"
+        if verified_at
+        else "email not verified"
+    )
     who = (
         f"{promotion.email} (name {promotion.name!r}, id {promotion.user_id}, "
-        f"registered {promotion.created_at:%Y-%m-%d %H:%M:%S %Z})"
+        f"registered {promotion.created_at:%Y-%m-%d %H:%M:%S %Z}, {verified})"
     )
     if promotion.was_admin:
         return f"{who} is already an admin; nothing changed"
@@ -251,8 +257,9 @@ def parser() -> argparse.ArgumentParser:
         "create-admin",
         help="create an admin account, or promote an existing one with --promote",
         description="Create an admin with the password in SHOPGRAPH_ADMIN_PASSWORD (prompted "
-        "twice when unset). An email that has an account is refused, unless --promote is "
-        "given: then that account becomes an admin, keeps its password and is logged out.",
+        "twice when unset); its email counts as verified. An email that has an account is "
+        "refused, unless --promote is given: then that account, once its owner has verified "
+        "the email, becomes an admin, keeps its password and is logged out.",
     )
     admin_command.add_argument("--email", required=True, help="the admin's email")
     admin_command.add_argument(
