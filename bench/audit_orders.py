@@ -161,7 +161,7 @@ async def reserve_catalog(shop: Shop) -> list[Row]:
             ms,
         )
     ]
-    rows.append(await _other_shopper(shop, stock, bulk))
+    rows.append(await _other_shopper(shop, remaining, bulk))
     rows.append(_hold_length(orders))
     for order in orders:  # give the shelves back for the next probes
         await shop.cancel(attacker, order["id"])
@@ -183,15 +183,19 @@ async def _catalog_stock(shop: Shop) -> dict[str, int]:
         after = page["pageInfo"]["endCursor"]
 
 
-async def _other_shopper(shop: Shop, stock: dict[str, int], bulk: str) -> Row:
-    """The first demo product that had stock, one unit, by someone else."""
-    product = next(product for product, units in stock.items() if units and product != bulk)
+async def _other_shopper(shop: Shop, remaining: dict[str, int], bulk: str) -> Row:
+    """One unit of the first demo product the hoarder left any of, by someone else."""
+    left = [product for product, units in remaining.items() if units and product != bulk]
+    if not left:
+        return Row("1", "...then another shopper buys 1 unit", "nothing left to buy")
     shopper = await shop.customer("other-shopper")
-    answer = await shop.place_order(shopper, [(product, 1)])
+    answer = await shop.place_order(shopper, [(left[0], 1)])
     order = placed_order(answer)
     if order is not None:
         await shop.cancel(shopper, order["id"])
-    return Row("1", "...then another shopper buys 1 unit", answer.describe("placeOrder"), answer.ms)
+    demo = sum(1 for product in remaining if product != bulk)
+    outcome = f"{answer.describe('placeOrder')} ({len(left)}/{demo} demo products still in stock)"
+    return Row("1", "...then another shopper buys 1 unit", outcome, answer.ms)
 
 
 def _hold_length(orders: list[dict[str, Any]]) -> Row:
