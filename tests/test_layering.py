@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "shopgraph.clock",
             "shopgraph.documents",
             "shopgraph.errors",
+            "shopgraph.slots",
         ),
     ),
     ("storage and outside systems", ("shopgraph.datasources", "shopgraph.integrations")),

@@ -174,8 +174,8 @@ async def test_checks_in_flight_are_counted_per_address_and_forgotten_at_zero():
     checks = [asyncio.create_task(check(client)) for client in ["a"] * 5 + ["b"]]
     await asyncio.wait(checks[2:5])  # refused at once, while the first two still run
 
-    assert (in_flight.running("a"), in_flight.running("b")) == (2, 1)
+    assert (in_flight.slots.held("a"), in_flight.slots.held("b")) == (2, 1)
     release.set()
     outcomes = await asyncio.gather(*checks)
     assert outcomes == ["checked", "checked"] + [TOO_MANY_AT_ONCE] * 3 + ["checked"]
-    assert in_flight.clients == 0  # no entry is kept for an address with nothing running
+    assert len(in_flight.slots) == 0  # no entry is kept for an address with nothing running

@@ -160,7 +160,7 @@ def view_of(app: Starlette) -> ShopgraphGraphQL:
 
 
 def open_from(app: Starlette, address: str = "127.0.0.1") -> int:
-    return view_of(app).websockets_per_client.open_from(address)
+    return view_of(app).websockets_per_client.slots.held(address)
 
 
 TOO_MANY = "Too many open WebSockets from your address (at most {})"

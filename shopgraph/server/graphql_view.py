@@ -86,7 +86,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         address = self.client_addresses.of(HTTPConnection(scope))
-        with self.websockets_per_client.admit(address) as admitted:
+        with self.websockets_per_client.slots.hold(address) as admitted:
             if admitted:
                 await super().__call__(scope, receive, send)
             else:

@@ -15,43 +15,18 @@ implementation logs an error for every such refusal.
 Closing a socket, or losing it abruptly, frees its slot when its handler ends.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from starlette import status
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from shopgraph.slots import SlotsPerKey
+
 
 class WebSocketsPerClient:
-    """Open sockets per client address. Used from the event loop only: admitting is a
-    check and an increment with no await between them, so concurrent handshakes cannot
-    both take the last slot."""
+    """Open sockets per client address; `slots.hold(address)` admits one."""
 
     def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._open: dict[str, int] = {}
-
-    def open_from(self, address: str) -> int:
-        return self._open.get(address, 0)
-
-    @contextmanager
-    def admit(self, address: str) -> Iterator[bool]:
-        """Yields whether the client may open one more; an admitted socket holds its slot
-        until the block ends, however it ends."""
-        held = self._open.get(address, 0)
-        if held >= self.limit:
-            yield False
-            return
-        self._open[address] = held + 1
-        try:
-            yield True
-        finally:
-            left = self._open[address] - 1
-            if left:
-                self._open[address] = left
-            else:
-                del self._open[address]  # the table holds only clients with open sockets
+        self.slots = SlotsPerKey(limit)
 
     async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Accepts (with the client's first subprotocol: browsers fail a handshake that
@@ -61,5 +36,5 @@ class WebSocketsPerClient:
         await websocket.accept(subprotocol=offered[0] if offered else None)
         await websocket.close(
             code=status.WS_1013_TRY_AGAIN_LATER,
-            reason=f"Too many open WebSockets from your address (at most {self.limit})",
+            reason=f"Too many open WebSockets from your address (at most {self.slots.limit})",
         )
