@@ -10,8 +10,6 @@ has gone out (`Defer`).
 A new reset code makes the older ones stop working, so only the newest email is live.
 """
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -29,6 +27,7 @@ from shopgraph.auth.passwords import Passwords
 from shopgraph.auth.permissions import is_email_verified
 from shopgraph.auth.session_ends import SessionEnds
 from shopgraph.auth.throttle import PasswordThrottle
+from shopgraph.auth.tokens import new_secret_token, secret_token_hash
 from shopgraph.datasources.account_tokens import AccountTokensDatasource
 from shopgraph.datasources.users import UsersDatasource
 from shopgraph.documents import Document
@@ -51,15 +50,6 @@ VERIFICATION_RECENTLY_SENT = (
 class TokenPurpose(StrEnum):
     PASSWORD_RESET = "password_reset"
     EMAIL_VERIFICATION = "email_verification"
-
-
-def new_account_token() -> str:
-    """256 random bits, URL-safe: the email holds the code, the database only its hash."""
-    return secrets.token_urlsafe(32)
-
-
-def account_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +110,7 @@ class Recovery:
         if len(token) > MAX_TOKEN_LENGTH:
             raise DomainError(ErrorCode.INVALID_TOKEN, INVALID_VERIFICATION_CODE, "token")
         record = await self.account_tokens.use_live(
-            account_token_hash(token), TokenPurpose.EMAIL_VERIFICATION
+            secret_token_hash(token), TokenPurpose.EMAIL_VERIFICATION
         )
         user = None
         if record is not None:
@@ -160,17 +150,17 @@ class Recovery:
         await self.mail.send(AccountMailKind.EMAIL_VERIFICATION, message)
 
     async def _issue(self, user: Document, purpose: TokenPurpose, lifetime: timedelta) -> str:
-        token = new_account_token()
+        token = new_secret_token()
         expires_at = datetime.now(UTC) + lifetime
         await self.account_tokens.issue(
-            account_token_hash(token), purpose, user["_id"], user["email"], expires_at
+            secret_token_hash(token), purpose, user["_id"], user["email"], expires_at
         )
         return token
 
     async def _live(self, token: str, purpose: TokenPurpose) -> Document | None:
         if len(token) > MAX_TOKEN_LENGTH:
             return None
-        return await self.account_tokens.find_live(account_token_hash(token), purpose)
+        return await self.account_tokens.find_live(secret_token_hash(token), purpose)
 
     async def _owner(self, record: Document) -> Document | None:
         """The account the code was sent for, if it still has the address it was sent to."""

@@ -23,9 +23,9 @@ from shopgraph.auth.session_ends import SessionEnds, session_has_ended
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.auth.tokens import (
     AccessTokens,
-    new_refresh_token,
+    new_secret_token,
     new_session_id,
-    refresh_token_hash,
+    secret_token_hash,
 )
 from shopgraph.clock import now_ms
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
@@ -75,9 +75,9 @@ class Sessions:
         session at the latest."""
         started_ms = now_ms() if started_ms is None else started_ms
         session_end = datetime.fromtimestamp(started_ms / 1000, UTC) + self.session_max
-        refresh_token = new_refresh_token()
+        refresh_token = new_secret_token()
         await self.refresh_tokens.store(
-            refresh_token_hash(refresh_token),
+            secret_token_hash(refresh_token),
             session_id,
             user["_id"],
             min(datetime.now(UTC) + self.refresh_lifetime, session_end),
@@ -147,7 +147,7 @@ class Sessions:
     async def refresh(self, refresh_token: str) -> Session:
         """Rotates the token; a replayed one ends its whole session, and so does one
         past the session's absolute lifetime. Raises INVALID_TOKEN."""
-        token_hash = refresh_token_hash(refresh_token)
+        token_hash = secret_token_hash(refresh_token)
         record = await self.refresh_tokens.use(token_hash)
         if record is None:
             known = await self.refresh_tokens.find(token_hash)
@@ -174,7 +174,7 @@ class Sessions:
     async def logout(self, refresh_token: str) -> None:
         """Ends the session the refresh token belongs to, and with it its access tokens.
         Raises INVALID_TOKEN for a token it does not know."""
-        known = await self.refresh_tokens.find(refresh_token_hash(refresh_token))
+        known = await self.refresh_tokens.find(secret_token_hash(refresh_token))
         if known is None:
             raise _invalid_refresh_token()
         await self.session_ends.end(known["userId"], known["familyId"])

@@ -110,12 +110,13 @@ def _is_time(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e11
 
 
-def new_refresh_token() -> str:
-    """256 random bits; the client keeps the token, the database only its hash."""
+def new_secret_token() -> str:
+    """256 random bits, URL-safe, for refresh tokens and emailed account codes alike: the
+    holder keeps the token, the database only its hash."""
     return secrets.token_urlsafe(32)
 
 
-def refresh_token_hash(token: str) -> str:
+def secret_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
