@@ -14,6 +14,8 @@ from shopgraph.auth.sessions import Sessions
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.auth.tokens import AccessTokens, accepted_for
 from shopgraph.catalog.products import Catalog
+from shopgraph.catalog.sku_claims import SkuClaims
+from shopgraph.catalog.variants import Variants
 from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.orders import Orders
 from shopgraph.datasources.client import Datasources
@@ -67,7 +69,13 @@ def recovery_service(settings: Settings, datasources: Datasources, accounts: Acc
 
 
 def catalog_service(settings: Settings, datasources: Datasources) -> Catalog:
-    return Catalog(datasources.products, datasources.stock_movements, settings.currency)
+    claims = SkuClaims(datasources.skus, datasources.products)
+    return Catalog(datasources.products, datasources.stock_movements, claims, settings.currency)
+
+
+def variants_service(settings: Settings, datasources: Datasources) -> Variants:
+    claims = SkuClaims(datasources.skus, datasources.products)
+    return Variants(datasources.products, datasources.stock_movements, claims, settings.currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +84,7 @@ class Services:
     accounts: Accounts
     recovery: Recovery
     catalog: Catalog
+    variants: Variants
     orders: Orders
 
     @classmethod
@@ -118,5 +127,6 @@ class Services:
             accounts=accounts,
             recovery=recovery,
             catalog=catalog_service(settings, datasources),
+            variants=variants_service(settings, datasources),
             orders=Orders(checkout),
         )

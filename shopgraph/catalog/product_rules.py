@@ -18,7 +18,7 @@ MAX_STOCK = 1_000_000_000
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def _sku(value: str, currency: str) -> str:
+def check_sku(value: str, currency: str = "") -> str:
     sku = value.strip()
     if not _SKU.match(sku):
         raise ValueError("The SKU must be 1 to 64 letters, digits, '.', '_' or '-'.")
@@ -38,7 +38,7 @@ def _description(value: str, currency: str) -> str:
     return value
 
 
-def _price(value: Decimal, currency: str) -> int:
+def check_price(value: Decimal, currency: str) -> int:
     """At most `MAX_PRICE`, so no order of it can make a total the store cannot store."""
     try:
         price = to_minor_units(value, currency)
@@ -49,7 +49,7 @@ def _price(value: Decimal, currency: str) -> int:
     return price
 
 
-def _stock(value: int, currency: str) -> int:
+def check_stock(value: int, currency: str = "") -> int:
     if not 0 <= value <= MAX_STOCK:
         raise ValueError(f"The stock must be between 0 and {MAX_STOCK}.")
     return value
@@ -77,11 +77,11 @@ def _active(value: bool, currency: str) -> bool:
 
 # GraphQL input field -> (document field, check that returns the stored value)
 FIELDS: dict[str, tuple[str, Callable[[Any, str], object]]] = {
-    "sku": ("sku", _sku),
+    "sku": ("sku", check_sku),
     "name": ("name", _name),
     "description": ("description", _description),
-    "price": ("price", _price),
-    "stock": ("stock", _stock),
+    "price": ("price", check_price),
+    "stock": ("stock", check_stock),
     "category": ("category", _category),
     "tags": ("tags", _tags),
     "active": ("active", _active),

@@ -1,19 +1,38 @@
 """The catalog service: admins create, change and delete products and adjust their stock.
 
-Every stock change an admin makes is recorded as a movement (who, how much, why, and the
-stock after it), so the ledger of movements explains the stock. Setting the stock outright
-(`update_product`) is a compare-and-set on the stock the admin saw, so it never overwrites
-what orders took or gave back meanwhile.
+Every stock change an admin makes is recorded as a movement (who, which variant, how much,
+why, and the variant's stock after it), so the ledger of movements explains the stock.
+Setting a stock outright is a compare-and-set on the stock the admin saw, so it never
+overwrites what orders took or gave back meanwhile. Variants are created, changed and
+deleted by `catalog.variants`.
 """
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bson import ObjectId
 
 from shopgraph.catalog.product_rules import MAX_STOCK, product_changes
-from shopgraph.datasources.products import ProductsDatasource, SkuTaken, StockMoved
+from shopgraph.catalog.sku_claims import SkuClaims, sku_taken, skus_of
+from shopgraph.catalog.variant_rules import (
+    OptionSpec,
+    VariantSpec,
+    checked_options,
+    new_variant,
+    options_document,
+    reselected,
+    variant_list_problems,
+    variants_document,
+)
+from shopgraph.catalog.variant_writes import VariantList, record_movement, write_variants
+from shopgraph.datasources.product_variants import (
+    StoredVariant,
+    new_product,
+    stored_variant,
+    stored_variants,
+)
+from shopgraph.datasources.products import ProductsDatasource, SkuTaken
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
 from shopgraph.documents import Document
 from shopgraph.errors import DomainError, ErrorCode, InvalidInput, Problem, reject_any
@@ -21,42 +40,36 @@ from shopgraph.errors import DomainError, ErrorCode, InvalidInput, Problem, reje
 MAX_REASON = 200
 
 
-def _sku_taken(sku: object) -> DomainError:
-    return DomainError(ErrorCode.ALREADY_EXISTS, f"A product with SKU {sku!r} exists.", "input.sku")
+def not_found(field: str, what: str = "product") -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, f"There is no such {what}.", field)
 
 
-def _not_found(field: str) -> DomainError:
-    return DomainError(ErrorCode.NOT_FOUND, "There is no such product.", field)
-
-
-def _stock_changed(expected: int, current: int | None) -> DomainError:
+def stock_changed(expected: int, current: int | None, field: str) -> DomainError:
     message = (
         f"The stock changed meanwhile: it is {current or 0} now, not {expected}. Nothing was "
         "updated; send the update again with the stock you see now, or use adjustStock."
     )
-    return DomainError(ErrorCode.STOCK_CHANGED, message, "input.expectedStock")
+    return DomainError(ErrorCode.STOCK_CHANGED, message, field)
 
 
-def _without_expected_stock(
-    given: Mapping[str, object],
-) -> tuple[dict[str, object], int | None, list[Problem]]:
-    """(the product fields, the stock the admin saw, what is wrong with the pair).
+def one_variant_only(product: Document, field: str, what: str) -> Problem:
+    count = len(stored_variants(product))
+    message = f"This product has {count} variants: {what}."
+    return Problem(field, message)
 
-    A new stock needs the one it replaces: without it, an order's decrement made since
-    the admin looked would be overwritten, and a cancellation later returns units on top.
-    """
-    fields = {name: value for name, value in given.items() if name != "expected_stock"}
-    expected = given.get("expected_stock")
-    problems = []
-    if fields.get("stock") is not None and expected is None:
+
+def expected_stock_problems(given: Mapping[str, object], prefix: str) -> list[Problem]:
+    """A new stock needs the one it replaces: without it, an order's decrement made since
+    the admin looked would be overwritten, and a cancellation later returns units on top."""
+    if given.get("stock") is not None and given.get("expected_stock") is None:
         message = (
             "Setting stock needs expectedStock, the stock you saw; to add or remove units, "
             "use adjustStock instead."
         )
-        problems.append(Problem("input.expectedStock", message))
-    elif "expected_stock" in given and "stock" not in fields:
-        problems.append(Problem("input.expectedStock", "expectedStock goes with stock."))
-    return fields, expected if isinstance(expected, int) else None, problems
+        return [Problem(f"{prefix}.expectedStock", message)]
+    if given.get("expected_stock") is not None and given.get("stock") is None:
+        return [Problem(f"{prefix}.expectedStock", "expectedStock goes with stock.")]
+    return []
 
 
 def _adjustment_problems(delta: int, reason: str) -> list[Problem]:
@@ -69,78 +82,191 @@ def _adjustment_problems(delta: int, reason: str) -> list[Problem]:
     return problems
 
 
+def _problems_of(check: Any, *args: Any) -> tuple[Any, list[Problem]]:
+    """Runs a check that raises InvalidInput, returning its result or its problems."""
+    try:
+        return check(*args), []
+    except InvalidInput as invalid:
+        return None, list(invalid.problems)
+
+
 @dataclass(frozen=True, slots=True)
 class Catalog:
     products: ProductsDatasource
     movements: StockMovementsDatasource
+    claims: SkuClaims
     currency: str
 
-    async def create_product(self, given: Mapping[str, object], admin_id: ObjectId) -> Document:
-        """`given`: the input fields that were sent. Raises InvalidInput or ALREADY_EXISTS."""
-        fields = product_changes(given, self.currency)
+    async def create_product(
+        self,
+        given: Mapping[str, object],
+        admin_id: ObjectId,
+        options: Sequence[OptionSpec] = (),
+        variants: Sequence[VariantSpec] | None = None,
+    ) -> Document:
+        """`given`: the product's own input fields that were sent. Without `variants` the
+        product has one, from its price and stock. Raises InvalidInput or ALREADY_EXISTS."""
+        product_id = ObjectId()
+        checked, problems = _problems_of(checked_options, options, "input.options")
+        own = dict(given)
+        if variants:
+            for name in ("price", "stock"):
+                if own.pop(name, None):
+                    message = f"With variants, each variant has its own {name}: leave it out."
+                    problems.append(Problem(f"input.{name}", message))
+        elif given.get("price") is None:
+            problems.append(Problem("input.price", "Give the product's price, or its variants."))
+            own.pop("price", None)
+        fields, more = _problems_of(product_changes, own, self.currency)
+        problems += more
+        reject_any(problems)
+        if not variants:
+            if checked:
+                reject_any([Problem("input.variants", "Give the variants of these options.")])
+            stock = fields.pop("stock", 0)
+            listed = [StoredVariant(product_id, fields["sku"], fields["price"], (), stock)]
+        else:
+            listed = self._new_variants(variants, checked)
+        document = new_product(
+            {"_id": product_id, **fields},
+            options_document(checked),
+            variants_document(listed),
+            {variant.id: variant.stock for variant in listed},
+        )
+        await self._claim_all(product_id, fields["sku"], listed)
         try:
-            document = await self.products.create(fields)
+            document = await self.products.create(document)
         except SkuTaken:
-            raise _sku_taken(fields["sku"]) from None
-        if document["stock"]:
-            await self.movements.record(
-                document["_id"], document["stock"], document["stock"], "created", admin_id
-            )
+            await self.claims.release(skus_of(document), product_id)
+            raise sku_taken(fields["sku"], "input.sku") from None
+        for variant in listed:
+            if variant.stock:
+                await record_movement(
+                    self.movements, document, variant.id, variant.stock, "created", admin_id
+                )
         return document
+
+    def _new_variants(
+        self, specs: Sequence[VariantSpec], options: Sequence[OptionSpec]
+    ) -> list[StoredVariant]:
+        listed: list[StoredVariant] = []
+        problems: list[Problem] = []
+        for index, spec in enumerate(specs):
+            variant, more = _problems_of(
+                new_variant, spec, options, self.currency, f"input.variants.{index}"
+            )
+            problems += more
+            if variant is not None:
+                listed.append(variant)
+        reject_any(problems)
+        reject_any(variant_list_problems(listed, options, "input.variants"))
+        return listed
+
+    async def _claim_all(
+        self, product_id: ObjectId, sku: str, variants: Sequence[StoredVariant]
+    ) -> None:
+        wanted = {sku: "input.sku"}
+        for index, variant in enumerate(variants):
+            wanted.setdefault(variant.sku, f"input.variants.{index}.sku")
+        await self.claims.claim(wanted, product_id)
 
     async def update_product(
         self, product_id: ObjectId, given: Mapping[str, object], admin_id: ObjectId
     ) -> Document:
-        """Partial: only the given fields change. A new stock applies, with everything else
-        given, only while the stock is still the expected one (else STOCK_CHANGED, and
-        nothing changes), and is recorded as a movement."""
-        fields, expected_stock, problems = _without_expected_stock(given)
+        """Partial: only the given fields change. Price and stock belong to a product's one
+        variant (with several, each is set on its variant). A new stock applies, with
+        everything else given, only while the stock is still the expected one (else
+        STOCK_CHANGED, and nothing changes), and is recorded as a movement."""
+        options = given.get("options")
+        fields = {k: v for k, v in given.items() if k not in ("expected_stock", "options")}
+        changes, problems = _problems_of(product_changes, fields, self.currency)
+        checked, more = (None, [])
+        if options is not None:
+            checked, more = _problems_of(checked_options, options, "input.options")
+        reject_any(expected_stock_problems(given, "input") + problems + more)
+        product = await self.products.with_variants(product_id)
+        if product is None:
+            raise not_found("id")
+        expected = given.get("expected_stock")
+        if "sku" in changes:
+            await self.claims.claim({changes["sku"]: "input.sku"}, product_id)
         try:
-            changes = product_changes(fields, self.currency)
-        except InvalidInput as invalid:
-            reject_any([*invalid.problems, *problems])
+            if (
+                checked is None
+                and not {"price", "stock"} & changes.keys()
+                and not ("sku" in changes and _sku_is_shared(product))
+            ):
+                document = await self._update_own_fields(product_id, changes)
+            else:
+                build = _variant_changes(
+                    changes, checked, expected if isinstance(expected, int) else None
+                )
+                document = await write_variants(self.products, product, build)
+        except (DomainError, SkuTaken) as refusal:
+            if "sku" in changes and changes["sku"] not in skus_of(product):
+                await self.claims.release([changes["sku"]], product_id)
+            if isinstance(refusal, SkuTaken):
+                raise sku_taken(changes["sku"], "input.sku") from None
             raise
-        reject_any(problems)
-        try:
-            document = await self.products.update(product_id, changes, expected_stock)
-        except SkuTaken:
-            raise _sku_taken(changes.get("sku")) from None
-        except StockMoved as moved:
-            raise _stock_changed(moved.expected, moved.current) from None
-        if document is None:
-            raise _not_found("id")
-        if expected_stock is not None and changes["stock"] != expected_stock:
-            delta = changes["stock"] - expected_stock
-            await self.movements.record(
-                product_id, delta, changes["stock"], "updateProduct", admin_id
+        await self.claims.release_unused(product, document)
+        if isinstance(expected, int) and changes.get("stock") not in (None, expected):
+            variant_id = stored_variants(document)[0].id
+            delta = changes["stock"] - expected
+            await record_movement(
+                self.movements, document, variant_id, delta, "updateProduct", admin_id
             )
         return document
 
+    async def _update_own_fields(self, product_id: ObjectId, changes: Document) -> Document:
+        document = await self.products.update(product_id, changes)
+        if document is None:
+            raise not_found("id")
+        return document
+
     async def delete_product(self, product_id: ObjectId) -> None:
-        """The product leaves the catalog; orders keep their own snapshot of it."""
+        """The product leaves the catalog, and its SKUs are free again; orders keep their own
+        snapshot of it."""
         if not await self.products.delete(product_id):
-            raise _not_found("id")
+            raise not_found("id")
+        await self.claims.skus.release_all(product_id)
 
     async def adjust_stock(
-        self, product_id: ObjectId, delta: int, reason: str, admin_id: ObjectId
-    ) -> Document:
-        """Atomic: concurrent adjustments all apply, and stock never goes below zero."""
+        self,
+        product_id: ObjectId,
+        variant_id: ObjectId | None,
+        delta: int,
+        reason: str,
+        admin_id: ObjectId,
+    ) -> tuple[Document, ObjectId]:
+        """Atomic: concurrent adjustments all apply, and stock never goes below zero.
+        `variant_id` None: the product's only variant. Returns the product and the variant."""
         reason = reason.strip()
         reject_any(_adjustment_problems(delta, reason))
-        document = await self.products.adjust_stock(product_id, delta, MAX_STOCK)
+        field = "variantId" if variant_id is not None else "productId"
+        product = await self.products.with_variants(product_id)
+        if product is None:
+            raise not_found(field)
+        if variant_id is None:
+            variants = stored_variants(product)
+            if len(variants) > 1:
+                reject_any([one_variant_only(product, "productId", "adjust one by variantId")])
+            variant_id = variants[0].id
+        document = await self.products.adjust_stock(product_id, variant_id, delta, MAX_STOCK)
         if document is None:
-            available = await self.products.stock_of(product_id)
-            if available is None:
-                raise _not_found("productId")
+            current = await self.products.with_variants(product_id)
+            variant = None if current is None else stored_variant(current, variant_id)
+            if variant is None:
+                raise not_found(field, "variant" if field == "variantId" else "product")
             if delta > 0:
                 message = (
-                    f"Stock may be at most {MAX_STOCK}: at most {MAX_STOCK - available} more fit."
+                    f"Stock may be at most {MAX_STOCK}: at most {MAX_STOCK - variant.stock} "
+                    "more fit."
                 )
                 raise DomainError(ErrorCode.INVALID, message, "delta")
-            message = f"Only {available} in stock; cannot remove {-delta}."
+            message = f"Only {variant.stock} in stock; cannot remove {-delta}."
             raise DomainError(ErrorCode.OUT_OF_STOCK, message, "delta")
-        await self.movements.record(product_id, delta, document["stock"], reason, admin_id)
-        return document
+        await record_movement(self.movements, document, variant_id, delta, reason, admin_id)
+        return document, variant_id
 
     async def seed(
         self, products: Iterable[dict[str, Any]], *, reset: bool = False, only_if_empty: bool
@@ -149,6 +275,54 @@ class Catalog:
         product first; `only_if_empty` leaves a catalog that has any product alone."""
         if reset:
             await self.products.delete_all()
+            await self.claims.skus.delete_all()
         if only_if_empty and not await self.products.is_empty():
             return 0
-        return await self.products.insert_missing(products)
+        added = await self.products.insert_missing(products)
+        await self.claims.skus.register(
+            (sku, product["_id"]) for product in added for sku in skus_of(product)
+        )
+        return len(added)
+
+
+def _sku_is_shared(product: Document) -> bool:
+    """A product with one variant that has the product's SKU: the two are one SKU."""
+    variants = stored_variants(product)
+    return len(variants) == 1 and variants[0].sku == product["sku"]
+
+
+def _variant_changes(
+    changes: Document, options: Sequence[OptionSpec] | None, expected: int | None
+) -> Callable[[Document], VariantList]:
+    """What `update_product`'s changes do to the variant list of the product as it is."""
+
+    def build(product: Document) -> VariantList:
+        variants = stored_variants(product)
+        single = len(variants) == 1
+        problems = []
+        if "price" in changes and not single:
+            what = "set each variant's price with updateVariant"
+            problems.append(one_variant_only(product, "input.price", what))
+        if "stock" in changes and not single:
+            what = "set each variant's stock with updateVariant, or use adjustStock"
+            problems.append(one_variant_only(product, "input.stock", what))
+        reject_any(problems)
+        stocks, replaced = {}, {}
+        if "stock" in changes and expected is not None:
+            if variants[0].stock != expected:
+                raise stock_changed(expected, variants[0].stock, "input.expectedStock")
+            stocks, replaced = {variants[0].id: changes["stock"]}, {variants[0].id: expected}
+        if single and "price" in changes:
+            variants = [replace(variants[0], price=changes["price"])]
+        if "sku" in changes and _sku_is_shared(product):
+            variants = [replace(variants[0], sku=changes["sku"])]
+        options_document_ = None
+        if options is not None:
+            variants = reselected(variants, options)
+            problems = variant_list_problems(variants, options, "input.options")
+            reject_any([replace(problem, field="input.options") for problem in problems])
+            options_document_ = options_document(options)
+        own = {name: value for name, value in changes.items() if name not in ("price", "stock")}
+        return VariantList(variants, stocks, replaced, own, options_document_)
+
+    return build

@@ -72,7 +72,7 @@ async def return_stock(checkout: Checkout, order: Document) -> None:
     """Gives each product the order's units back exactly once, however many processes run
     this at once for the same order, and wherever any of them stops.
 
-    A product takes the units back in one update that also leaves the marker
+    A product takes the units of all its variants back in one update that also leaves the marker
     `returns.<order>`, and only without it, so of racing returns one applies. Once every
     product has its marker the order records its stock as back, and only then are the
     markers removed; removing one moves the product's return epoch on in the same update,
@@ -82,15 +82,26 @@ async def return_stock(checkout: Checkout, order: Document) -> None:
     """
     holds, orders = checkout.datasources.stock_holds, checkout.datasources.orders
     order_key = str(order["_id"])
-    quantities = {item["productId"]: item["quantity"] for item in order["items"]}
-    while epochs := await holds.unreturned(quantities, order_key):
+    quantities = quantities_by_product(order)
+    while products := await holds.unreturned(quantities, order_key):
         current = await orders.by_id(order["_id"], UNPLACED)
         if current is None or current.get("stockReturn") != Step.OWED:
             return  # another process gave it all back
-        for product_id, epoch in epochs.items():
-            await holds.give_back(product_id, order_key, quantities[product_id], epoch)
+        for product_id, product in products.items():
+            await holds.give_back(product, order_key, quantities[product_id])
     await orders.update(order["_id"], {"stockReturn": Step.DONE})
     await holds.forget_returns(quantities, order_key)
+
+
+def quantities_by_product(order: Document) -> dict[ObjectId, dict[ObjectId, int]]:
+    """The order's units per product and variant; lines stored before variants took from
+    the product's default variant, whose id is the product's."""
+    quantities: dict[ObjectId, dict[ObjectId, int]] = {}
+    for item in order["items"]:
+        variant_id = item.get("variantId", item["productId"])
+        of_product = quantities.setdefault(item["productId"], {})
+        of_product[variant_id] = of_product.get(variant_id, 0) + item["quantity"]
+    return quantities
 
 
 async def forget_finished_return(checkout: Checkout, product_id: ObjectId, order_key: str) -> None:

@@ -9,9 +9,10 @@
    and refused. Counting after recording makes racing attempts of one customer see each
    other: under a race one may be refused needlessly, but more than the limits are never
    admitted. (An order that alone has more units than the limit is refused before step 1.)
-3. Each line takes its stock with one conditional update that leaves a hold marker (see
-   `datasources.stock_holds`). If a line is short, the lines already taken are released
-   and the order is deleted, freeing the key for a later retry.
+3. Each product takes the stock of all the order's lines of its variants with one
+   conditional update that leaves a hold marker (see `datasources.stock_holds`). If a line
+   is short, the products already taken are released and the order is deleted, freeing the
+   key for a later retry.
 4. The order gets its number, becomes PENDING, and the markers are removed.
 
 Where MongoDB supports transactions (a replica set), steps 3 and 4 run in one, so a
@@ -22,18 +23,20 @@ markers behind, which the recovery sweep (`checkout.sweeps`) undoes.
 import asyncio
 import logging
 from collections.abc import Sequence
+from itertools import groupby
 
 from bson import ObjectId
 
 from shopgraph.checkout.deps import Checkout
-from shopgraph.checkout.order_lines import OrderLine, cart_key
+from shopgraph.checkout.order_lines import OrderLine, cart_key, merge_lines
 from shopgraph.checkout.order_states import UNPAID, UNPLACED, OrderStatus
 from shopgraph.clock import utc_now
 from shopgraph.datasources.base import DatabaseError, Session
 from shopgraph.datasources.orders import DuplicateIdempotencyKey
+from shopgraph.datasources.product_variants import StoredVariant, stored_variant, stored_variants
 from shopgraph.datasources.products import is_active
 from shopgraph.documents import Document
-from shopgraph.errors import DomainError, ErrorCode
+from shopgraph.errors import DomainError, ErrorCode, Problem, reject_any
 from shopgraph.money import MAX_ORDER_TOTAL, format_amount
 
 logger = logging.getLogger("shopgraph.checkout")
@@ -44,7 +47,8 @@ KEY_WAIT_SECONDS = 10.0
 async def place_order(
     checkout: Checkout, user_id: ObjectId, lines: Sequence[OrderLine], key: str | None
 ) -> Document:
-    """`lines` come merged (one per product) and sorted by product id. Raises DomainError."""
+    """`lines` come merged (one per variant, or product) and sorted by product id.
+    Raises DomainError."""
     _within_held_units(checkout, lines)
     datasources = checkout.datasources
     cart = cart_key(lines)
@@ -53,6 +57,7 @@ async def place_order(
         if existing is not None:
             return await _same_cart(checkout, existing, cart)
     products = await datasources.products.by_ids([line.product_id for line in lines], None)
+    lines = _with_variants(checkout, lines, products)
     order = _new_order(checkout, user_id, lines, products, cart, key)
     try:
         await datasources.orders.insert(order)
@@ -64,12 +69,50 @@ async def place_order(
             ) from None
         return await _same_cart(checkout, existing, cart)
     await _within_customer_limits(checkout, order)
-    await _reserve(checkout, order, lines)
+    await _reserve(checkout, order, lines, products)
     return order
 
 
 def _not_found(line: OrderLine) -> DomainError:
-    return DomainError(ErrorCode.NOT_FOUND, "There is no such product.", f"{line.field}.productId")
+    return DomainError(ErrorCode.NOT_FOUND, "There is no such product.", line.id_field)
+
+
+def _with_variants(
+    checkout: Checkout, lines: Sequence[OrderLine], products: dict[ObjectId, Document]
+) -> list[OrderLine]:
+    """Each line with its variant: a line that named a product orders its only variant.
+    Lines that come to the same variant are merged. Raises InvalidInput."""
+    problems: list[Problem] = []
+    resolved: list[OrderLine] = []
+    for line in lines:
+        product = products.get(line.product_id)
+        if product is None or not is_active(product):
+            raise _not_found(line)
+        variants = stored_variants(product)
+        if line.variant_id is None and len(variants) > 1:
+            message = (
+                f"{product['name']} comes in {len(variants)} variants: order one of them "
+                "by its variantId."
+            )
+            problems.append(Problem(line.id_field, message))
+            continue
+        variant_id = variants[0].id if line.variant_id is None else line.variant_id
+        if stored_variant(product, variant_id) is None:
+            message = "There is no such variant of this product."
+            problems.append(Problem(line.id_field, message, ErrorCode.NOT_FOUND))
+            continue
+        resolved.append(
+            OrderLine(line.product_id, variant_id, line.quantity, line.field, line.by_variant)
+        )
+    merged, too_many = merge_lines(resolved, checkout.limits.max_line_quantity)
+    reject_any(problems + too_many)
+    return merged
+
+
+def _variant(products: dict[ObjectId, Document], line: OrderLine) -> StoredVariant:
+    variant = stored_variant(products[line.product_id], line.variant_id or line.product_id)
+    assert variant is not None, "lines are checked by _with_variants"
+    return variant
 
 
 def _new_order(
@@ -82,17 +125,17 @@ def _new_order(
 ) -> Document:
     items = []
     for line in lines:
-        product = products.get(line.product_id)
-        if product is None or not is_active(product):
-            raise _not_found(line)
+        product, variant = products[line.product_id], _variant(products, line)
         items.append(
             {
                 "productId": product["_id"],
-                "sku": product["sku"],
+                "variantId": variant.id,
+                "sku": variant.sku,
                 "name": product["name"],
-                "unitPrice": product["price"],
+                "variantTitle": variant.title,
+                "unitPrice": variant.price,
                 "quantity": line.quantity,
-                "lineTotal": product["price"] * line.quantity,
+                "lineTotal": variant.price * line.quantity,
             }
         )
     subtotal = sum(item["lineTotal"] for item in items)
@@ -185,26 +228,31 @@ def _over_limits(
     return None
 
 
-async def _reserve(checkout: Checkout, order: Document, lines: Sequence[OrderLine]) -> None:
+async def _reserve(
+    checkout: Checkout,
+    order: Document,
+    lines: Sequence[OrderLine],
+    products: dict[ObjectId, Document],
+) -> None:
     datasources = checkout.datasources
     order_key = str(order["_id"])
-    product_ids = [line.product_id for line in lines]
+    product_ids = list(dict.fromkeys(line.product_id for line in lines))
     try:
         if checkout.transactions:
 
             async def take_and_open(session: Session) -> None:
-                await _take_and_open(checkout, order, lines, session)
+                await _take_and_open(checkout, order, lines, products, session)
                 await datasources.stock_holds.settle(product_ids, order_key, session)
 
             await datasources.in_transaction(take_and_open)
         else:
-            await _take_and_open(checkout, order, lines, None)
+            await _take_and_open(checkout, order, lines, products, None)
     except Exception:
         # Only an order that never opened gives its stock back; an aborted transaction
         # left no holds, and `release` is then a no-op.
         if await datasources.orders.delete_if(order["_id"], UNPLACED):
-            for line in lines:
-                await datasources.stock_holds.release(line.product_id, order_key, line.quantity)
+            for product_id in product_ids:
+                await datasources.stock_holds.release(product_id, order_key)
         raise
     order["status"] = OrderStatus.PENDING
     if not checkout.transactions:
@@ -218,16 +266,19 @@ async def _take_and_open(
     checkout: Checkout,
     order: Document,
     lines: Sequence[OrderLine],
+    products: dict[ObjectId, Document],
     session: Session | None,
 ) -> None:
     datasources = checkout.datasources
     order_key = str(order["_id"])
-    for line in lines:
+    for product_id, of_product in groupby(lines, key=lambda line: line.product_id):
+        wanted = list(of_product)
+        quantities = {_variant(products, line).id: line.quantity for line in wanted}
         taken = await datasources.stock_holds.take(
-            line.product_id, order_key, line.quantity, session
+            products[product_id], order_key, quantities, session
         )
         if taken is None:
-            raise await _short(checkout, line, order)
+            raise await _short(checkout, wanted, order)
     # Numbered only once it has its stock, so failed attempts leave no gaps.
     number = await datasources.counters.next("orderNumber")
     opened = {"status": OrderStatus.PENDING, "number": number}
@@ -238,19 +289,37 @@ async def _take_and_open(
     order["number"] = number
 
 
-async def _short(checkout: Checkout, line: OrderLine, order: Document) -> DomainError:
-    """Why a line could not take its stock: too few units, or the product was withdrawn."""
-    item = next(item for item in order["items"] if item["productId"] == line.product_id)
-    found = await checkout.datasources.products.by_ids([line.product_id], ["stock", "active"])
-    product = found.get(line.product_id)
+async def _short(checkout: Checkout, lines: Sequence[OrderLine], order: Document) -> DomainError:
+    """Why one product's lines could not take their stock: too few units of a variant, or
+    the product or variant was withdrawn."""
+    product_id = lines[0].product_id
+    found = await checkout.datasources.products.by_ids([product_id], None)
+    product = found.get(product_id)
     if product is None or not is_active(product):
-        return _not_found(line)
-    available = int(product.get("stock", 0))
+        return _not_found(lines[0])
+    for line in lines:
+        variant = stored_variant(product, line.variant_id or product_id)
+        if variant is None:
+            return DomainError(
+                ErrorCode.NOT_FOUND, "There is no such variant of this product.", line.id_field
+            )
+        if variant.stock < line.quantity:
+            item = next(item for item in order["items"] if item["variantId"] == variant.id)
+            name = (
+                item["name"]
+                if len(stored_variants(product)) == 1
+                else (f"{item['name']} ({item['variantTitle']})")
+            )
+            return DomainError(
+                ErrorCode.OUT_OF_STOCK,
+                f"Only {max(variant.stock, 0)} of {name} ({item['sku']}) in stock; "
+                f"you asked for {line.quantity}.",
+                f"{line.field}.quantity",
+            )
     return DomainError(
         ErrorCode.OUT_OF_STOCK,
-        f"Only {max(available, 0)} of {item['name']} ({item['sku']}) in stock; "
-        f"you asked for {line.quantity}.",
-        f"{line.field}.quantity",
+        "The stock changed while the order was placed; place it again.",
+        f"{lines[0].field}.quantity",
     )
 
 

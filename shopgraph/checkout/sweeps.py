@@ -57,13 +57,13 @@ async def recover(checkout: Checkout) -> None:
 
     for order in await orders.in_status_before(UNPLACED, cutoff):  # died while taking stock
         if await orders.delete_if(order["_id"], UNPLACED):  # not opened meanwhile
-            for item in order["items"]:
-                await holds.release(item["productId"], str(order["_id"]), item["quantity"])
-    for product_id, order_key, quantity in await holds.stale_holds(cutoff_ms):
+            for product_id in {item["productId"] for item in order["items"]}:
+                await holds.release(product_id, str(order["_id"]))
+    for product_id, order_key in await holds.stale_holds(cutoff_ms):
         if await orders.exists(order_key):
             await holds.settle([product_id], order_key)  # died before removing markers
         else:
-            await holds.release(product_id, order_key, quantity)
+            await holds.release(product_id, order_key)
     # Orders cancelled within the grace period may still be in a live request's hands.
     for order in await orders.needing("stockReturn", Step.OWED, cancelled_before_ms=cutoff_ms):
         await return_stock(checkout, order)

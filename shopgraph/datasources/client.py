@@ -18,6 +18,7 @@ from shopgraph.datasources.orders import OrdersDatasource
 from shopgraph.datasources.outbox import OutboxDatasource
 from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
+from shopgraph.datasources.skus import SkusDatasource
 from shopgraph.datasources.stock_holds import StockHoldsDatasource
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
 from shopgraph.datasources.stray_charges import StrayChargesDatasource
@@ -56,6 +57,7 @@ class Datasources:
     stray_charges: StrayChargesDatasource
     account_tokens: AccountTokensDatasource
     mail_quota: MailQuotaDatasource
+    skus: SkusDatasource
     stock_changes: StockChanges
 
     @classmethod
@@ -75,6 +77,7 @@ class Datasources:
             stray_charges=StrayChargesDatasource(database["stray_charges"]),
             account_tokens=AccountTokensDatasource(database["account_tokens"]),
             mail_quota=MailQuotaDatasource(database["mail_quota"]),
+            skus=SkusDatasource(database["skus"]),
             stock_changes=stock_changes,
         )
 
@@ -90,6 +93,7 @@ class Datasources:
             self.stray_charges,
             self.account_tokens,
             self.mail_quota,
+            self.skus,
         ):
             await datasource.ensure_indexes()
 

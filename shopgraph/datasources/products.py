@@ -6,14 +6,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shopgraph.clock import utc_now
 from shopgraph.datasources.base import CollectionDatasource, StockChanges
+from shopgraph.datasources.product_variants import (
+    VARIANT_FIELDS,
+    VARIANT_STOCK,
+    VARIANTS_VERSION,
+    VariantsUpdate,
+    stock_update,
+)
 from shopgraph.documents import Document
+
+# How often a stock change is computed again when the product's variants changed between
+# reading it and updating it.
+VARIANT_RETRIES = 5
 
 # A product is active unless `active` is false. Some servers (the embedded one among them)
 # store a boolean written by `$set` as 0/1, so false is matched in both forms; documents
@@ -60,7 +71,9 @@ class ProductQuery:
             filter_["active"] = {"$nin": INACTIVE_VALUES}
         if self.search:
             pattern = {"$regex": re.escape(self.search), "$options": "i"}
-            filter_["$or"] = [{"name": pattern}, {"sku": pattern}, {"description": pattern}]
+            filter_["$and"] = [
+                {"$or": [{"name": pattern}, {"sku": pattern}, {"description": pattern}]}
+            ]
         if self.category is not None:
             filter_["category"] = self.category
         if self.tags:
@@ -71,10 +84,26 @@ class ProductQuery:
         if self.max_price is not None:
             price["$lte"] = self.max_price
         if price:
-            filter_["price"] = price
+            filter_.update(_any_variant_priced(price))
         if self.in_stock is not None:
+            # `stock` is the sum of the variants' stock: above zero when any has units.
             filter_["stock"] = {"$gt": 0} if self.in_stock else {"$lte": 0}
         return filter_
+
+
+def _any_variant_priced(price: dict[str, int]) -> Document:
+    """Products with a variant whose price is within the bounds. `price` is the lowest
+    variant price, so an upper bound on it is a necessary condition an index can serve;
+    a product stored without `variants` has its one price there."""
+    conditions: Document = {
+        "$or": [
+            {"variants": {"$elemMatch": {"price": price}}},
+            {"variants": {"$exists": False}, "price": price},
+        ]
+    }
+    if "$lte" in price:
+        conditions["price"] = {"$lte": price["$lte"]}
+    return conditions
 
 
 class ProductsDatasource(CollectionDatasource):
@@ -121,16 +150,21 @@ class ProductsDatasource(CollectionDatasource):
     async def is_empty(self) -> bool:
         return await self.collection.find_one({}, {"_id": 1}) is None
 
-    async def insert_missing(self, products: Iterable[dict[str, Any]]) -> int:
-        """Insert the products whose SKU is not in the catalog yet; returns how many."""
-        operations = [
-            UpdateOne({"sku": product["sku"]}, {"$setOnInsert": product}, upsert=True)
-            for product in products
-        ]
-        if not operations:
-            return 0
-        result = await self.collection.bulk_write(operations, ordered=False)
-        return result.upserted_count
+    async def insert_missing(self, products: Iterable[dict[str, Any]]) -> list[Document]:
+        """Inserts the products whose SKU is not in the catalog yet; returns them. A product
+        another process inserted meanwhile is skipped by the unique SKU."""
+        wanted = list(products)
+        skus = [product["sku"] for product in wanted]
+        present = {doc["sku"] async for doc in self.collection.find({"sku": {"$in": skus}})}
+        missing = [product for product in wanted if product["sku"] not in present]
+        if not missing:
+            return []
+        try:
+            await self.collection.insert_many(missing, ordered=False)
+        except BulkWriteError as error:
+            failed = {failure["index"] for failure in error.details.get("writeErrors", [])}
+            missing = [product for index, product in enumerate(missing) if index not in failed]
+        return missing
 
     async def delete_all(self) -> None:
         await self.collection.delete_many({})
@@ -157,7 +191,8 @@ class ProductsDatasource(CollectionDatasource):
         """
         filter_: Document = {"_id": product_id}
         if expected_stock is not None:
-            filter_["stock"] = expected_stock
+            # `stock` is a variant's stock of record only while the product has one.
+            filter_.update({"stock": expected_stock, VARIANT_STOCK: {"$exists": False}})
         update: Document = {"$currentDate": {"updatedAt": True}}
         if changes:
             update["$set"] = changes
@@ -207,25 +242,58 @@ class ProductsDatasource(CollectionDatasource):
             self.stock_changes.removed(product_id)
         return result.deleted_count == 1
 
-    async def adjust_stock(
-        self, product_id: ObjectId, delta: int, max_stock: int
-    ) -> Document | None:
-        """One atomic conditional update: stock stays within 0..max_stock, whatever races it.
+    async def with_variants(self, product_id: ObjectId) -> Document | None:
+        """The product with what `product_variants` needs to know of its variants."""
+        projection = dict.fromkeys([*VARIANT_FIELDS, "name", "options", "active"], 1)
+        return await self.collection.find_one({"_id": product_id}, projection)
 
-        None when the product does not exist or the change would leave that range.
+    async def change_variants(
+        self, product_id: ObjectId, change: VariantsUpdate, fields: Document
+    ) -> Document | None:
+        """Applies a change of the variant list (and of other `fields`) in one update;
+        None when the product changed in a way the change was pinned against, or is gone."""
+        update = {**change.update, "$currentDate": {"updatedAt": True}}
+        update["$set"] = {**update["$set"], **fields}
+        try:
+            after = await self.collection.find_one_and_update(
+                {"_id": product_id, **change.conditions},
+                update,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError as error:
+            raise SkuTaken(fields.get("sku")) from error
+        self.stock_changes.changed(after)
+        return after
+
+    async def adjust_stock(
+        self, product_id: ObjectId, variant_id: ObjectId, delta: int, max_stock: int
+    ) -> Document | None:
+        """One atomic conditional update: the variant's stock stays within 0..max_stock,
+        whatever races it.
+
+        None when the product or variant does not exist or the change would leave that range.
         """
-        filter_: Document = {"_id": product_id}
-        if delta < 0:
-            filter_["stock"] = {"$gte": -delta}
-        else:
-            filter_["stock"] = {"$lte": max_stock - delta}
-        product = await self.collection.find_one_and_update(
-            filter_,
-            {"$inc": {"stock": delta}, "$currentDate": {"updatedAt": True}},
-            return_document=ReturnDocument.AFTER,
-        )
-        self.stock_changes.changed(product)
-        return product
+        for _ in range(VARIANT_RETRIES):
+            product = await self.with_variants(product_id)
+            update = None if product is None else stock_update(product, {variant_id: delta})
+            if product is None or update is None:
+                return None
+            conditions = dict(update.conditions)
+            path = next(iter(update.increments))  # the variant's own stock comes first
+            if delta > 0:
+                conditions[path] = {"$lte": max_stock - delta}
+            after = await self.collection.find_one_and_update(
+                {"_id": product_id, **conditions},
+                {"$inc": update.increments, "$currentDate": {"updatedAt": True}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if after is not None:
+                self.stock_changes.changed(after)
+                return after
+            current = await self.with_variants(product_id)
+            if current is None or current.get(VARIANTS_VERSION) == product.get(VARIANTS_VERSION):
+                return None
+        return None
 
     async def stock_of(self, product_id: ObjectId) -> int | None:
         document = await self.collection.find_one({"_id": product_id}, {"stock": 1})

@@ -14,6 +14,7 @@ class StockMovementsDatasource(CollectionDatasource):
     async def record(
         self,
         product_id: ObjectId,
+        variant_id: ObjectId,
         delta: int,
         stock_after: int,
         reason: str,
@@ -22,6 +23,7 @@ class StockMovementsDatasource(CollectionDatasource):
         await self.collection.insert_one(
             {
                 "productId": product_id,
+                "variantId": variant_id,
                 "delta": delta,
                 "stockAfter": stock_after,
                 "reason": reason,

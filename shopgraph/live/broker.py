@@ -1,13 +1,13 @@
 """In-process fan-out of stock changes to subscribers that never slow each other down.
 
 Publishing never waits: each subscriber has its own buffer that keeps only the newest
-change per product, bounded in how many products it holds. A subscriber that stops
+change per variant, bounded in how many variants it holds. A subscriber that stops
 reading just falls behind on values, never delays the others, and costs a bounded buffer.
 """
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -19,23 +19,41 @@ from shopgraph.documents import Document
 @dataclass(frozen=True, slots=True)
 class StockChange:
     product_id: ObjectId
+    variant_id: ObjectId  # the variant whose stock changed
     product: Document  # the product after the change
+
+    @property
+    def key(self) -> tuple[ObjectId, ObjectId]:
+        return self.product_id, self.variant_id
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """What a subscriber watches: these products (all their variants) and these variants;
+    everything when both are None."""
+
+    product_ids: frozenset[ObjectId] | None = None
+    variant_ids: frozenset[ObjectId] | None = None
+
+    def covers(self, change: StockChange) -> bool:
+        if self.product_ids is None and self.variant_ids is None:
+            return True
+        return change.product_id in (self.product_ids or ()) or change.variant_id in (
+            self.variant_ids or ()
+        )
 
 
 class Subscriber:
-    def __init__(self, product_ids: Collection[ObjectId] | None, capacity: int) -> None:
-        self.product_ids = frozenset(product_ids) if product_ids is not None else None
+    def __init__(self, watched: Watched, capacity: int) -> None:
+        self.watched = watched
         self._capacity = capacity
-        self._pending: OrderedDict[ObjectId, StockChange] = OrderedDict()
+        self._pending: OrderedDict[tuple[ObjectId, ObjectId], StockChange] = OrderedDict()
         self._ready = asyncio.Event()
 
-    def wants(self, product_id: ObjectId) -> bool:
-        return self.product_ids is None or product_id in self.product_ids
-
     def offer(self, change: StockChange) -> None:
-        """Newest value per product wins; past capacity the oldest product's value goes."""
-        self._pending.pop(change.product_id, None)
-        self._pending[change.product_id] = change
+        """Newest value per variant wins; past capacity the oldest variant's value goes."""
+        self._pending.pop(change.key, None)
+        self._pending[change.key] = change
         while len(self._pending) > self._capacity:
             self._pending.popitem(last=False)
         self._ready.set()
@@ -59,15 +77,13 @@ class StockBroker:
 
     def publish(self, change: StockChange) -> None:
         for subscriber in tuple(self._subscribers):
-            if subscriber.wants(change.product_id):
+            if subscriber.watched.covers(change):
                 subscriber.offer(change)
 
     @asynccontextmanager
-    async def subscribe(
-        self, product_ids: Collection[ObjectId] | None
-    ) -> AsyncIterator[Subscriber]:
+    async def subscribe(self, watched: Watched) -> AsyncIterator[Subscriber]:
         """Leaving the block (a client disconnecting) frees the subscriber at once."""
-        subscriber = Subscriber(product_ids, self._capacity)
+        subscriber = Subscriber(watched, self._capacity)
         self._subscribers.add(subscriber)
         try:
             yield subscriber

@@ -2,9 +2,9 @@
 
 The stream sees every write, from this process, other server processes, or any other
 program. It is filtered to inserts, updates, replacements and deletes on the server;
-that the stock changed is decided here, from `updateDescription` where MongoDB reports it
-and by comparing with the last stock seen where it does not (the embedded server); a
-delete forgets the product's last stock. After an error
+which variants' stock changed is decided here, from `updateDescription` where MongoDB
+reports it and by comparing with the last stock seen of each variant; a delete forgets
+the product's last stock. After an error
 the stream resumes from the last resume token. If the deployment cannot open change
 streams at all, a warning is logged once and the feed falls back to the writes this
 process makes itself (`StockChanges`).
@@ -20,6 +20,7 @@ from bson import ObjectId
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.product_variants import VARIANT_STOCK, stored_variants
 from shopgraph.documents import Document
 from shopgraph.live.broker import StockBroker, StockChange
 
@@ -30,6 +31,8 @@ UNSUPPORTED_CODES = {40573, 40324, 115, 303}
 # InvalidResumeToken, ChangeStreamFatalError, ChangeStreamHistoryLost
 TOKEN_REJECTED_CODES = {260, 280, 286}
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
+# Top-level fields whose change is a change of stock.
+STOCK_FIELDS = frozenset({"stock", VARIANT_STOCK})
 # Between empty answers from a server that does not wait for changes: the most a change
 # waits to be seen there, and at most 20 getMores a second.
 IDLE_POLL_SECONDS = 0.05
@@ -39,7 +42,7 @@ class StockFeed:
     def __init__(self, datasources: Datasources, broker: StockBroker) -> None:
         self.datasources = datasources
         self.broker = broker
-        self.last_stock: dict[ObjectId, int] = {}
+        self.last_stock: dict[ObjectId, dict[ObjectId, int]] = {}  # per product, per variant
         self.fallback = False
         self.started = asyncio.Event()  # set once the stream is open (or fallen back)
         self._stopping = False
@@ -118,7 +121,7 @@ class StockFeed:
             return
         updated = (change.get("updateDescription") or {}).get("updatedFields")
         if updated is not None and not any(
-            name == "stock" or name.startswith("stock.") for name in updated
+            name.split(".", 1)[0] in STOCK_FIELDS for name in updated
         ):
             return  # MongoDB says the stock did not change
         product = change.get("fullDocument")
@@ -133,8 +136,14 @@ class StockFeed:
         self.last_stock.pop(product_id, None)  # remembered only for products that exist
 
     def _publish(self, product: Document) -> None:
-        stock = product.get("stock")
-        if not isinstance(stock, int) or self.last_stock.get(product["_id"]) == stock:
+        """One change per variant whose stock is not the one last seen."""
+        if not isinstance(product.get("stock"), int):
             return
-        self.last_stock[product["_id"]] = stock
-        self.broker.publish(StockChange(product["_id"], product))
+        stocks = {variant.id: variant.stock for variant in stored_variants(product)}
+        last = self.last_stock.get(product["_id"])
+        if last == stocks:
+            return
+        self.last_stock[product["_id"]] = stocks
+        for variant_id, stock in stocks.items():
+            if last is None or last.get(variant_id) != stock:
+                self.broker.publish(StockChange(product["_id"], variant_id, product))

@@ -7,7 +7,7 @@ from strawberry import relay
 
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.orders import orders_by_node_ids
-from shopgraph.resolvers.products import products_by_node_ids
+from shopgraph.resolvers.products import products_by_node_ids, variants_by_node_ids
 from shopgraph.resolvers.users import users_by_node_ids
 from shopgraph.schema.errors import BadUserInput
 
@@ -15,6 +15,7 @@ NodeLoader = Callable[[Info, Sequence[str]], Awaitable[Sequence[relay.Node | Non
 
 NODE_LOADERS: dict[str, NodeLoader] = {
     "Product": products_by_node_ids,
+    "ProductVariant": variants_by_node_ids,
     "User": users_by_node_ids,
     "Order": orders_by_node_ids,
 }

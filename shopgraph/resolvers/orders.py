@@ -6,11 +6,18 @@ import strawberry
 from bson import ObjectId
 
 from shopgraph.auth.permissions import is_admin, may_see
+from shopgraph.checkout.order_lines import LineTarget
 from shopgraph.checkout.order_states import OrderStatus as Status
 from shopgraph.documents import Document
-from shopgraph.errors import DomainError, ErrorCode
+from shopgraph.errors import DomainError, ErrorCode, Problem
 from shopgraph.resolvers.context import Info
-from shopgraph.resolvers.ids import decode_global_id, decode_input_id, input_id, object_id
+from shopgraph.resolvers.ids import (
+    decode_global_id,
+    decode_input_id,
+    input_id,
+    input_variant_id,
+    object_id,
+)
 from shopgraph.resolvers.order_listing import order_page
 from shopgraph.resolvers.pagination import PageArgs
 from shopgraph.resolvers.user_errors import refusals_as_user_errors
@@ -18,6 +25,7 @@ from shopgraph.schema.errors import Forbidden
 from shopgraph.schema.orders import (
     Order,
     OrderConnection,
+    OrderLineInput,
     OrderPayload,
     OrderStatus,
     PaymentInput,
@@ -28,13 +36,22 @@ from shopgraph.schema.orders import (
 @refusals_as_user_errors
 async def place_order(info: Info, input: PlaceOrderInput) -> OrderPayload:
     """Takes the stock of every line or of none, and holds it until the order is paid."""
-    items = [
-        (input_id(item.product_id, "Product", f"input.items.{index}.productId"), item.quantity)
-        for index, item in enumerate(input.items)
-    ]
+    items = [(_line_target(item, index), item.quantity) for index, item in enumerate(input.items)]
     user = await info.context.viewer.require_user()
     order = await info.context.services.orders.place(user["_id"], items, input.idempotency_key)
     return OrderPayload(order=Order(document=order))
+
+
+def _line_target(item: OrderLineInput, index: int) -> LineTarget | Problem:
+    """What a line orders: a variant, or the product (with one variant) it names."""
+    field = f"input.items.{index}"
+    if (item.product_id is None) == (item.variant_id is None):
+        return Problem(f"{field}.variantId", "Give exactly one of productId and variantId.")
+    if item.variant_id is not None:
+        ids = input_variant_id(item.variant_id, f"{field}.variantId")
+        return ids if isinstance(ids, Problem) else LineTarget(*ids)
+    product_id = input_id(str(item.product_id), "Product", f"{field}.productId")
+    return product_id if isinstance(product_id, Problem) else LineTarget(product_id)
 
 
 async def _order_of_caller(info: Info, order_id: ObjectId) -> Document | None:

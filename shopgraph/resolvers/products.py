@@ -5,12 +5,14 @@ from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from bson import ObjectId
 
+from shopgraph.datasources.product_variants import stored_variant
 from shopgraph.datasources.products import ProductQuery, is_active
 from shopgraph.documents import Document
 from shopgraph.money import to_minor_units
 from shopgraph.resolvers.context import Info
-from shopgraph.resolvers.ids import decode_global_id, object_id
+from shopgraph.resolvers.ids import decode_global_id, object_id, variant_object_ids
 from shopgraph.resolvers.loaders import DocumentKey
 from shopgraph.resolvers.pagination import Ordering, PageArgs, SortValue, paginate
 from shopgraph.resolvers.projection import document_fields
@@ -23,6 +25,7 @@ from shopgraph.schema.products import (
     ProductSortField,
     SortDirection,
 )
+from shopgraph.schema.variants import ProductVariant
 
 MAX_SEARCH_LENGTH = 200
 MAX_FILTER_TAGS = 20
@@ -135,3 +138,25 @@ async def products_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Prod
     keys = [DocumentKey(object_id(node_id, "Product"), fields) for node_id in node_ids]
     documents = await info.context.loaders.product.load_many(keys)
     return [await visible_product(info, document) for document in documents]
+
+
+async def visible_variant(
+    info: Info, document: Document | None, variant_id: ObjectId
+) -> ProductVariant | None:
+    """A variant of a product the caller may see; null when either is missing."""
+    product = await visible_product(info, document)
+    variant = None if product is None else stored_variant(product.document, variant_id)
+    if product is None or variant is None:
+        return None
+    return ProductVariant(product_document=product.document, variant=variant)
+
+
+async def variants_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[ProductVariant | None]:
+    """`node(id)` refetch of variants: null for a missing variant or an invisible product."""
+    ids = [variant_object_ids(node_id) for node_id in node_ids]
+    keys = [DocumentKey(product_id, None) for product_id, _ in ids]
+    documents = await info.context.loaders.product.load_many(keys)
+    return [
+        await visible_variant(info, document, variant_id)
+        for (_, variant_id), document in zip(ids, documents, strict=True)
+    ]

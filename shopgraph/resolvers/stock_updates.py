@@ -5,42 +5,59 @@ from typing import Annotated
 
 import strawberry
 
+from shopgraph.catalog.variant_rules import MAX_VARIANTS
 from shopgraph.datasources.products import is_active
+from shopgraph.live.broker import Watched
 from shopgraph.resolvers.context import Info
-from shopgraph.resolvers.ids import decode_global_id
+from shopgraph.resolvers.ids import decode_global_id, decode_variant_id
 from shopgraph.schema.errors import BadUserInput
 from shopgraph.schema.stock import StockUpdate
 
 ProductIds = Annotated[
     list[strawberry.ID] | None,
     strawberry.argument(
-        description="The products to watch: at most as many as one page of `products` "
-        "holds (100 by default). Omit it to watch every product."
+        description="The products to watch (all their variants): at most as many as one page "
+        "of `products` holds (100 by default)."
+    ),
+]
+VariantIds = Annotated[
+    list[strawberry.ID] | None,
+    strawberry.argument(
+        description=f"The variants to watch: at most {MAX_VARIANTS}, as many as a product has."
     ),
 ]
 
 
-async def stock_updated(
-    info: Info, product_ids: ProductIds = None
-) -> AsyncGenerator[StockUpdate, None]:
-    """Changes of the given products, or of all when `productIds` is omitted. Inactive
-    products are streamed to admins only. A bad ID ends this subscription with an error;
-    the connection and its other subscriptions go on.
+def _within(ids: list[strawberry.ID] | None, limit: int, noun: str, argument: str) -> None:
+    if ids is not None and len(ids) > limit:
+        raise BadUserInput(
+            f"Subscribe to at most {limit} {noun} at once; `{argument}` lists {len(ids)}."
+        )
 
-    `productIds` is capped at the page size: a storefront watches the products of the
-    page it shows. The count is checked before any ID is decoded."""
-    wanted = None
-    if product_ids is not None:
-        limit = info.context.settings.max_page_size
-        if len(product_ids) > limit:
-            raise BadUserInput(
-                f"Subscribe to at most {limit} products at once; `productIds` "
-                f"lists {len(product_ids)}."
-            )
-        wanted = {decode_global_id(raw, "Product") for raw in product_ids}
+
+async def stock_updated(
+    info: Info, product_ids: ProductIds = None, variant_ids: VariantIds = None
+) -> AsyncGenerator[StockUpdate, None]:
+    """A change for each variant whose stock changed, of the given products and variants,
+    or of all when both are omitted. Inactive products are streamed to admins only. A bad
+    ID ends this subscription with an error; the connection and its other subscriptions
+    go on.
+
+    The lists are capped (a storefront watches what its page shows); the counts are checked
+    before any ID is decoded."""
+    _within(product_ids, info.context.settings.max_page_size, "products", "productIds")
+    _within(variant_ids, MAX_VARIANTS, "variants", "variantIds")
+    watched = Watched(
+        None
+        if product_ids is None
+        else frozenset(decode_global_id(raw, "Product") for raw in product_ids),
+        None
+        if variant_ids is None
+        else frozenset(decode_variant_id(raw)[1] for raw in variant_ids),
+    )
     sees_inactive = await info.context.viewer.is_admin()
-    async with info.context.stock_broker.subscribe(wanted) as subscriber:
+    async with info.context.stock_broker.subscribe(watched) as subscriber:
         while True:
             change = await subscriber.next()
             if sees_inactive or is_active(change.product):
-                yield StockUpdate(document=change.product)
+                yield StockUpdate(document=change.product, changed_variant_id=change.variant_id)

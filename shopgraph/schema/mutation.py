@@ -56,7 +56,19 @@ class Mutation:
     adjust_stock = strawberry.field(
         resolver=catalog_admin.adjust_stock,
         permission_classes=[IsAdmin],
-        description="Add (positive delta) or remove units; never below zero.",
+        description="Add (positive delta) or remove units of a variant, or of a product "
+        "that has one; never below zero.",
+    )
+    create_variant = strawberry.field(
+        resolver=catalog_admin.create_variant, permission_classes=[IsAdmin]
+    )
+    update_variant = strawberry.field(
+        resolver=catalog_admin.update_variant, permission_classes=[IsAdmin]
+    )
+    delete_variant = strawberry.field(
+        resolver=catalog_admin.delete_variant,
+        permission_classes=[IsAdmin],
+        description="Its stock leaves with it; a product keeps at least one variant.",
     )
     place_order = strawberry.field(
         resolver=orders.place_order,

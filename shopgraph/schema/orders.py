@@ -8,6 +8,7 @@ import strawberry
 
 from shopgraph.checkout.order_states import UNPLACED
 from shopgraph.checkout.order_states import OrderStatus as Status
+from shopgraph.datasources.product_variants import DEFAULT_TITLE
 from shopgraph.documents import Document
 from shopgraph.resolvers import order_fields
 from shopgraph.schema.connections import CountedConnection
@@ -16,6 +17,7 @@ from shopgraph.schema.nodes import DocumentNode
 from shopgraph.schema.products import Product, product_global_id
 from shopgraph.schema.user_errors import UserError
 from shopgraph.schema.users import User
+from shopgraph.schema.variants import ProductVariant, variant_global_id
 
 # The statuses a client can see: every one of the state machine's but RESERVING.
 OrderStatus = strawberry.enum(
@@ -32,12 +34,25 @@ class OrderItem:
         resolver=order_fields.item_product,
         description="The product as it is now; null once it was deleted.",
     )
+    variant: ProductVariant | None = strawberry.field(
+        resolver=order_fields.item_variant,
+        description="The variant as it is now; null once it (or its product) was deleted.",
+    )
 
     @strawberry.field
     def product_id(self) -> strawberry.ID:
         return product_global_id(self.document["productId"])
 
     @strawberry.field
+    def variant_id(self) -> strawberry.ID | None:
+        product_id = self.document["productId"]
+        return variant_global_id(product_id, self.document.get("variantId", product_id))
+
+    @strawberry.field(description='The variant\'s title when ordered, e.g. "42 / Black".')
+    def variant_title(self) -> str | None:
+        return self.document.get("variantTitle", DEFAULT_TITLE)
+
+    @strawberry.field(description="The variant's SKU when ordered.")
     def sku(self) -> str:
         return self.document["sku"]
 
@@ -121,9 +136,12 @@ class OrderConnection(CountedConnection[Order]):
     NODE = Order
 
 
-@strawberry.input
+@strawberry.input(
+    description="Exactly one of `variantId` and `productId` (a product with one variant)."
+)
 class OrderLineInput:
-    product_id: strawberry.ID
+    product_id: strawberry.ID | None = None
+    variant_id: strawberry.ID | None = None
     quantity: int
 
 

@@ -10,10 +10,12 @@ from bson import ObjectId
 from strawberry import relay
 from strawberry.types import Info
 
+from shopgraph.datasources.product_variants import VARIANT_FIELDS, stored_variants
 from shopgraph.datasources.products import is_active
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.money import Money
 from shopgraph.schema.nodes import DocumentNode
+from shopgraph.schema.variants import PriceRange, ProductOption, ProductVariant
 
 
 def product_global_id(product_id: ObjectId) -> strawberry.ID:
@@ -37,11 +39,37 @@ class Product(DocumentNode):
         "active": ("active",),
         "createdAt": ("createdAt",),
         "updatedAt": ("updatedAt",),
+        "options": ("options",),
+        "variants": VARIANT_FIELDS,
+        "priceRange": VARIANT_FIELDS,
     }
 
     @strawberry.field(description="Stock keeping unit, unique in the catalog.")
     def sku(self) -> str:
         return self.document["sku"]
+
+    @strawberry.field(description="What the product comes in (Size, Colour); may be empty.")
+    def options(self) -> list[ProductOption]:
+        return [
+            ProductOption(name=option["name"], values=list(option["values"]))
+            for option in self.document.get("options") or ()
+        ]
+
+    @strawberry.field(description="The buyable versions of the product: at least one.")
+    def variants(self) -> list[ProductVariant]:
+        return [
+            ProductVariant(product_document=self.document, variant=variant)
+            for variant in stored_variants(self.document)
+        ]
+
+    @strawberry.field(description="The lowest and highest price of the product's variants.")
+    def price_range(self, info: Info) -> PriceRange:
+        prices = [variant.price for variant in stored_variants(self.document)]
+        currency = info.context.settings.currency
+        return PriceRange(
+            min=Money.from_minor_units(min(prices), currency),
+            max=Money.from_minor_units(max(prices), currency),
+        )
 
     @strawberry.field
     def name(self) -> str:
@@ -51,15 +79,15 @@ class Product(DocumentNode):
     def description(self) -> str:
         return self.document.get("description") or ""
 
-    @strawberry.field
+    @strawberry.field(description="The lowest price of the product's variants.")
     def price(self, info: Info) -> Money:
         return Money.from_minor_units(self.document["price"], info.context.settings.currency)
 
-    @strawberry.field(description="Units available to order.")
+    @strawberry.field(description="Units available to order: the sum of its variants' stock.")
     def stock(self) -> int:
         return self.document["stock"]
 
-    @strawberry.field
+    @strawberry.field(description="Whether any variant is in stock.")
     def in_stock(self) -> bool:
         return self.document["stock"] > 0
 

@@ -45,6 +45,7 @@ from graphql import (
     is_object_type,
 )
 
+from shopgraph.catalog.variant_rules import MAX_OPTIONS, MAX_VARIANTS
 from shopgraph.checkout.order_lines import MAX_LINES
 from shopgraph.schema.document_limits import operations
 from shopgraph.schema.document_walk import Unmeasurable, post_order
@@ -58,11 +59,23 @@ PAGE_ARGUMENTS = ("first", "last")
 # Fields below the root that read the database ("*" : of any type). Their documents come
 # through DataLoaders, one query per page rather than per item, but every item still costs
 # resolving and sending.
-DATABASE_FIELDS = frozenset({"Order.user", "OrderItem.product", "User.orders", "*.totalCount"})
+DATABASE_FIELDS = frozenset(
+    {
+        "Order.user",
+        "OrderItem.product",
+        "OrderItem.variant",
+        "ProductVariant.product",
+        "User.orders",
+        "*.totalCount",
+    }
+)
 
 # How long lists of objects that take no page size can be.
 LIST_BOUNDS: Mapping[str, int] = {
     "Order.items": MAX_LINES,  # an order has at most MAX_LINES lines
+    "Product.variants": MAX_VARIANTS,
+    "Product.options": MAX_OPTIONS,
+    "ProductVariant.selectedOptions": MAX_OPTIONS,
     "*.userErrors": MAX_LINES,  # at most one per order line; other inputs have fewer fields
 }
 

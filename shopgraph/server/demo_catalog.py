@@ -1,8 +1,16 @@
 """A deterministic demo catalog: six categories, varied prices and tags, some sold out,
-a few inactive."""
+a few inactive. Some shoes come in sizes (the largest cost more) and some shirts in sizes
+and colours, with a few variants sold out; every other product has one variant."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import product as combinations
 from typing import Any
+
+from bson import ObjectId
+
+from shopgraph.catalog.variant_rules import OptionSpec, options_document, variants_document
+from shopgraph.datasources.product_variants import StoredVariant, new_product
 
 # category -> (SKU prefix, product nouns, base price in cents)
 _CATEGORIES: dict[str, tuple[str, list[str], int]] = {
@@ -27,6 +35,39 @@ _ADJECTIVES = ["Classic", "Everyday", "Premium", "Compact", "Organic", "Vintage"
                "Ultralight", "Recycled", "Deluxe", "Essential", "Studio", "Nordic"]  # fmt: skip
 _COLORS = ["red", "blue", "green", "black", "white", "grey"]
 
+# SKU -> the options its variants combine. Shoes: EU sizes; shirts: sizes and colours.
+_SHOE_SIZES = OptionSpec("Size", ("39", "40", "41", "42", "43", "44", "45"))
+_SHIRT_OPTIONS = (
+    OptionSpec("Size", ("S", "M", "L", "XL")),
+    OptionSpec("Color", ("Black", "White", "Navy")),
+)
+_WITH_VARIANTS: dict[str, Sequence[OptionSpec]] = {
+    "FTW-001": (_SHOE_SIZES,),
+    "FTW-002": (_SHOE_SIZES,),
+    "FTW-003": (_SHOE_SIZES,),
+    "APP-001": _SHIRT_OPTIONS,
+    "APP-009": _SHIRT_OPTIONS,
+}
+LARGE_SIZE_SURCHARGE = 500  # cents, on shoe sizes 44 and up
+
+
+def _variants(sku: str, price: int, number: int) -> tuple[list[OptionSpec], list[StoredVariant]]:
+    """The options and variants of a demo product: one default variant unless it is listed
+    in `_WITH_VARIANTS`. Variant stock varies, and every fifth variant is sold out."""
+    options = list(_WITH_VARIANTS.get(sku, ()))
+    if not options:
+        return [], []
+    variants = []
+    for index, values in enumerate(combinations(*(option.values for option in options))):
+        selected = tuple(zip((option.name for option in options), values, strict=True))
+        surcharge = LARGE_SIZE_SURCHARGE if options == [_SHOE_SIZES] and values[0] >= "44" else 0
+        stock = 0 if (index + number) % 5 == 3 else (index * 7 + number) % 12 + 1
+        code = "-".join(value.upper() for value in values)
+        variants.append(
+            StoredVariant(ObjectId(), f"{sku}-{code}", price + surcharge, selected, stock)
+        )
+    return options, variants
+
 
 def demo_products(now: datetime | None = None) -> list[dict[str, Any]]:
     """72 products; the same SKUs every time, so seeding twice adds nothing."""
@@ -45,19 +86,26 @@ def demo_products(now: datetime | None = None) -> list[dict[str, Any]]:
             if number % 5 == 2:
                 tags.append("eco")
             created_at = now - timedelta(days=number, hours=index)
+            sku = f"{prefix}-{index + 1:03d}"
+            price = base_price + (number * 737) % (base_price * 3) + 99 - 100
+            fields = {
+                "_id": ObjectId(),
+                "sku": sku,
+                "name": f"{adjective} {noun}",
+                "description": f"A {adjective.lower()} {noun.lower()} in {color}, "
+                f"from our {category} range.",
+                "category": category,
+                "tags": tags,
+                "active": number % 17 != 5,
+                "createdAt": created_at,
+                "updatedAt": created_at,
+            }
+            options, variants = _variants(sku, price, number)
+            if not variants:
+                stock = 0 if number % 7 == 3 else (number * 13) % 40 + 1
+                variants = [StoredVariant(fields["_id"], sku, price, (), stock)]
+            stocks = {variant.id: variant.stock for variant in variants}
             products.append(
-                {
-                    "sku": f"{prefix}-{index + 1:03d}",
-                    "name": f"{adjective} {noun}",
-                    "description": f"A {adjective.lower()} {noun.lower()} in {color}, "
-                    f"from our {category} range.",
-                    "price": base_price + (number * 737) % (base_price * 3) + 99 - 100,
-                    "stock": 0 if number % 7 == 3 else (number * 13) % 40 + 1,
-                    "category": category,
-                    "tags": tags,
-                    "active": number % 17 != 5,
-                    "createdAt": created_at,
-                    "updatedAt": created_at,
-                }
+                new_product(fields, options_document(options), variants_document(variants), stocks)
             )
     return products
