@@ -45,6 +45,11 @@ async def test_create_with_only_the_required_fields_takes_the_defaults(db, as_ad
         "category": None,
         "tags": [],
         "active": True,
+        # One variant, the product's own: its stock of record stays `stock`.
+        "options": [],
+        "variants": [
+            {"_id": document["_id"], "sku": "MUG-1", "price": 1250, "selectedOptions": []}
+        ],
     }
     # MongoDB keeps milliseconds.
     assert started - timedelta(milliseconds=1) <= document["createdAt"]

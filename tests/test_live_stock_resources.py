@@ -27,7 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from shopgraph.datasources.client import Datasources
-from shopgraph.live.broker import StockBroker, StockChange, Subscriber
+from shopgraph.live.broker import StockBroker, StockChange, Subscriber, Watched
 from shopgraph.live.feed import StockFeed
 from shopgraph.resolvers.context import Context
 from tests.conftest import live_server
@@ -101,7 +101,7 @@ async def insert_product(db: Any, stock: int = 1_000_000, **fields: Any) -> Obje
 
 
 def change(product_id: ObjectId, stock: int) -> StockChange:
-    return StockChange(product_id, {"_id": product_id, "stock": stock, "active": True})
+    return StockChange(product_id, product_id, {"_id": product_id, "stock": stock, "active": True})
 
 
 async def blocks(awaitable: Awaitable[Any], seconds: float = 0.05) -> bool:
@@ -287,7 +287,7 @@ async def test_a_subscriber_that_leaves_frees_its_buffer_and_task_at_once(
 async def test_many_changes_of_one_product_leave_only_the_newest_pending():
     broker = StockBroker(3)
     product = ObjectId()
-    async with broker.subscribe(None) as subscriber:
+    async with broker.subscribe(Watched()) as subscriber:
         for stock in range(1, 11):
             broker.publish(change(product, stock))
         first = await asyncio.wait_for(subscriber.next(), 1)
@@ -298,7 +298,7 @@ async def test_many_changes_of_one_product_leave_only_the_newest_pending():
 async def test_changes_of_more_products_than_capacity_keep_the_newest_products():
     broker = StockBroker(3)
     products = [ObjectId() for _ in range(5)]
-    async with broker.subscribe(None) as subscriber:
+    async with broker.subscribe(Watched()) as subscriber:
         for stock, product in enumerate(products):
             broker.publish(change(product, stock))
         received = [await asyncio.wait_for(subscriber.next(), 1) for _ in range(3)]
@@ -314,7 +314,7 @@ async def test_a_newer_value_of_a_pending_product_makes_it_the_newest():
     """Coalescing moves the product to the back: it is not the oldest any more."""
     broker = StockBroker(3)
     a, b, c, d = (ObjectId() for _ in range(4))
-    async with broker.subscribe(None) as subscriber:
+    async with broker.subscribe(Watched()) as subscriber:
         for product, stock in ((a, 1), (b, 1), (c, 1), (a, 2), (d, 1)):
             broker.publish(change(product, stock))
         received = [await asyncio.wait_for(subscriber.next(), 1) for _ in range(3)]
@@ -328,7 +328,7 @@ async def test_publish_never_waits_for_a_subscriber_that_stopped_reading():
     latest: dict[ObjectId, int] = {}
     total = 10_000
 
-    async with broker.subscribe(None) as stalled, broker.subscribe(None) as reader:
+    async with broker.subscribe(Watched()) as stalled, broker.subscribe(Watched()) as reader:
 
         async def read() -> None:
             while True:
@@ -373,7 +373,7 @@ async def test_a_subscriber_gets_only_the_products_it_asked_for_and_leaving_free
     broker = StockBroker(3)
     wanted, other = ObjectId(), ObjectId()
     with pytest.raises(RuntimeError):
-        async with broker.subscribe([wanted]) as subscriber:
+        async with broker.subscribe(Watched(frozenset([wanted]))) as subscriber:
             assert broker.subscriber_count == 1
             broker.publish(change(other, 1))
             broker.publish(change(wanted, 2))
@@ -536,7 +536,7 @@ async def test_an_idle_feed_does_not_flood_the_database_with_getmores(db, mongod
     running = asyncio.create_task(feed.run())
     try:
         await asyncio.wait_for(feed.started.wait(), 5)
-        async with broker.subscribe([product_id]) as subscriber:
+        async with broker.subscribe(Watched(frozenset([product_id]))) as subscriber:
             await asyncio.sleep(0.2)
             get_mores.count = 0
             await asyncio.sleep(1.0)
@@ -565,23 +565,23 @@ async def test_the_fallback_feeds_subscribers_from_this_process_writes(db):
 
     assert feed.fallback is True
     assert feed.started.is_set()
-    async with broker.subscribe([product_id]) as subscriber:
-        after = await datasources.products.adjust_stock(product_id, -1, 10**9)
+    async with broker.subscribe(Watched(frozenset([product_id]))) as subscriber:
+        after = await datasources.products.adjust_stock(product_id, None, -1, 10**9)
         assert after is not None and after["stock"] == 9
         got = await asyncio.wait_for(subscriber.next(), 1)
         assert got.product_id == product_id
         assert got.product["stock"] == 9
 
         # A change the range refuses changes nothing and publishes nothing.
-        assert await datasources.products.adjust_stock(product_id, -100, 10**9) is None
+        assert await datasources.products.adjust_stock(product_id, None, -100, 10**9) is None
         assert await blocks(subscriber.next())
 
-        await datasources.products.adjust_stock(product_id, +3, 10**9)
+        await datasources.products.adjust_stock(product_id, None, +3, 10**9)
         got = await asyncio.wait_for(subscriber.next(), 1)
         assert got.product["stock"] == 12
 
     # A product deleted through this process is no longer remembered.
-    assert feed.last_stock[product_id] == 12
+    assert feed.last_stock[product_id] == {product_id: 12}
     assert await datasources.products.delete(product_id)
     assert product_id not in feed.last_stock
 
@@ -600,8 +600,8 @@ async def test_the_feed_falls_back_when_the_server_cannot_open_a_change_stream(d
 
     assert feed.fallback is True
     assert feed.started.is_set()
-    async with broker.subscribe(None) as subscriber:
-        await datasources.products.adjust_stock(product_id, -2, 10**9)
+    async with broker.subscribe(Watched()) as subscriber:
+        await datasources.products.adjust_stock(product_id, None, -2, 10**9)
         got = await asyncio.wait_for(subscriber.next(), 1)
         assert (got.product_id, got.product["stock"]) == (product_id, 8)
 
@@ -622,7 +622,9 @@ async def test_the_feed_forgets_the_stock_of_a_deleted_product(db):
         kept = await insert_product(db, stock=5)
         gone = await insert_product(db, stock=7)
         await eventually(
-            lambda: feed.last_stock.get(kept) == 5 and feed.last_stock.get(gone) == 7,
+            lambda: (
+                feed.last_stock.get(kept) == {kept: 5} and feed.last_stock.get(gone) == {gone: 7}
+            ),
             5,
             "both products seen",
         )
@@ -630,7 +632,7 @@ async def test_the_feed_forgets_the_stock_of_a_deleted_product(db):
         await db.products.delete_one({"_id": gone})
 
         await eventually(lambda: gone not in feed.last_stock, 5, "the deleted product forgotten")
-        assert feed.last_stock[kept] == 5
+        assert feed.last_stock[kept] == {kept: 5}
     finally:
         feed.stop()
         running.cancel()

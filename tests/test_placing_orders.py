@@ -67,8 +67,10 @@ async def test_places_a_pending_order_with_prices_snapshotted_in_cents(db, gql, 
     assert stored["items"] == [
         {
             "productId": mug["_id"],
+            "variantId": mug["_id"],  # the default variant has the product's id
             "sku": "MUG-1",
             "name": "Mug",
+            "variantTitle": "Default Title",
             "unitPrice": 1250,
             "quantity": 3,
             "lineTotal": 3750,

@@ -46,7 +46,7 @@ async def test_a_retry_waits_for_the_request_still_placing_its_order(db, gql, cu
     first = reserving_order(customer, [(mug, 2)])
     first["createdAt"] = datetime.now(UTC)
     first["idempotencyKey"] = "in-flight"
-    first["cartKey"] = cart_key([OrderLine(mug["_id"], 2, "input.items.0")])
+    first["cartKey"] = cart_key([OrderLine(mug["_id"], None, 2, "input.items.0")])
     await db.orders.insert_one(first)
     await db.products.update_one({"_id": mug["_id"]}, {"$inc": {"stock": -2}})
 

@@ -260,11 +260,11 @@ async def test_a_sweep_after_a_crash_mid_return_returns_only_what_is_missing(db,
     give_back = holds.give_back
     calls: list[ObjectId] = []
 
-    async def dies_on_the_second_product(product_id: ObjectId, *args: Any, **kwargs: Any) -> Any:
-        calls.append(product_id)
+    async def dies_on_the_second_product(product: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        calls.append(product["_id"])
         if len(calls) == 2:
             raise ConnectionError("the process died")
-        return await give_back(product_id, *args, **kwargs)
+        return await give_back(product, *args, **kwargs)
 
     holds.give_back = dies_on_the_second_product  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):

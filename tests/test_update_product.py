@@ -7,6 +7,7 @@ import pytest
 from bson import ObjectId
 
 from shopgraph.catalog.products import Catalog
+from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.errors import DomainError, ErrorCode, Problem
@@ -181,7 +182,12 @@ async def test_a_sku_given_up_meanwhile_is_reported_taken_not_as_a_stock_change(
     plate = product_document(sku="PLATE-1")
     await db.products.insert_one(plate)
     movements_ds = Datasources.for_database(db).stock_movements
-    catalog = Catalog(SkuGivenUpMeanwhile(db.products), movements_ds, "USD")
+    catalog = Catalog(
+        SkuGivenUpMeanwhile(db.products),
+        movements_ds,
+        SkuClaims(Datasources.for_database(db).skus, SkuGivenUpMeanwhile(db.products)),
+        "USD",
+    )
 
     with pytest.raises(DomainError) as refused:
         await catalog.update_product(plate["_id"], {"sku": "MUG-1"}, ObjectId())

@@ -9,9 +9,10 @@ import pytest
 from bson import ObjectId
 
 from shopgraph.catalog.products import Catalog
+from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.datasources.client import Datasources
 from shopgraph.errors import DomainError
-from shopgraph.live.broker import StockBroker
+from shopgraph.live.broker import StockBroker, Watched
 from shopgraph.live.feed import StockFeed
 from tests.conftest import account
 from tests.helpers import (
@@ -175,7 +176,12 @@ async def test_the_live_feed_sees_a_stock_set_from_the_stock_seen(db):
     cannot stream changes; a refused set publishes nothing."""
     mug = await add_product(db, sku="MUG-1", stock=5)
     datasources = Datasources.for_database(db)
-    catalog = Catalog(datasources.products, datasources.stock_movements, "USD")
+    catalog = Catalog(
+        datasources.products,
+        datasources.stock_movements,
+        SkuClaims(datasources.skus, datasources.products),
+        "USD",
+    )
     admin_id = ObjectId()
     broker = StockBroker(10)
     feed = StockFeed(datasources, broker)
@@ -183,7 +189,7 @@ async def test_the_live_feed_sees_a_stock_set_from_the_stock_seen(db):
     try:
         await asyncio.wait_for(feed.started.wait(), 5)
         assert feed.fallback is False
-        async with broker.subscribe([mug["_id"]]) as subscriber:
+        async with broker.subscribe(Watched(frozenset([mug["_id"]]))) as subscriber:
             await catalog.update_product(mug["_id"], {"stock": 8, "expected_stock": 5}, admin_id)
             got = await asyncio.wait_for(subscriber.next(), 5)
             assert (got.product_id, got.product["stock"]) == (mug["_id"], 8)

@@ -67,7 +67,7 @@ def expected_stock_problems(given: Mapping[str, object], prefix: str) -> list[Pr
             "use adjustStock instead."
         )
         return [Problem(f"{prefix}.expectedStock", message)]
-    if given.get("expected_stock") is not None and given.get("stock") is None:
+    if "expected_stock" in given and given.get("stock") is None:
         return [Problem(f"{prefix}.expectedStock", "expectedStock goes with stock.")]
     return []
 
@@ -183,7 +183,7 @@ class Catalog:
         checked, more = (None, [])
         if options is not None:
             checked, more = _problems_of(checked_options, options, "input.options")
-        reject_any(expected_stock_problems(given, "input") + problems + more)
+        reject_any(problems + expected_stock_problems(given, "input") + more)
         product = await self.products.with_variants(product_id)
         if product is None:
             raise not_found("id")
@@ -242,31 +242,34 @@ class Catalog:
         `variant_id` None: the product's only variant. Returns the product and the variant."""
         reason = reason.strip()
         reject_any(_adjustment_problems(delta, reason))
-        field = "variantId" if variant_id is not None else "productId"
-        product = await self.products.with_variants(product_id)
-        if product is None:
-            raise not_found(field)
-        if variant_id is None:
-            variants = stored_variants(product)
-            if len(variants) > 1:
-                reject_any([one_variant_only(product, "productId", "adjust one by variantId")])
-            variant_id = variants[0].id
         document = await self.products.adjust_stock(product_id, variant_id, delta, MAX_STOCK)
         if document is None:
-            current = await self.products.with_variants(product_id)
-            variant = None if current is None else stored_variant(current, variant_id)
-            if variant is None:
-                raise not_found(field, "variant" if field == "variantId" else "product")
-            if delta > 0:
-                message = (
-                    f"Stock may be at most {MAX_STOCK}: at most {MAX_STOCK - variant.stock} "
-                    "more fit."
-                )
-                raise DomainError(ErrorCode.INVALID, message, "delta")
-            message = f"Only {variant.stock} in stock; cannot remove {-delta}."
-            raise DomainError(ErrorCode.OUT_OF_STOCK, message, "delta")
-        await record_movement(self.movements, document, variant_id, delta, reason, admin_id)
-        return document, variant_id
+            raise await self._not_adjusted(product_id, variant_id, delta)
+        adjusted = variant_id or stored_variants(document)[0].id
+        await record_movement(self.movements, document, adjusted, delta, reason, admin_id)
+        return document, adjusted
+
+    async def _not_adjusted(
+        self, product_id: ObjectId, variant_id: ObjectId | None, delta: int
+    ) -> DomainError:
+        """Why an adjustment applied to nothing, as the product is now."""
+        field = "productId" if variant_id is None else "variantId"
+        product = await self.products.with_variants(product_id)
+        if product is None:
+            return not_found(field)
+        variants = stored_variants(product)
+        if variant_id is None and len(variants) > 1:
+            return InvalidInput([one_variant_only(product, field, "adjust one by variantId")])
+        variant = stored_variant(product, variant_id or variants[0].id)
+        if variant is None:
+            return not_found(field, "variant")
+        if delta > 0:
+            message = (
+                f"Stock may be at most {MAX_STOCK}: at most {MAX_STOCK - variant.stock} more fit."
+            )
+            return DomainError(ErrorCode.INVALID, message, "delta")
+        message = f"Only {variant.stock} in stock; cannot remove {-delta}."
+        return DomainError(ErrorCode.OUT_OF_STOCK, message, "delta")
 
     async def seed(
         self, products: Iterable[dict[str, Any]], *, reset: bool = False, only_if_empty: bool

@@ -28,7 +28,7 @@ def skus_of(product: Document) -> set[str]:
 
 
 def sku_taken(sku: str, field: str) -> DomainError:
-    return DomainError(ErrorCode.ALREADY_EXISTS, f"The SKU {sku!r} is taken.", field)
+    return DomainError(ErrorCode.ALREADY_EXISTS, f"A product with SKU {sku!r} exists.", field)
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,9 @@ class Variants:
         """Partial: the fields of `spec` that are not None change; a new stock only while
         the variant's stock is `expected_stock`. Raises InvalidInput, ALREADY_EXISTS,
         STOCK_CHANGED or NOT_FOUND."""
-        given = {"stock": spec.stock, "expected_stock": expected_stock}
+        given = {"stock": spec.stock}
+        if expected_stock is not None:
+            given["expected_stock"] = expected_stock
         problems = expected_stock_problems(given, "input")
         checks = (("sku", check_sku), ("price", check_price), ("stock", check_stock))
         changes: dict[str, Any] = {}

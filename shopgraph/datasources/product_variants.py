@@ -119,6 +119,20 @@ def stock_update(product: Document, deltas: Mapping[ObjectId, int]) -> StockUpda
     return StockUpdate(conditions, {"stock": delta})
 
 
+def guessed_stock_update(variant_id: ObjectId | None, delta: int) -> StockUpdate:
+    """`stock_update` for the shape a request suggests, before the product is read: a named
+    variant of a product with several, or (None) the only variant of a product with one."""
+    if variant_id is None:
+        conditions: Document = {VARIANT_STOCK: {"$exists": False}}
+        path, increments = "stock", {"stock": delta}
+    else:
+        path = f"{VARIANT_STOCK}.{variant_id}"
+        conditions, increments = {path: {"$exists": True}}, {path: delta, "stock": delta}
+    if delta < 0:
+        conditions[path] = {"$gte": -delta}
+    return StockUpdate(conditions, increments)
+
+
 def variants_change(
     product: Document,
     variants: Sequence[Document],

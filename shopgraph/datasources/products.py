@@ -18,7 +18,9 @@ from shopgraph.datasources.product_variants import (
     VARIANT_STOCK,
     VARIANTS_VERSION,
     VariantsUpdate,
+    guessed_stock_update,
     stock_update,
+    stored_variants,
 )
 from shopgraph.documents import Document
 
@@ -266,17 +268,26 @@ class ProductsDatasource(CollectionDatasource):
         return after
 
     async def adjust_stock(
-        self, product_id: ObjectId, variant_id: ObjectId, delta: int, max_stock: int
+        self, product_id: ObjectId, variant_id: ObjectId | None, delta: int, max_stock: int
     ) -> Document | None:
         """One atomic conditional update: the variant's stock stays within 0..max_stock,
-        whatever races it.
+        whatever races it. `variant_id` None: the product's only variant.
 
-        None when the product or variant does not exist or the change would leave that range.
+        The first attempt assumes the shape the request suggests, so a product is read only
+        when it is not that one. None when the product or variant does not exist (or the
+        product has several variants and none was named), or the change would leave the range.
         """
+        product: Document | None = None
         for _ in range(VARIANT_RETRIES):
-            product = await self.with_variants(product_id)
-            update = None if product is None else stock_update(product, {variant_id: delta})
-            if product is None or update is None:
+            if product is None:
+                update = guessed_stock_update(variant_id, delta)
+            else:
+                variants = stored_variants(product)
+                if variant_id is None and len(variants) > 1:
+                    return None
+                target = variants[0].id if variant_id is None else variant_id
+                update = stock_update(product, {target: delta})
+            if update is None:
                 return None
             conditions = dict(update.conditions)
             path = next(iter(update.increments))  # the variant's own stock comes first
@@ -291,8 +302,12 @@ class ProductsDatasource(CollectionDatasource):
                 self.stock_changes.changed(after)
                 return after
             current = await self.with_variants(product_id)
-            if current is None or current.get(VARIANTS_VERSION) == product.get(VARIANTS_VERSION):
+            if current is None or (
+                product is not None
+                and current.get(VARIANTS_VERSION) == product.get(VARIANTS_VERSION)
+            ):
                 return None
+            product = current
         return None
 
     async def stock_of(self, product_id: ObjectId) -> int | None:

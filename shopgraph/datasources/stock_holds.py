@@ -130,7 +130,8 @@ class StockHoldsDatasource(CollectionDatasource):
         released or settled)."""
         marker = f"holds.{order_key}"
         for _ in range(VARIANT_RETRIES):
-            product = await self._variants_of(product_id, [marker], session)
+            # The whole of `holds`: some servers project no dotted path (the embedded one).
+            product = await self._variants_of(product_id, ["holds"], session)
             hold = (product or {}).get("holds", {}).get(order_key)
             if product is None or not isinstance(hold, dict):
                 return False
