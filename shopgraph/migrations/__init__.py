@@ -5,11 +5,12 @@ number (NUMBER, NAME, a docstring saying why, `async def apply(database)` that c
 twice) and append it here; `shopgraph migrate` and `shopgraph serve` apply it.
 """
 
+from shopgraph.migrations import m0001_default_variants
 from shopgraph.migrations.lock import MigrationError, MigrationLockLost, MigrationLockTimeout
 from shopgraph.migrations.migration import Database, Migration
 from shopgraph.migrations.runner import Applied, MigrationFailed, MigrationRunner
 
-MIGRATIONS: tuple[Migration, ...] = ()
+MIGRATIONS: tuple[Migration, ...] = (Migration.of(m0001_default_variants),)
 
 __all__ = [
     "MIGRATIONS",
