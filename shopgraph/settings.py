@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
 
+    # Migrations (README: Migrations)
+    migrate_on_start: bool = True  # `serve` applies pending migrations before serving
+    migration_wait_seconds: float = Field(default=600.0, gt=0)  # while another one migrates
+
     # Accounts and tokens
     jwt_secret: SecretStr | None = None
     jwt_issuer: str = "shopgraph"

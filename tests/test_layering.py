@@ -26,7 +26,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "shopgraph.slots",
         ),
     ),
-    ("storage and outside systems", ("shopgraph.datasources", "shopgraph.integrations")),
+    (
+        "storage and outside systems",
+        ("shopgraph.datasources", "shopgraph.integrations", "shopgraph.migrations"),
+    ),
     (
         "domain",
         (
@@ -51,6 +54,7 @@ FORBIDDEN_OUTSIDE: dict[str, tuple[str, ...]] = {
     "shopgraph.live": GRAPHQL_AND_WEB,
     "shopgraph.datasources": GRAPHQL_AND_WEB,
     "shopgraph.integrations": GRAPHQL_AND_WEB,
+    "shopgraph.migrations": GRAPHQL_AND_WEB,
 }
 
 

@@ -1,4 +1,4 @@
-"""The `shopgraph` command: serve, seed, export-schema."""
+"""The `shopgraph` command: serve, migrate, seed, create-admin, export-schema."""
 
 import argparse
 import asyncio
@@ -22,10 +22,12 @@ from shopgraph.auth.secret import MissingSecret
 from shopgraph.datasources.client import Datasources, connect
 from shopgraph.errors import DomainError, ErrorCode
 from shopgraph.integrations.payments import GatewayNotAllowed
+from shopgraph.migrations import MIGRATIONS, Applied, MigrationError
 from shopgraph.schema.build import build_schema
 from shopgraph.server.app import create_app
 from shopgraph.server.demo_catalog import demo_products
 from shopgraph.server.embedded import EmbeddedMongo, EmbeddedMongoError
+from shopgraph.server.migrating import migrate_at_start, refusal, run_migrations
 from shopgraph.services import accounts_service, catalog_service
 from shopgraph.settings import Settings
 
@@ -78,14 +80,17 @@ async def open_datasources(settings: Settings) -> AsyncIterator[Datasources]:
 
 
 async def prepare_database(
-    settings: Settings, seeding: Seeding, *, reset: bool = False
+    settings: Settings, seeding: Seeding, *, reset: bool = False, starting: bool = False
 ) -> tuple[int, list[DemoAccount]]:
     """Seeds the catalog; returns how many products it added and the demo accounts made.
 
-    In development the first seed also creates a demo admin and customer. `Seeding.NOTHING`
-    only checks that MongoDB answers and creates the indexes.
+    `starting` (the server) migrates first. In development the first seed also creates a
+    demo admin and customer. `Seeding.NOTHING` only checks that MongoDB answers and creates
+    the indexes.
     """
     async with open_datasources(settings) as datasources:
+        if starting:
+            await migrate_at_start(settings, datasources.database)
         if seeding is Seeding.NOTHING:
             return 0, []
         catalog = catalog_service(settings, datasources)
@@ -120,7 +125,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     with mongodb(settings) as settings:
         app = create_app(settings)
         seeding = Seeding.NOTHING if settings.is_production else Seeding.IF_EMPTY
-        seeded, accounts = asyncio.run(prepare_database(settings, seeding))
+        seeded, accounts = asyncio.run(prepare_database(settings, seeding, starting=True))
         if seeding is Seeding.NOTHING:
             logger.info("production: seeded nothing (no demo catalog, no demo accounts)")
         elif seeded:
@@ -148,6 +153,19 @@ def serve(settings: Settings, host: str, port: int) -> None:
             # would otherwise believe X-Forwarded-For from any local peer.
             proxy_headers=False,
         )
+
+
+def migrate(settings: Settings) -> None:
+    async def run() -> list[Applied]:
+        async with open_datasources(settings) as datasources:
+            return await run_migrations(settings, datasources.database)
+
+    with mongodb(settings) as settings:
+        applied = asyncio.run(run())
+    for done in applied:
+        print(f"applied {done.migration.id} in {done.took_ms} ms")
+    if not applied:
+        print(f"nothing to migrate: all applied, up to {MIGRATIONS[-1].id}")
 
 
 def seed(settings: Settings, reset: bool) -> None:
@@ -240,11 +258,21 @@ def parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the GraphQL API (and GraphiQL in development)",
         description="Serve /graphql. Without MONGODB_URI, start the embedded MongoDB with its "
-        "data in SHOPGRAPH_DATA_DIR. In development, seed the demo catalog and demo accounts "
-        "when the catalog is empty; in production, seed nothing.",
+        "data in SHOPGRAPH_DATA_DIR. Apply pending migrations first, unless "
+        "SHOPGRAPH_MIGRATE_ON_START=false (then refuse to start while any is pending). In "
+        "development, seed the demo catalog and demo accounts when the catalog is empty; in "
+        "production, seed nothing.",
     )
     serve_command.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
     serve_command.add_argument("--port", type=int, help="port to bind (default: PORT or 8000)")
+    commands.add_parser(
+        "migrate",
+        help="apply the pending database migrations (serve does too, unless told not to)",
+        description="Apply the database migrations not applied yet, in order, and say which. "
+        "Of several processes migrating at once, one migrates and the others wait for it "
+        "(up to SHOPGRAPH_MIGRATION_WAIT_SECONDS). Run it before starting servers that "
+        "have SHOPGRAPH_MIGRATE_ON_START=false.",
+    )
     seed_command = commands.add_parser(
         "seed",
         help="add the demo catalog's products that are missing (idempotent)",
@@ -291,6 +319,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.command == "serve":
             serve(settings, args.host or settings.host, args.port or settings.port)
+        elif args.command == "migrate":
+            migrate(settings)
         elif args.command == "seed":
             seed(settings, args.reset)
         elif args.command == "create-admin":
@@ -299,5 +329,7 @@ def main(argv: list[str] | None = None) -> None:
             export_schema(args.output)
     except (StartupError, MissingSecret, GatewayNotAllowed) as error:
         sys.exit(f"shopgraph: {error}")
+    except MigrationError as error:
+        sys.exit(f"shopgraph: {refusal(error)}")
     except KeyboardInterrupt:
         pass
