@@ -41,6 +41,11 @@ PLACE_ORDER = """mutation Place($items: [OrderLineInput!]!) {
 FULL_QUERY = """{ products(first: 20) { edges { node {
   id sku name description price { amount currency } stock inStock category tags active
   createdAt updatedAt } } } }"""
+# A page of shoes, many in seven sizes: every variant with its price and stock.
+VARIANTS_QUERY = """{ products(first: 20, filter: {category: "footwear"}) { edges { node {
+  id name priceRange { min { amount } max { amount } } options { name values }
+  variants { id sku title price { amount } stock inStock selectedOptions { name value } }
+} } } }"""
 
 
 async def per_op_ms(operation: Callable[[], Awaitable[object]], count: int) -> float:
@@ -105,6 +110,7 @@ async def http_requests(uri: str, data_dir: Path) -> list[tuple[str, float, floa
             ("http: 20 products, 3 fields", LISTING_QUERY),
             ("http: 20 products, every field", FULL_QUERY),
             ("http: 20 products by price, cursors", PAGE_QUERY),
+            ("http: 20 products with their variants", VARIANTS_QUERY),
         ]:
             ms = await per_op_ms(lambda query=query: post(query), 60)
             rows.append((label, ms, ms / baseline))
@@ -141,9 +147,11 @@ async def _customers(app: Starlette, count: int) -> list[dict[str, str]]:
 
 
 async def _order_input(app: Starlette) -> dict[str, object]:
-    """Two products with stock enough for every round."""
+    """Two one-variant products (whose stock of record is `stock`) with stock enough for
+    every round."""
     products = app.state.datasources.products
-    chosen = await products.collection.find({"active": True}, {"_id": 1}, limit=2).to_list()
+    one_variant = {"active": True, "variantStock": {"$exists": False}}
+    chosen = await products.collection.find(one_variant, {"_id": 1}, limit=2).to_list()
     for product in chosen:
         await products.collection.update_one({"_id": product["_id"]}, {"$set": {"stock": 10**6}})
     return {

@@ -46,7 +46,11 @@ class SkusDatasource(CollectionDatasource):
             {
                 "_id": sku,
                 "productId": holder["productId"],
-                "claimedAt": {"$lt": claimed_before},
+                # Claims recorded by a migration carry no date: they are old.
+                "$or": [
+                    {"claimedAt": {"$lt": claimed_before}},
+                    {"claimedAt": {"$exists": False}},
+                ],
             },
             {"$set": {"productId": product_id, "claimedAt": utc_now()}},
         )
