@@ -21,6 +21,7 @@ import httpx
 from aiosmtpd.controller import Controller
 from bson import ObjectId
 
+from shopgraph.checkout.confirmation import confirmation_message
 from shopgraph.checkout.mailer import LEASE_MS, Mailer
 from shopgraph.clock import now_ms
 from shopgraph.datasources.client import Datasources
@@ -519,3 +520,24 @@ async def test_the_sweep_does_not_queue_a_confirmation_that_was_already_sent(
     assert (await outbox_entry(db, outbox_id))["status"] == "SENT"
     assert await Mailer(outbox, FileTransport(tmp_path), 3).send_due() == 0
     assert len(list(tmp_path.glob("*.eml"))) == 1
+
+
+def test_each_line_names_its_variant_when_the_product_has_options():
+    boot = {"name": "Boot", "variantTitle": "42 / Black", "sku": "BOOT-42-BLACK"}
+    mug = {"name": "Mug", "variantTitle": None, "sku": "MUG-1"}
+    order = {
+        "_id": ObjectId(),
+        "number": 7,
+        "currency": "USD",
+        "total": 11500,
+        "items": [
+            {**boot, "quantity": 1, "unitPrice": 8900, "lineTotal": 8900},
+            {**mug, "quantity": 2, "unitPrice": 1300, "lineTotal": 2600},
+        ],
+    }
+
+    message = confirmation_message(order, "customer@shop.test", "shop@shop.test")
+
+    assert "1 x Boot, 42 / Black (BOOT-42-BLACK) at 89.00 USD = 89.00 USD" in message["text"]
+    assert "2 x Mug (MUG-1) at 13.00 USD = 26.00 USD" in message["text"]
+    assert "Boot, 42 / Black (BOOT-42-BLACK)" in message["html"]

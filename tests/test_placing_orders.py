@@ -70,7 +70,7 @@ async def test_places_a_pending_order_with_prices_snapshotted_in_cents(db, gql, 
             "variantId": mug["_id"],  # the default variant has the product's id
             "sku": "MUG-1",
             "name": "Mug",
-            "variantTitle": "Default Title",
+            "variantTitle": None,  # a product without options
             "unitPrice": 1250,
             "quantity": 3,
             "lineTotal": 3750,

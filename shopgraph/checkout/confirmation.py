@@ -11,7 +11,7 @@ from shopgraph.money import format_amount
 def confirmation_message(order: Document, to: str, sender: str) -> dict[str, str]:
     currency = order["currency"]
     lines = [
-        f"{item['quantity']} x {item['name']} ({item['sku']}) at "
+        f"{item['quantity']} x {_described(item)} ({item['sku']}) at "
         f"{format_amount(item['unitPrice'], currency)} = "
         f"{format_amount(item['lineTotal'], currency)}"
         for item in order["items"]
@@ -33,6 +33,12 @@ def confirmation_message(order: Document, to: str, sender: str) -> dict[str, str
         "text": text,
         "html": f"<html><body>{body}</body></html>",
     }
+
+
+def _described(item: Document) -> str:
+    """The product's name, with the variant's title when it has one: "Boot, 42 / Black"."""
+    title = item.get("variantTitle")
+    return f"{item['name']}, {title}" if title else item["name"]
 
 
 async def queue_confirmation(checkout: Checkout, order: Document) -> None:

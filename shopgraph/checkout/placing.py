@@ -132,7 +132,8 @@ def _new_order(
                 "variantId": variant.id,
                 "sku": variant.sku,
                 "name": product["name"],
-                "variantTitle": variant.title,
+                # As a storefront shows it; none for a product's only, default variant.
+                "variantTitle": variant.title if variant.selected_options else None,
                 "unitPrice": variant.price,
                 "quantity": line.quantity,
                 "lineTotal": variant.price * line.quantity,

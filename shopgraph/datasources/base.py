@@ -7,7 +7,7 @@ from bson import ObjectId
 from pymongo import IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from shopgraph.datasources.keyset import Page, PageRequest, fetch_page
 from shopgraph.documents import Document
@@ -57,6 +57,18 @@ class CollectionDatasource:
     async def ensure_indexes(self) -> None:
         if self.INDEXES:
             await self.collection.create_indexes(list(self.INDEXES))
+
+    async def insert_new(self, documents: list[Document]) -> list[Document]:
+        """Inserts each document a unique index lets in (others may be inserting the same
+        ones); returns those refused."""
+        if not documents:
+            return []
+        try:
+            await self.collection.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            failed = {failure["index"] for failure in error.details.get("writeErrors", [])}
+            return [documents[index] for index in sorted(failed)]
+        return []
 
     async def by_ids(
         self, ids: Iterable[ObjectId], fields: Collection[str] | None

@@ -9,7 +9,8 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.asynchronous.cursor import AsyncCursor
+from pymongo.errors import DuplicateKeyError
 
 from shopgraph.clock import utc_now
 from shopgraph.datasources.base import CollectionDatasource, StockChanges
@@ -128,6 +129,11 @@ class ProductsDatasource(CollectionDatasource):
             comment=LIVE_FEED,
         )
 
+    def every_stock(self) -> AsyncCursor[Document]:
+        """Every product with its variants' stock, for the live stock feed to start from."""
+        projection = dict.fromkeys(VARIANT_FIELDS, 1)
+        return self.collection.find({}, projection, comment=LIVE_FEED, batch_size=1000)
+
     async def current(self, product_id: ObjectId) -> Document | None:
         """The product as stored now, read for the live stock feed."""
         return await self.collection.find_one({"_id": product_id}, comment=LIVE_FEED)
@@ -159,14 +165,8 @@ class ProductsDatasource(CollectionDatasource):
         skus = [product["sku"] for product in wanted]
         present = {doc["sku"] async for doc in self.collection.find({"sku": {"$in": skus}})}
         missing = [product for product in wanted if product["sku"] not in present]
-        if not missing:
-            return []
-        try:
-            await self.collection.insert_many(missing, ordered=False)
-        except BulkWriteError as error:
-            failed = {failure["index"] for failure in error.details.get("writeErrors", [])}
-            missing = [product for index, product in enumerate(missing) if index not in failed]
-        return missing
+        refused = {id(product) for product in await self.insert_new(missing)}
+        return [product for product in missing if id(product) not in refused]
 
     async def delete_all(self) -> None:
         await self.collection.delete_many({})

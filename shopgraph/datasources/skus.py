@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from shopgraph.clock import utc_now
 from shopgraph.datasources.base import CollectionDatasource
@@ -70,14 +70,7 @@ class SkusDatasource(CollectionDatasource):
             {"_id": sku, "productId": product_id, "claimedAt": utc_now()}
             for sku, product_id in claims
         ]
-        if not documents:
-            return []
-        try:
-            await self.collection.insert_many(documents, ordered=False)
-        except BulkWriteError as error:
-            failed = {failure["index"] for failure in error.details.get("writeErrors", [])}
-            return [documents[index]["_id"] for index in sorted(failed)]
-        return []
+        return [refused["_id"] for refused in await self.insert_new(documents)]
 
     async def delete_all(self) -> None:
         await self.collection.delete_many({})

@@ -56,6 +56,8 @@ class StockFeed:
         failures = 0
         while not self._stopping:
             try:
+                if resume_token is None:
+                    await self._remember_every_stock()
                 async with await self.datasources.products.watch_writes(resume_token) as stream:
                     self.started.set()
                     failures = 0
@@ -81,6 +83,14 @@ class StockFeed:
                 resume_token = self._after_failure(error, resume_token, failures)
             failures += 1
             await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1])
+
+    async def _remember_every_stock(self) -> None:
+        """The stock of every variant as it is before the stream opens, so the first change
+        of a product tells which of its variants changed (where MongoDB does not say which
+        fields an update changed, as the embedded server does not). A change made between
+        this read and the stream's start shows as a change of its variant at the next one."""
+        async for product in self.datasources.products.every_stock():
+            self.last_stock[product["_id"]] = _variant_stocks(product)
 
     @staticmethod
     async def _pause_if_answered_at_once(asked: float) -> None:
@@ -139,7 +149,7 @@ class StockFeed:
         """One change per variant whose stock is not the one last seen."""
         if not isinstance(product.get("stock"), int):
             return
-        stocks = {variant.id: variant.stock for variant in stored_variants(product)}
+        stocks = _variant_stocks(product)
         last = self.last_stock.get(product["_id"])
         if last == stocks:
             return
@@ -147,3 +157,7 @@ class StockFeed:
         for variant_id, stock in stocks.items():
             if last is None or last.get(variant_id) != stock:
                 self.broker.publish(StockChange(product["_id"], variant_id, product))
+
+
+def _variant_stocks(product: Document) -> dict[ObjectId, int]:
+    return {variant.id: variant.stock for variant in stored_variants(product)}

@@ -8,7 +8,6 @@ import strawberry
 
 from shopgraph.checkout.order_states import UNPLACED
 from shopgraph.checkout.order_states import OrderStatus as Status
-from shopgraph.datasources.product_variants import DEFAULT_TITLE
 from shopgraph.documents import Document
 from shopgraph.resolvers import order_fields
 from shopgraph.schema.connections import CountedConnection
@@ -48,9 +47,12 @@ class OrderItem:
         product_id = self.document["productId"]
         return variant_global_id(product_id, self.document.get("variantId", product_id))
 
-    @strawberry.field(description='The variant\'s title when ordered, e.g. "42 / Black".')
+    @strawberry.field(
+        description='The variant\'s title when ordered, e.g. "42 / Black"; null for the '
+        "default variant of a product without options."
+    )
     def variant_title(self) -> str | None:
-        return self.document.get("variantTitle", DEFAULT_TITLE)
+        return self.document.get("variantTitle")
 
     @strawberry.field(description="The variant's SKU when ordered.")
     def sku(self) -> str:
