@@ -105,14 +105,15 @@ async def test_a_product_with_one_variant_is_still_ordered_by_its_product_id(db,
     assert (stored_item["sku"], stored_item["unitPrice"]) == ("MUG-1", 1250)
 
 
-async def test_an_order_stores_a_default_variant_with_an_empty_title(db, gql, customer):
-    """The storage shape: `variantTitle` is "" for a product's default variant."""
+async def test_a_line_of_a_default_variant_has_no_variant_title(db, gql, customer):
+    """A product without options: the line is the product, with no variant to name."""
     mug = await add_product(db, sku="MUG-1", stock=10)
 
-    placed(await place_lines(gql, customer, [line(mug, 1)]))
+    order = placed(await place_lines(gql, customer, [line(mug, 1)]))
 
+    assert [item["variantTitle"] for item in order["items"]] == [None]
     [stored_order] = await all_orders(db)
-    assert stored_order["items"][0]["variantTitle"] == ""
+    assert stored_order["items"][0]["variantTitle"] is None
 
 
 async def test_a_product_with_one_variant_can_be_ordered_by_either_id(db, gql, customer):
