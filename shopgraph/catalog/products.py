@@ -110,8 +110,8 @@ class Catalog:
         checked, problems = _problems_of(checked_options, options, "input.options")
         own = dict(given)
         if variants:
-            for name in ("price", "stock"):
-                if own.pop(name, None):
+            for name, unset in (("price", None), ("stock", 0)):
+                if own.pop(name, unset) != unset:
                     message = f"With variants, each variant has its own {name}: leave it out."
                     problems.append(Problem(f"input.{name}", message))
         elif given.get("price") is None:
@@ -137,7 +137,7 @@ class Catalog:
         try:
             document = await self.products.create(document)
         except SkuTaken:
-            await self.claims.release(skus_of(document), product_id)
+            await self.claims.release_if_unused(skus_of(document), product_id)
             raise sku_taken(fields["sku"], "input.sku") from None
         for variant in listed:
             if variant.stock:
@@ -188,8 +188,9 @@ class Catalog:
         if product is None:
             raise not_found("id")
         expected = given.get("expected_stock")
+        made: set[str] = set()
         if "sku" in changes:
-            await self.claims.claim({changes["sku"]: "input.sku"}, product_id)
+            made = await self.claims.claim({changes["sku"]: "input.sku"}, product_id)
         try:
             if (
                 checked is None
@@ -203,8 +204,7 @@ class Catalog:
                 )
                 document = await write_variants(self.products, product, build)
         except (DomainError, SkuTaken) as refusal:
-            if "sku" in changes and changes["sku"] not in skus_of(product):
-                await self.claims.release([changes["sku"]], product_id)
+            await self.claims.release_if_unused(made, product_id)
             if isinstance(refusal, SkuTaken):
                 raise sku_taken(changes["sku"], "input.sku") from None
             raise

@@ -63,11 +63,11 @@ class Variants:
     ) -> Document:
         """Claims the new SKUs, writes the list, and gives up the SKUs no longer used (or,
         when the write is refused, the ones it claimed)."""
-        await self.claims.claim(new_skus, product["_id"])
+        made = await self.claims.claim(new_skus, product["_id"])
         try:
             written = await write_variants(self.products, product, build)
         except DomainError:
-            await self.claims.release(set(new_skus) - skus_of(product), product["_id"])
+            await self.claims.release_if_unused(made, product["_id"])
             raise
         await self.claims.release_unused(product, written)
         return written

@@ -149,11 +149,23 @@ class ProductsDatasource(CollectionDatasource):
         IndexModel([("stock", ASCENDING)], name="stock"),
         IndexModel([("category", ASCENDING)], name="category"),
         IndexModel([("tags", ASCENDING)], name="tags"),
+        IndexModel([("variants.sku", ASCENDING)], name="variantSku"),
     )
 
     async def by_sku(self, sku: str, fields: Collection[str] | None) -> Document | None:
         projection = None if fields is None else dict.fromkeys(fields, 1)
         return await self.collection.find_one({"sku": sku}, projection)
+
+    async def sku_used_by_another(self, sku: str, product_id: ObjectId) -> bool:
+        """Whether a product other than this one has the SKU, as its own or a variant's."""
+        used = await self.collection.find_one(
+            {
+                "_id": {"$ne": product_id},
+                "$or": [{"sku": sku}, {"variants": {"$elemMatch": {"sku": sku}}}],
+            },
+            {"_id": 1},
+        )
+        return used is not None
 
     async def is_empty(self) -> bool:
         return await self.collection.find_one({}, {"_id": 1}) is None

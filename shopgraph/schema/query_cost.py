@@ -2,10 +2,12 @@
 
 The cost is an upper bound on the work and the size of the answer (README, "Query cost"):
 
-- A scalar or enum field costs 0, an object field 1, a field resolved by a database read
-  (`DATABASE_FIELDS`, and every root field of Query and Subscription) 2, a root field of
-  Mutation 10. `__typename` costs 0; `__schema`/`__type` cost 1 and are not followed (the
-  answer comes from memory, and graphql-core limits how deep introspection may go).
+- A scalar or enum field costs 0, and so does a field of `SCALAR_PAIRS` (a variant's
+  selected options, a product's options: a few strings each); an object field 1, a
+  field resolved by a database read (`DATABASE_FIELDS`, and every root field of Query
+  and Subscription) 2, a root field of Mutation 10. `__typename` costs 0;
+  `__schema`/`__type` cost 1 and are not followed (the answer comes from memory, and
+  graphql-core limits how deep introspection may go).
 - A list field costs its length times its own cost plus its selection's. The `edges` of a
   connection are as long as the page: `first` or `last` (a literal or a variable),
   `settings.default_page_size` when neither is given, never more than
@@ -69,6 +71,10 @@ DATABASE_FIELDS = frozenset(
         "*.totalCount",
     }
 )
+
+# Objects made only of a few strings, read from their parent's document: they cost what
+# scalars cost, so a page of products with every variant's options stays affordable.
+SCALAR_PAIRS = frozenset({"SelectedOption", "ProductOption"})
 
 # How long lists of objects that take no page size can be.
 LIST_BOUNDS: Mapping[str, int] = {
@@ -194,7 +200,8 @@ class QueryCost:
             return READ
         if _coordinate(DATABASE_FIELDS, type_.name, name) in DATABASE_FIELDS:
             return READ
-        return 0 if is_leaf_type(get_named_type(definition.type)) else OBJECT
+        named = get_named_type(definition.type)
+        return 0 if is_leaf_type(named) or named.name in SCALAR_PAIRS else OBJECT
 
     def _list_length(self, type_: GraphQLObjectType, name: str, page: int | None) -> int:
         if page is not None:
