@@ -7,13 +7,19 @@ overwrites what orders took or gave back meanwhile. Variants are created, change
 deleted by `catalog.variants`.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
 
 from shopgraph.catalog.product_rules import MAX_STOCK, product_changes
+from shopgraph.catalog.product_updates import shares_sku, variant_changes
+from shopgraph.catalog.refusals import (
+    expected_stock_problems,
+    not_found,
+    one_variant_only,
+)
 from shopgraph.catalog.sku_claims import SkuClaims, sku_taken, skus_of
 from shopgraph.catalog.variant_rules import (
     OptionSpec,
@@ -21,11 +27,10 @@ from shopgraph.catalog.variant_rules import (
     checked_options,
     new_variant,
     options_document,
-    reselected,
     variant_list_problems,
     variants_document,
 )
-from shopgraph.catalog.variant_writes import VariantList, record_movement, write_variants
+from shopgraph.catalog.variant_writes import record_movement, write_variants
 from shopgraph.datasources.product_variants import (
     StoredVariant,
     new_product,
@@ -38,38 +43,6 @@ from shopgraph.documents import Document
 from shopgraph.errors import DomainError, ErrorCode, InvalidInput, Problem, reject_any
 
 MAX_REASON = 200
-
-
-def not_found(field: str, what: str = "product") -> DomainError:
-    return DomainError(ErrorCode.NOT_FOUND, f"There is no such {what}.", field)
-
-
-def stock_changed(expected: int, current: int | None, field: str) -> DomainError:
-    message = (
-        f"The stock changed meanwhile: it is {current or 0} now, not {expected}. Nothing was "
-        "updated; send the update again with the stock you see now, or use adjustStock."
-    )
-    return DomainError(ErrorCode.STOCK_CHANGED, message, field)
-
-
-def one_variant_only(product: Document, field: str, what: str) -> Problem:
-    count = len(stored_variants(product))
-    message = f"This product has {count} variants: {what}."
-    return Problem(field, message)
-
-
-def expected_stock_problems(given: Mapping[str, object], prefix: str) -> list[Problem]:
-    """A new stock needs the one it replaces: without it, an order's decrement made since
-    the admin looked would be overwritten, and a cancellation later returns units on top."""
-    if given.get("stock") is not None and given.get("expected_stock") is None:
-        message = (
-            "Setting stock needs expectedStock, the stock you saw; to add or remove units, "
-            "use adjustStock instead."
-        )
-        return [Problem(f"{prefix}.expectedStock", message)]
-    if "expected_stock" in given and given.get("stock") is None:
-        return [Problem(f"{prefix}.expectedStock", "expectedStock goes with stock.")]
-    return []
 
 
 def _adjustment_problems(delta: int, reason: str) -> list[Problem]:
@@ -195,11 +168,11 @@ class Catalog:
             if (
                 checked is None
                 and not {"price", "stock"} & changes.keys()
-                and not ("sku" in changes and _sku_is_shared(product))
+                and not ("sku" in changes and shares_sku(product))
             ):
                 document = await self._update_own_fields(product_id, changes)
             else:
-                build = _variant_changes(
+                build = variant_changes(
                     changes, checked, expected if isinstance(expected, int) else None
                 )
                 document = await write_variants(self.products, product, build)
@@ -286,46 +259,3 @@ class Catalog:
             (sku, product["_id"]) for product in added for sku in skus_of(product)
         )
         return len(added)
-
-
-def _sku_is_shared(product: Document) -> bool:
-    """A product with one variant that has the product's SKU: the two are one SKU."""
-    variants = stored_variants(product)
-    return len(variants) == 1 and variants[0].sku == product["sku"]
-
-
-def _variant_changes(
-    changes: Document, options: Sequence[OptionSpec] | None, expected: int | None
-) -> Callable[[Document], VariantList]:
-    """What `update_product`'s changes do to the variant list of the product as it is."""
-
-    def build(product: Document) -> VariantList:
-        variants = stored_variants(product)
-        single = len(variants) == 1
-        problems = []
-        if "price" in changes and not single:
-            what = "set each variant's price with updateVariant"
-            problems.append(one_variant_only(product, "input.price", what))
-        if "stock" in changes and not single:
-            what = "set each variant's stock with updateVariant, or use adjustStock"
-            problems.append(one_variant_only(product, "input.stock", what))
-        reject_any(problems)
-        stocks, replaced = {}, {}
-        if "stock" in changes and expected is not None:
-            if variants[0].stock != expected:
-                raise stock_changed(expected, variants[0].stock, "input.expectedStock")
-            stocks, replaced = {variants[0].id: changes["stock"]}, {variants[0].id: expected}
-        if single and "price" in changes:
-            variants = [replace(variants[0], price=changes["price"])]
-        if "sku" in changes and _sku_is_shared(product):
-            variants = [replace(variants[0], sku=changes["sku"])]
-        options_document_ = None
-        if options is not None:
-            variants = reselected(variants, options)
-            problems = variant_list_problems(variants, options, "input.options")
-            reject_any([replace(problem, field="input.options") for problem in problems])
-            options_document_ = options_document(options)
-        own = {name: value for name, value in changes.items() if name not in ("price", "stock")}
-        return VariantList(variants, stocks, replaced, own, options_document_)
-
-    return build

@@ -12,7 +12,7 @@ from typing import Any
 from bson import ObjectId
 
 from shopgraph.catalog.product_rules import check_price, check_sku, check_stock
-from shopgraph.catalog.products import expected_stock_problems, not_found, stock_changed
+from shopgraph.catalog.refusals import expected_stock_problems, not_found, stock_changed
 from shopgraph.catalog.sku_claims import SkuClaims, skus_of
 from shopgraph.catalog.variant_rules import (
     VariantSpec,

@@ -28,15 +28,14 @@ from itertools import groupby
 from bson import ObjectId
 
 from shopgraph.checkout.deps import Checkout
-from shopgraph.checkout.order_lines import OrderLine, cart_key, merge_lines
+from shopgraph.checkout.line_variants import variant_of, why_short, with_variants
+from shopgraph.checkout.order_lines import OrderLine, cart_key
 from shopgraph.checkout.order_states import UNPAID, UNPLACED, OrderStatus
 from shopgraph.clock import utc_now
 from shopgraph.datasources.base import DatabaseError, Session
 from shopgraph.datasources.orders import DuplicateIdempotencyKey
-from shopgraph.datasources.product_variants import StoredVariant, stored_variant, stored_variants
-from shopgraph.datasources.products import is_active
 from shopgraph.documents import Document
-from shopgraph.errors import DomainError, ErrorCode, Problem, reject_any
+from shopgraph.errors import DomainError, ErrorCode
 from shopgraph.money import MAX_ORDER_TOTAL, format_amount
 
 logger = logging.getLogger("shopgraph.checkout")
@@ -57,7 +56,7 @@ async def place_order(
         if existing is not None:
             return await _same_cart(checkout, existing, cart)
     products = await datasources.products.by_ids([line.product_id for line in lines], None)
-    lines = _with_variants(checkout, lines, products)
+    lines = with_variants(lines, products, checkout.limits.max_line_quantity)
     order = _new_order(checkout, user_id, lines, products, cart, key)
     try:
         await datasources.orders.insert(order)
@@ -73,48 +72,6 @@ async def place_order(
     return order
 
 
-def _not_found(line: OrderLine) -> DomainError:
-    return DomainError(ErrorCode.NOT_FOUND, "There is no such product.", line.id_field)
-
-
-def _with_variants(
-    checkout: Checkout, lines: Sequence[OrderLine], products: dict[ObjectId, Document]
-) -> list[OrderLine]:
-    """Each line with its variant: a line that named a product orders its only variant.
-    Lines that come to the same variant are merged. Raises InvalidInput."""
-    problems: list[Problem] = []
-    resolved: list[OrderLine] = []
-    for line in lines:
-        product = products.get(line.product_id)
-        if product is None or not is_active(product):
-            raise _not_found(line)
-        variants = stored_variants(product)
-        if line.variant_id is None and len(variants) > 1:
-            message = (
-                f"{product['name']} comes in {len(variants)} variants: order one of them "
-                "by its variantId."
-            )
-            problems.append(Problem(line.id_field, message))
-            continue
-        variant_id = variants[0].id if line.variant_id is None else line.variant_id
-        if stored_variant(product, variant_id) is None:
-            message = "There is no such variant of this product."
-            problems.append(Problem(line.id_field, message, ErrorCode.NOT_FOUND))
-            continue
-        resolved.append(
-            OrderLine(line.product_id, variant_id, line.quantity, line.field, line.by_variant)
-        )
-    merged, too_many = merge_lines(resolved, checkout.limits.max_line_quantity)
-    reject_any(problems + too_many)
-    return merged
-
-
-def _variant(products: dict[ObjectId, Document], line: OrderLine) -> StoredVariant:
-    variant = stored_variant(products[line.product_id], line.variant_id or line.product_id)
-    assert variant is not None, "lines are checked by _with_variants"
-    return variant
-
-
 def _new_order(
     checkout: Checkout,
     user_id: ObjectId,
@@ -125,7 +82,7 @@ def _new_order(
 ) -> Document:
     items = []
     for line in lines:
-        product, variant = products[line.product_id], _variant(products, line)
+        product, variant = products[line.product_id], variant_of(products, line)
         items.append(
             {
                 "productId": product["_id"],
@@ -274,7 +231,7 @@ async def _take_and_open(
     order_key = str(order["_id"])
     for product_id, of_product in groupby(lines, key=lambda line: line.product_id):
         wanted = list(of_product)
-        quantities = {_variant(products, line).id: line.quantity for line in wanted}
+        quantities = {variant_of(products, line).id: line.quantity for line in wanted}
         taken = await datasources.stock_holds.take(
             products[product_id], order_key, quantities, session
         )
@@ -291,37 +248,8 @@ async def _take_and_open(
 
 
 async def _short(checkout: Checkout, lines: Sequence[OrderLine], order: Document) -> DomainError:
-    """Why one product's lines could not take their stock: too few units of a variant, or
-    the product or variant was withdrawn."""
-    product_id = lines[0].product_id
-    found = await checkout.datasources.products.by_ids([product_id], None)
-    product = found.get(product_id)
-    if product is None or not is_active(product):
-        return _not_found(lines[0])
-    for line in lines:
-        variant = stored_variant(product, line.variant_id or product_id)
-        if variant is None:
-            return DomainError(
-                ErrorCode.NOT_FOUND, "There is no such variant of this product.", line.id_field
-            )
-        if variant.stock < line.quantity:
-            item = next(item for item in order["items"] if item["variantId"] == variant.id)
-            name = (
-                item["name"]
-                if len(stored_variants(product)) == 1
-                else (f"{item['name']} ({item['variantTitle']})")
-            )
-            return DomainError(
-                ErrorCode.OUT_OF_STOCK,
-                f"Only {max(variant.stock, 0)} of {name} ({item['sku']}) in stock; "
-                f"you asked for {line.quantity}.",
-                f"{line.field}.quantity",
-            )
-    return DomainError(
-        ErrorCode.OUT_OF_STOCK,
-        "The stock changed while the order was placed; place it again.",
-        f"{lines[0].field}.quantity",
-    )
+    found = await checkout.datasources.products.by_ids([lines[0].product_id], None)
+    return why_short(found.get(lines[0].product_id), lines, order)
 
 
 async def _settled(checkout: Checkout, user_id: ObjectId, key: str) -> Document | None:
