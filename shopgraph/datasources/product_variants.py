@@ -72,7 +72,7 @@ def stored_variant(product: Document, variant_id: ObjectId) -> StoredVariant | N
 
 
 @dataclass(frozen=True, slots=True)
-class StockUpdate:
+class VariantStockUpdate:
     """Conditions and increments that change some variants' stock in one update."""
 
     conditions: Document
@@ -87,7 +87,7 @@ class VariantsUpdate:
     update: Document
 
 
-def stock_update(product: Document, deltas: Mapping[ObjectId, int]) -> StockUpdate | None:
+def stock_update(product: Document, deltas: Mapping[ObjectId, int]) -> VariantStockUpdate | None:
     """The update that adds `deltas` to these variants of `product` (as read), never taking
     any below zero; None when one of them is not a variant of it.
 
@@ -105,7 +105,7 @@ def stock_update(product: Document, deltas: Mapping[ObjectId, int]) -> StockUpda
             conditions[path] = {"$gte": -delta} if delta < 0 else {"$exists": True}
             increments[path] = delta
         increments["stock"] = sum(deltas.values())
-        return StockUpdate(conditions, increments)
+        return VariantStockUpdate(conditions, increments)
     variants = stored_variants(product)
     if len(variants) != 1 or set(deltas) != {variants[0].id}:
         return None
@@ -116,10 +116,10 @@ def stock_update(product: Document, deltas: Mapping[ObjectId, int]) -> StockUpda
     }
     if delta < 0:
         conditions["stock"] = {"$gte": -delta}
-    return StockUpdate(conditions, {"stock": delta})
+    return VariantStockUpdate(conditions, {"stock": delta})
 
 
-def guessed_stock_update(variant_id: ObjectId | None, delta: int) -> StockUpdate:
+def guessed_stock_update(variant_id: ObjectId | None, delta: int) -> VariantStockUpdate:
     """`stock_update` for the shape a request suggests, before the product is read: a named
     variant of a product with several, or (None) the only variant of a product with one."""
     if variant_id is None:
@@ -130,7 +130,7 @@ def guessed_stock_update(variant_id: ObjectId | None, delta: int) -> StockUpdate
         conditions, increments = {path: {"$exists": True}}, {path: delta, "stock": delta}
     if delta < 0:
         conditions[path] = {"$gte": -delta}
-    return StockUpdate(conditions, increments)
+    return VariantStockUpdate(conditions, increments)
 
 
 def variants_change(
