@@ -439,11 +439,16 @@ def stored_lines(items: list[tuple[dict[str, Any], int]]) -> list[dict[str, Any]
 
 def reserving_order(user: Account, items: list[tuple[dict[str, Any], int]]) -> dict[str, Any]:
     """An order as a process that died while taking its stock leaves it."""
-    lines = stored_lines(items)
+    return reserving_order_of(user.id, stored_lines(items))
+
+
+def reserving_order_of(user_id: ObjectId, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """An order with these stored lines, as a process that died while taking their stock
+    leaves it."""
     total = sum(item["lineTotal"] for item in lines)
     return {
         "_id": ObjectId(),
-        "userId": user.id,
+        "userId": user_id,
         "items": lines,
         "subtotal": total,
         "total": total,

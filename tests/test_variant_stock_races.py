@@ -4,7 +4,6 @@ stays the sum of its variants' stock."""
 
 import asyncio
 from collections import Counter
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from tests.helpers import (
     placed,
     refused,
     reserving_order,
+    reserving_order_of,
     stock_of,
     sweeper,
 )
@@ -453,21 +453,7 @@ def reserving_variant_order(
         }
         for shoe, variant, quantity in lines
     ]
-    total = sum(item["lineTotal"] for item in items)
-    return {
-        "_id": ObjectId(),
-        "userId": user_id,
-        "items": items,
-        "subtotal": total,
-        "total": total,
-        "currency": "USD",
-        "status": "RESERVING",
-        "cartKey": "crashed",
-        "idempotencyKey": "crashed-key",
-        "createdAt": LONG_AGO,
-        "updatedAt": LONG_AGO,
-        "holdExpiresAt": LONG_AGO + timedelta(minutes=30),
-    }
+    return reserving_order_of(user_id, items)
 
 
 async def hold_variants_by_hand(
