@@ -16,7 +16,6 @@ from shopgraph.clock import utc_now
 from shopgraph.datasources.base import CollectionDatasource, StockChanges
 from shopgraph.datasources.product_variants import (
     VARIANT_FIELDS,
-    VARIANT_STOCK,
     VARIANTS_VERSION,
     VariantsUpdate,
     guessed_stock_update,
@@ -45,15 +44,6 @@ LIVE_FEED = "shopgraph live stock feed"
 
 class SkuTaken(Exception):
     pass
-
-
-class StockMoved(Exception):
-    """The stock was not the one the update expected; `current` is what it is."""
-
-    def __init__(self, expected: int, current: int | None) -> None:
-        super().__init__(expected, current)
-        self.expected = expected
-        self.current = current
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,61 +184,26 @@ class ProductsDatasource(CollectionDatasource):
         self.stock_changes.changed(document)
         return document
 
-    async def update(
-        self, product_id: ObjectId, changes: Document, expected_stock: int | None = None
-    ) -> Document | None:
-        """The product after the change, or None when there is no such product.
-
-        With `expected_stock` it is one conditional update that applies only while the
-        stock is that, so no order's decrement in between is overwritten. Raises SkuTaken,
-        and StockMoved when a stock was expected and it was another.
-        """
-        filter_: Document = {"_id": product_id}
-        if expected_stock is not None:
-            # `stock` is a variant's stock of record only while the product has one.
-            filter_.update({"stock": expected_stock, VARIANT_STOCK: {"$exists": False}})
+    async def update(self, product_id: ObjectId, changes: Document) -> Document | None:
+        """The product after the change, or None when there is no such product. Raises
+        SkuTaken."""
         update: Document = {"$currentDate": {"updatedAt": True}}
         if changes:
             update["$set"] = changes
         try:
             after = await self.collection.find_one_and_update(
-                filter_, update, return_document=ReturnDocument.AFTER
+                {"_id": product_id}, update, return_document=ReturnDocument.AFTER
             )
         except DuplicateKeyError as error:
             raise SkuTaken(changes.get("sku")) from error
-        if after is None:
-            await self._refusal(product_id, changes, expected_stock)
-            return None
-        if "stock" in changes and changes["stock"] != expected_stock:
-            self.stock_changes.changed(after)
+        if after is None and "sku" in changes and await self._exists(product_id):
+            # Only the id was a condition: the unique SKU refused the update. The embedded
+            # server answers that in findAndModify with "no document", not error 11000.
+            raise SkuTaken(changes["sku"])
         return after
 
-    async def _refusal(
-        self, product_id: ObjectId, changes: Document, expected_stock: int | None
-    ) -> None:
-        """Raises why an update matched nothing (StockMoved, only when a stock was
-        expected, or SkuTaken); returns when there was no such product.
-
-        The embedded server answers a unique-key violation in findAndModify with "no
-        document" instead of error 11000, so a taken SKU is looked up.
-        """
-        current = await self.collection.find_one({"_id": product_id}, {"stock": 1})
-        if current is None:
-            return
-        if expected_stock is not None and current.get("stock") != expected_stock:
-            raise StockMoved(expected_stock, current.get("stock"))
-        if "sku" in changes and await self.collection.find_one(
-            {"sku": changes["sku"], "_id": {"$ne": product_id}}, {"_id": 1}
-        ):
-            raise SkuTaken(changes["sku"])
-        if expected_stock is not None:
-            # The stock moved away and back between the update and this read.
-            raise StockMoved(expected_stock, current.get("stock"))
-        if "sku" in changes:
-            # Only the id was a condition, so the unique SKU refused the update; the product
-            # that held the SKU has given it up since.
-            raise SkuTaken(changes["sku"])
-        # Neither: the product was not there when the update ran.
+    async def _exists(self, product_id: ObjectId) -> bool:
+        return await self.collection.find_one({"_id": product_id}, {"_id": 1}) is not None
 
     async def delete(self, product_id: ObjectId) -> bool:
         result = await self.collection.delete_one({"_id": product_id})
@@ -276,6 +231,12 @@ class ProductsDatasource(CollectionDatasource):
             )
         except DuplicateKeyError as error:
             raise SkuTaken(fields.get("sku")) from error
+        if (
+            after is None
+            and "sku" in fields
+            and await self.sku_used_by_another(fields["sku"], product_id)
+        ):
+            raise SkuTaken(fields["sku"])  # as `update` explains
         self.stock_changes.changed(after)
         return after
 
