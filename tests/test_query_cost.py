@@ -4,6 +4,7 @@ run, on every transport, and every priced answer says what it cost in `extension
 import asyncio
 import json
 import re
+import textwrap
 from typing import Any
 
 import pytest
@@ -261,13 +262,16 @@ async def test_a_query_over_websocket_reports_its_cost(make_settings):
     }
 
 
-# --- every query the README shows passes -----------------------------------------------------
+# --- every query the README and the docs show passes -----------------------------------------
 
 
 def readme_operations(readme: str) -> list[str]:
-    """The GraphQL operations in README.md: ```graphql blocks, queries inside the curl, JS
-    and Python examples, and inline code that parses as an operation."""
-    found = re.findall(r"```graphql\n(.*?)```", readme, re.S)
+    """The GraphQL operations in the documentation: ```graphql blocks (indented in lists
+    too), queries inside the curl, JS and Python examples, and inline code that parses as
+    an operation."""
+    found = [
+        textwrap.dedent(block) for block in re.findall(r"```graphql\n(.*?)```", readme, re.S)
+    ]
     found += [json.loads(f'"{q}"') for q in re.findall(r'"query":\s*"((?:[^"\\]|\\.)*)"', readme)]
     found += re.findall(r"query:\s*'([^']*)'", readme)
     found += re.findall(r'gql\("([^"]*)"\)', readme)
@@ -283,7 +287,11 @@ def readme_operations(readme: str) -> list[str]:
     return operations
 
 
-README = (PROJECT_ROOT / "README.md").read_text()
+# The README and every page under docs/.
+README = "\n".join(
+    path.read_text()
+    for path in [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").rglob("*.md"))]
+)
 README_OPERATIONS = readme_operations(README)
 # The "Query cost" section's table: | `operation` | cost |
 COST_ROW = re.compile(r"^\| `(\{.*\})` \| (\d+) \|$", re.M)
