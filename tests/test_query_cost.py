@@ -269,9 +269,7 @@ def readme_operations(readme: str) -> list[str]:
     """The GraphQL operations in the documentation: ```graphql blocks (indented in lists
     too), queries inside the curl, JS and Python examples, and inline code that parses as
     an operation."""
-    found = [
-        textwrap.dedent(block) for block in re.findall(r"```graphql\n(.*?)```", readme, re.S)
-    ]
+    found = [textwrap.dedent(block) for block in re.findall(r"```graphql\n(.*?)```", readme, re.S)]
     found += [json.loads(f'"{q}"') for q in re.findall(r'"query":\s*"((?:[^"\\]|\\.)*)"', readme)]
     found += re.findall(r"query:\s*'([^']*)'", readme)
     found += re.findall(r'gql\("([^"]*)"\)', readme)
