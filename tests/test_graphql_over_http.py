@@ -96,7 +96,8 @@ async def test_get_queries_negotiate_too_and_mutations_over_get_stay_405(client)
 
 # --- request errors: 4xx and no data, or 200 and data null for application/json -------------
 
-DEEP = "{ products { edges { node { variants { product { variants { product { variants { product { variants { product { name } } } } } } } } } } } }"  # noqa: E501
+# 12 levels of fields, 10 allowed (SHOPGRAPH_MAX_QUERY_DEPTH).
+DEEP = "{ products { edges { node { " + "variants { product { " * 4 + "name" + " }" * 12
 COSTLY = (
     "{ orders(first: 100) { edges { node { user { "
     "orders(first: 100) { edges { node { items { name } } } } } } } } }"
