@@ -28,6 +28,23 @@ assets:
 		echo "npm not found: GraphiQL will load its scripts from a CDN (install Node.js/npm to serve them locally)"; \
 	fi
 
+# The reference implementation's GraphQL over HTTP audits (npm graphql-http), run against a
+# real server by tests/test_graphql_over_http.py. Without npm `make install` still works,
+# and that test fails saying what is missing.
+HTTP_AUDIT := tests/http_audit/node_modules/.installed
+.PHONY: http-audit clean-http-audit
+install: http-audit
+http-audit:
+	@if [ -f $(HTTP_AUDIT) ] && [ $(HTTP_AUDIT) -nt tests/http_audit/package-lock.json ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/http_audit --no-audit --no-fund --ignore-scripts --loglevel=error && touch $(HTTP_AUDIT); \
+	else \
+		echo "npm not found: tests/test_graphql_over_http.py will fail (install Node.js/npm to run the GraphQL over HTTP audit)"; \
+	fi
+clean: clean-http-audit
+clean-http-audit:
+	rm -rf tests/http_audit/node_modules
+
 run: install
 	$(BIN)/shopgraph serve
 

@@ -1,4 +1,5 @@
-"""The GraphQL endpoint: per-request context, orjson responses, offline GraphiQL."""
+"""The GraphQL endpoint: per-request context, orjson responses, the response's media type
+and status (`graphql_over_http`), offline GraphiQL."""
 
 import logging
 import re
@@ -9,17 +10,20 @@ from typing import Any
 
 import orjson
 from bson import ObjectId
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.types import QueryParams
 from strawberry.schema import BaseSchema
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from shopgraph.auth.tokens import AccessTokens
@@ -30,6 +34,11 @@ from shopgraph.resolvers.loaders import DocumentKey, Loaders
 from shopgraph.resolvers.viewer import Viewer, viewer_from_authorization
 from shopgraph.server import graphiql
 from shopgraph.server.client_address import ClientAddresses
+from shopgraph.server.graphql_over_http import (
+    GRAPHQL_RESPONSE_JSON,
+    request_error_status,
+    response_media_type,
+)
 from shopgraph.server.session_watch import SessionSockets
 from shopgraph.server.ws_handlers import (
     LegacyWSHandler,
@@ -172,14 +181,67 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
                     ) from error
         return parsed
 
-    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        """A mutation over GET is the wrong method (405), not a bad request."""
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        """Carries the media type the client's Accept header chose to `create_response`."""
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = response_media_type(request.headers.get("accept"))
+        return sub_response
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """A mutation over GET is the wrong method (405), not a bad request.
+
+        Under `application/graphql-response+json` a request error sets the answer's status
+        (400, 401 or 403; 500 for a fault of the server's), and an operation that cannot be
+        chosen is answered as a GraphQL response with an error, not in plain text."""
+        graphql_response = sub_response.media_type == GRAPHQL_RESPONSE_JSON
         try:
-            return await super().execute_single(*args, **kwargs)
+            result = await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
         except HTTPException as error:
             if isinstance(error.__cause__, InvalidOperationTypeError):
                 raise HTTPException(405, error.reason) from error
-            raise
+            if not (graphql_response and isinstance(error.__cause__, CannotGetOperationTypeError)):
+                raise
+            result = PreExecutionError(data=None, errors=[GraphQLError(error.reason)])
+        status = request_error_status(result) if graphql_response else None
+        if status is not None:
+            sub_response.status_code = status
+            if status == 401:
+                sub_response.headers["WWW-Authenticate"] = "Bearer"  # RFC 9110 and RFC 6750
+        return result
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """The chosen media type. An `application/graphql-response+json` answer with a 4xx or
+        5xx status, set by a request error, has no `data` entry, as the specification asks.
+        The answer depends on the Accept header, so caches are told (`Vary`)."""
+        graphql_response = sub_response.media_type == GRAPHQL_RESPONSE_JSON
+        refused = (sub_response.status_code or 200) >= 400
+        if graphql_response and refused and isinstance(response_data, dict):
+            response_data = response_data.copy()
+            response_data.pop("data", None)
+        response = super().create_response(response_data, sub_response)
+        if graphql_response:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+        response.headers.add_vary_header("Accept")
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         """Every JSON the view reads. orjson refuses nesting past 1024 levels with a decode
