@@ -227,6 +227,11 @@ async def test_mongodb_failing_before_execution_is_500(make_settings, app_with, 
     assert response.headers["content-type"] == GRAPHQL_RESPONSE_TYPE
     assert "data" not in response.json() and response.json()["errors"]
     assert legacy.status_code == 200 and legacy.json()["data"] is None
+    # Neither says more than that it failed: the driver's message names servers.
+    for body in (response.json(), legacy.json()):
+        [error] = body["errors"]
+        assert error["message"] == "Internal server error.", error
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
 
 
 # --- executed operations: 200 with data, even with errors -------------------------------------

@@ -22,19 +22,28 @@ def is_unexpected(error: GraphQLError) -> bool:
     """An error raised while executing that is not a deliberate client error: a bug, masked.
 
     Errors without a path concern the request itself (syntax, validation, variables) and
-    are the client's to read. During execution only errors that carry a code (such as
+    are the client's to read (a failure before execution is made generic where it happens,
+    see `internal_error`). During execution only errors that carry a code (such as
     BAD_USER_INPUT) are meant for the client; anything else, including graphql-core
     refusing a stored value ("Int cannot represent ..."), would leak data and is masked.
     """
+    original = error.original_error
     if error.path is None:
         return False
-    original = error.original_error
     return not (isinstance(original, GraphQLError) and (original.extensions or {}).get("code"))
 
 
 def request_id_of(execution_context: ExecutionContext | None) -> str | None:
     context = execution_context.context if execution_context else None
     return getattr(context, "request_id", None)
+
+
+def internal_error(execution_context: ExecutionContext, error: Exception) -> GraphQLError:
+    """What the client sees of a failure before execution (the log has the rest)."""
+    request_id = request_id_of(execution_context)
+    logger.error("request %s: %s before execution", request_id, error, exc_info=error)
+    extensions = {"code": RequestErrorCode.INTERNAL_SERVER_ERROR, "requestId": request_id}
+    return GraphQLError(GENERIC_MESSAGE, original_error=error, extensions=extensions)
 
 
 class RequestErrorMasking(MaskErrors):
