@@ -105,6 +105,8 @@ def makefile_install_commands() -> list[str]:
     }
     commands = []
     for command in installing(shell_commands(recipes)):
+        if "tests/" in command:  # tools for the tests, like the dev extra: not for the image
+            continue
         for make_form, image in image_form.items():
             command = re.sub(make_form, image, command)
         commands.append(command)
@@ -397,7 +399,7 @@ def test_the_image_healthcheck_asks_readyz(stages):
 
 def test_the_image_installs_with_the_commands_make_runs(stages):
     """Each install command of `make install` is in the Dockerfile (in the image's venv,
-    without the dev extra), and the Dockerfile installs nothing else."""
+    without what only the tests use), and the Dockerfile installs nothing else."""
     make_commands = makefile_install_commands()
     image_commands = installing(dockerfile_run_commands(stages))
     assert len(make_commands) == 4  # venv, pip, the project, GraphiQL's assets
