@@ -56,6 +56,7 @@ class Settings(BaseSettings):
 
     # Accounts and tokens
     jwt_secret: SecretStr | None = None
+    jwt_secret_file: Path | None = None  # a file holding it (a Docker or Kubernetes secret)
     jwt_issuer: str = "shopgraph"
     jwt_audience: str = "shopgraph-api"
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)

@@ -14,26 +14,51 @@ class MissingSecret(Exception):
     """Production must be given a real secret; the message says how."""
 
 
+HOW_TO_GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
 def jwt_secret(settings: Settings) -> str:
-    """The configured secret; in development, one generated once and kept in the data dir."""
+    """The configured secret (SHOPGRAPH_JWT_SECRET, or the file SHOPGRAPH_JWT_SECRET_FILE
+    names); in development without either, one generated once and kept in the data dir."""
+    if settings.jwt_secret is not None and settings.jwt_secret_file is not None:
+        raise MissingSecret(
+            "set SHOPGRAPH_JWT_SECRET or SHOPGRAPH_JWT_SECRET_FILE, not both: which one signs?"
+        )
+    if settings.jwt_secret_file is not None:
+        return _long_enough(
+            _read_secret_file(settings.jwt_secret_file),
+            f"the secret in SHOPGRAPH_JWT_SECRET_FILE ({settings.jwt_secret_file})",
+        )
     if settings.jwt_secret is not None:
-        secret = settings.jwt_secret.get_secret_value()
-        if len(secret.encode()) < MIN_SECRET_BYTES:
-            raise MissingSecret(
-                f"SHOPGRAPH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes; "
-                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
-        return secret
+        return _long_enough(settings.jwt_secret.get_secret_value(), "SHOPGRAPH_JWT_SECRET")
     if settings.is_production:
         raise MissingSecret(
-            "production needs SHOPGRAPH_JWT_SECRET (at least 32 bytes); generate one with: "
-            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            "production needs SHOPGRAPH_JWT_SECRET or SHOPGRAPH_JWT_SECRET_FILE (at least "
+            f"{MIN_SECRET_BYTES} bytes); generate one with: {HOW_TO_GENERATE}"
         )
     return _development_secret(settings.data_dir / "jwt-secret")
 
 
+def _long_enough(secret: str, named: str) -> str:
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise MissingSecret(
+            f"{named} must be at least {MIN_SECRET_BYTES} bytes; "
+            f"generate one with: {HOW_TO_GENERATE}"
+        )
+    return secret
+
+
+def _read_secret_file(path: Path) -> str:
+    """The file's text without the line end that editors and `echo` add."""
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = (error.strerror or str(error)) if isinstance(error, OSError) else "not UTF-8"
+        raise MissingSecret(f"SHOPGRAPH_JWT_SECRET_FILE: cannot read {path}: {reason}") from error
+
+
 def access_tokens_from(settings: Settings) -> AccessTokens:
-    """Raises MissingSecret in production without SHOPGRAPH_JWT_SECRET."""
+    """Raises MissingSecret in production without a secret, and for a short or unreadable one."""
     return AccessTokens(
         jwt_secret(settings),
         issuer=settings.jwt_issuer,

@@ -168,9 +168,10 @@ def migrate(settings: Settings) -> None:
         print(f"nothing to migrate: all applied, up to {MIGRATIONS[-1].id}")
 
 
-def seed(settings: Settings, reset: bool) -> None:
+def seed(settings: Settings, reset: bool, if_empty: bool = False) -> None:
+    seeding = Seeding.IF_EMPTY if if_empty else Seeding.MISSING
     with mongodb(settings) as settings:
-        added, accounts = asyncio.run(prepare_database(settings, Seeding.MISSING, reset=reset))
+        added, accounts = asyncio.run(prepare_database(settings, seeding, reset=reset))
     print(f"{'reset the catalog and ' if reset else ''}added {added} demo products")
     _announce(accounts)
 
@@ -278,8 +279,15 @@ def parser() -> argparse.ArgumentParser:
         help="add the demo catalog's products that are missing (idempotent)",
         description="Add the demo catalog's products that are not in the database yet.",
     )
-    seed_command.add_argument(
+    seed_how = seed_command.add_mutually_exclusive_group()
+    seed_how.add_argument(
         "--reset", action="store_true", help="delete every product first, then seed"
+    )
+    seed_how.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="seed only a catalog without products, as `serve` does in development (products "
+        "an admin deleted stay deleted); deploy/docker-compose.yml seeds this way",
     )
     admin_command = commands.add_parser(
         "create-admin",
@@ -322,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "migrate":
             migrate(settings)
         elif args.command == "seed":
-            seed(settings, args.reset)
+            seed(settings, args.reset, args.if_empty)
         elif args.command == "create-admin":
             admin(settings, args.email, args.promote)
         else:
