@@ -17,6 +17,7 @@ from shopgraph.catalog.products import Catalog
 from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.catalog.variants import Variants
 from shopgraph.checkout.deps import Checkout, OrderLimits
+from shopgraph.checkout.order_events import NoOrderEvents, OrderEvents
 from shopgraph.checkout.orders import Orders
 from shopgraph.datasources.client import Datasources
 from shopgraph.integrations.payments import PaymentGateway
@@ -96,8 +97,10 @@ class Services:
         tokens: AccessTokens,
         gateway: PaymentGateway,
         transactions: bool,
+        order_events: OrderEvents | None = None,
     ) -> "Services":
-        """`transactions`: whether MongoDB can run multi-document transactions."""
+        """`transactions`: whether MongoDB can run multi-document transactions;
+        `order_events`: who hears of orders placed, paid and cancelled."""
         checkout = Checkout(
             datasources=datasources,
             gateway=gateway,
@@ -108,6 +111,7 @@ class Services:
             limits=OrderLimits(
                 settings.max_pending_orders, settings.max_line_quantity, settings.max_held_units
             ),
+            events=order_events or NoOrderEvents(),
         )
         accounts = accounts_service(settings, datasources, passwords)
         recovery = recovery_service(settings, datasources, accounts)

@@ -41,6 +41,7 @@ async def cancel_order(
         if current is None:
             raise DomainError(ErrorCode.NOT_FOUND, "There is no such order.", "id")
         raise invalid_transition(current["status"], "cancelled")
+    checkout.events.cancelled(cancelled)
     await return_stock(checkout, cancelled)
     if cancelled.get("payment"):
         await refund(checkout, cancelled)

@@ -1,8 +1,9 @@
 """What the buy flow works with, built once per process by the composition root."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from shopgraph.checkout.order_events import NoOrderEvents, OrderEvents
 from shopgraph.datasources.client import Datasources
 from shopgraph.integrations.payments import PaymentGateway
 
@@ -32,3 +33,4 @@ class Checkout:
     mail_from: str
     limits: OrderLimits
     grace: timedelta = GRACE
+    events: OrderEvents = field(default_factory=NoOrderEvents)

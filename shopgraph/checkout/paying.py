@@ -66,5 +66,6 @@ async def pay_order(checkout: Checkout, order: Document, token: str) -> Document
         if standing.get("reference") != payment["reference"]:
             await refund_stray_charge(checkout, order_id, payment)
         raise invalid_transition(status, "paid")
+    checkout.events.paid(paid)
     await queue_confirmation(checkout, paid)
     return await orders.by_id(order_id, UNPLACED) or paid

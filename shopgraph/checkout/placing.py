@@ -69,6 +69,7 @@ async def place_order(
         return await _same_cart(checkout, existing, cart)
     await _within_customer_limits(checkout, order)
     await _reserve(checkout, order, lines, products)
+    checkout.events.placed(order)
     return order
 
 

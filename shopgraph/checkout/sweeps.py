@@ -18,6 +18,7 @@ from shopgraph.checkout.cancelling import (
 )
 from shopgraph.checkout.confirmation import queue_confirmation
 from shopgraph.checkout.deps import Checkout
+from shopgraph.checkout.order_events import HOLD_EXPIRED
 from shopgraph.checkout.order_states import PAID_OR_LATER, UNPLACED, OrderStatus, Step
 from shopgraph.clock import now_ms
 from shopgraph.errors import DomainError
@@ -40,7 +41,7 @@ async def expire_holds(checkout: Checkout) -> int:
         batch = await checkout.datasources.orders.held_past(pending, now, EXPIRY_BATCH, last)
         for order in batch:
             try:
-                await cancel_order(checkout, order["_id"], "hold expired", (pending,))
+                await cancel_order(checkout, order["_id"], HOLD_EXPIRED, (pending,))
                 expired += 1
             except DomainError:  # paid or cancelled meanwhile, or another process won
                 continue
