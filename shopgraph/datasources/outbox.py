@@ -64,6 +64,13 @@ class OutboxDatasource(CollectionDatasource):
     async def give_up(self, claimed: Document, error: str) -> None:
         await self._settle(claimed, {"status": FAILED, "lastError": error, **_redacted(claimed)})
 
+    async def count_unsent(self) -> int:
+        """Messages waiting to be sent or being sent: the backlog."""
+        return await self.collection.count_documents({"status": {"$in": [PENDING, SENDING]}})
+
+    async def count_given_up(self) -> int:
+        return await self.collection.count_documents({"status": FAILED})
+
 
 def _redacted(message: Document) -> Document:
     """A message marked `redact` (it carries a one-time code, which the database otherwise
