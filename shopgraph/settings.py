@@ -16,6 +16,11 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     """Every knob of the server. Env prefix `SHOPGRAPH_`, except the three noted."""
 
@@ -103,6 +108,13 @@ class Settings(BaseSettings):
     ws_keep_alive_seconds: float = Field(default=15.0, gt=0)
     live_buffer_products: int = Field(default=1000, ge=1)
 
+    # Logs and metrics (docs/observability.md)
+    log_format: LogFormat | None = None  # None: text in development, json in production
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # /metrics only there
+    metrics_host: str = "127.0.0.1"  # the interface of the metrics port
+    metrics_refresh_seconds: float = Field(default=15.0, gt=0)  # counts read from MongoDB
+    metrics_max_operations: int = Field(default=200, ge=1)  # operation names per process
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
@@ -138,6 +150,22 @@ class Settings(BaseSettings):
         if self.introspection is not None:
             return self.introspection
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def log_format_in_use(self) -> LogFormat:
+        """Text for a developer's terminal, JSON lines for a production log collector."""
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.JSON if self.is_production else LogFormat.TEXT
+
+    @property
+    def metrics_on_public_port(self) -> bool:
+        """/metrics beside /graphql: in development only, and only without a metrics port."""
+        return self.metrics_port is None and not self.is_production
+
+    @property
+    def metrics_exposed(self) -> bool:
+        return self.metrics_port is not None or self.metrics_on_public_port
 
     @property
     def is_production(self) -> bool:

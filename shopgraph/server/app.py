@@ -18,7 +18,6 @@ from shopgraph.checkout.mailer import Mailer
 from shopgraph.datasources.client import Datasources, connect
 from shopgraph.integrations.mail import mail_transport
 from shopgraph.integrations.payments import payment_gateway
-from shopgraph.live.broker import StockBroker
 from shopgraph.live.feed import StockFeed
 from shopgraph.schema.build import QueryLimits, build_schema
 from shopgraph.schema.query_cost import CostLimits
@@ -27,6 +26,17 @@ from shopgraph.server.background import Background
 from shopgraph.server.body_limit import BodySizeLimit
 from shopgraph.server.graphql_view import REQUEST_ID_HEADER, ShopgraphGraphQL
 from shopgraph.server.health import healthz, readyz
+from shopgraph.server.metrics.exposition import metrics_endpoint
+from shopgraph.server.metrics.labels import BoundedLabels
+from shopgraph.server.metrics.mongodb import CommandTimings
+from shopgraph.server.metrics.operations import OperationObserver
+from shopgraph.server.metrics.requests import RequestMetrics
+from shopgraph.server.metrics.store import (
+    CountedOrders,
+    MeteredMailTransport,
+    MeteredStockBroker,
+    StoreGauges,
+)
 from shopgraph.server.session_watch import SessionWatch
 from shopgraph.services import Services
 from shopgraph.settings import Settings
@@ -45,10 +55,12 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
     if not settings.mongodb_uri:
         raise ValueError("create_app needs settings.mongodb_uri")
     uri = settings.mongodb_uri
+    operation_names = BoundedLabels(settings.metrics_max_operations)
     schema = build_schema(
         QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
         CostLimits(settings.max_query_cost, settings.default_page_size, settings.max_page_size),
         introspection=settings.introspection_enabled,
+        observers=[lambda: OperationObserver(operation_names)],
     )
     passwords = passwords_from(settings)
     tokens = access_tokens_from(settings)
@@ -57,12 +69,13 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        client = connect(uri, timeout_ms=settings.mongodb_timeout_ms, listeners=mongo_listeners)
+        listeners = [CommandTimings(), *mongo_listeners]
+        client = connect(uri, timeout_ms=settings.mongodb_timeout_ms, listeners=listeners)
         datasources = Datasources.for_database(client[settings.db_name])
         app.state.datasources = datasources
         app.state.settings = settings
         background = Background()
-        app.state.stock_broker = StockBroker(settings.live_buffer_products)
+        app.state.stock_broker = MeteredStockBroker(settings.live_buffer_products)
         feed = StockFeed(datasources, app.state.stock_broker)
         background.start(feed.run(), "stock feed", stop=feed.stop)
         watch = SessionWatch(datasources.users, graphql.session_sockets)
@@ -73,13 +86,16 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
             if transactions is None:
                 transactions = await datasources.supports_transactions()
             services = Services.build(
-                settings, datasources, passwords, tokens, gateway, transactions
+                settings, datasources, passwords, tokens, gateway, transactions, CountedOrders()
             )
             app.state.services = services
+            gauges = StoreGauges(datasources, settings.readiness_timeout_seconds)
+            app.state.store_gauges = gauges
+            if settings.metrics_exposed:
+                background.every(settings.metrics_refresh_seconds, gauges.refresh, "metrics")
             if settings.background_tasks:
-                mailer = Mailer(
-                    datasources.outbox, mail_transport(settings), settings.mail_max_attempts
-                )
+                transport = MeteredMailTransport(mail_transport(settings))
+                mailer = Mailer(datasources.outbox, transport, settings.mail_max_attempts)
                 background.every(settings.order_sweep_seconds, services.orders.sweep, "order sweep")
                 background.every(settings.mail_poll_seconds, mailer.send_due, "mailer")
             # Subscriptions made right after start-up must not miss changes.
@@ -96,11 +112,16 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
+    if settings.metrics_on_public_port:
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     if settings.graphiql_enabled and graphql.serves_graphiql_assets:
         routes.append(
             Mount(graphiql.ASSET_PREFIX, graphiql.asset_files(settings.graphiql_assets_dir))
         )
-    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    middleware = [
+        Middleware(RequestMetrics),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(

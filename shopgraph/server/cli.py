@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 import uvicorn
 from pydantic import ValidationError
@@ -24,12 +25,19 @@ from shopgraph.errors import DomainError, ErrorCode
 from shopgraph.integrations.payments import GatewayNotAllowed
 from shopgraph.migrations import MIGRATIONS, Applied, MigrationError
 from shopgraph.schema.build import build_schema
+from shopgraph.server.announce import announce_demo_accounts, say
 from shopgraph.server.app import create_app
 from shopgraph.server.demo_catalog import demo_products
 from shopgraph.server.embedded import EmbeddedMongo, EmbeddedMongoError
+from shopgraph.server.logs import configure_logging, logging_config
+from shopgraph.server.metrics.exposition import (
+    MetricsPortUnavailable,
+    announce_metrics,
+    serving_metrics,
+)
 from shopgraph.server.migrating import migrate_at_start, refusal, run_migrations
 from shopgraph.services import accounts_service, catalog_service
-from shopgraph.settings import Settings
+from shopgraph.settings import LogFormat, Settings
 
 logger = logging.getLogger("shopgraph")
 
@@ -105,15 +113,6 @@ async def prepare_database(
         return added, await accounts.create_demo_accounts()
 
 
-def _announce(accounts: list[DemoAccount]) -> None:
-    for account in accounts:
-        print(
-            f"demo {account.role.lower()}: {account.email} / {account.password} "
-            "(shown once; change it with changePassword)",
-            flush=True,
-        )
-
-
 def _exit_normally(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
@@ -122,7 +121,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     # Uvicorn shuts down gracefully on SIGTERM, then raises the signal again; this
     # handler turns that into an exit that still runs the cleanup below.
     signal.signal(signal.SIGTERM, _exit_normally)
-    with mongodb(settings) as settings:
+    with mongodb(settings) as settings, serving_metrics(settings):
         app = create_app(settings)
         seeding = Seeding.NOTHING if settings.is_production else Seeding.IF_EMPTY
         seeded, accounts = asyncio.run(prepare_database(settings, seeding, starting=True))
@@ -130,17 +129,18 @@ def serve(settings: Settings, host: str, port: int) -> None:
             logger.info("production: seeded nothing (no demo catalog, no demo accounts)")
         elif seeded:
             logger.info("seeded the demo catalog: %d products", seeded)
-        _announce(accounts)
+        announce_demo_accounts(settings, accounts)
         if settings.graphiql_enabled:
-            print(f"Shopgraph: GraphiQL at http://{host}:{port}/graphql", flush=True)
+            say(settings, f"Shopgraph: GraphiQL at http://{host}:{port}/graphql")
             if not app.state.serves_graphiql_assets:
-                print(
+                say(
+                    settings,
                     "GraphiQL loads its scripts from a CDN: run `make install` with npm "
                     "available to serve them locally",
-                    flush=True,
                 )
         else:
-            print(f"Shopgraph: GraphQL at http://{host}:{port}/graphql", flush=True)
+            say(settings, f"Shopgraph: GraphQL at http://{host}:{port}/graphql")
+        announce_metrics(settings, host, port)
         uvicorn.run(
             app,
             host=host,
@@ -152,6 +152,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
             # The client's address is ours to resolve (SHOPGRAPH_TRUSTED_PROXIES): uvicorn
             # would otherwise believe X-Forwarded-For from any local peer.
             proxy_headers=False,
+            # Access and error logs in the format of the others (in each worker too).
+            log_config=logging_config(settings),
         )
 
 
@@ -173,7 +175,7 @@ def seed(settings: Settings, reset: bool, if_empty: bool = False) -> None:
     with mongodb(settings) as settings:
         added, accounts = asyncio.run(prepare_database(settings, seeding, reset=reset))
     print(f"{'reset the catalog and ' if reset else ''}added {added} demo products")
-    _announce(accounts)
+    announce_demo_accounts(settings, accounts)
 
 
 def admin(settings: Settings, email: str, promote: bool) -> None:
@@ -312,6 +314,14 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _fail(settings: Settings, message: str) -> NoReturn:
+    """Exits with `message` on stderr: one line, as JSON with JSON logs."""
+    if settings.log_format_in_use is LogFormat.JSON:
+        logger.critical("%s", message)
+        sys.exit(1)
+    sys.exit(message)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
@@ -321,9 +331,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()
         )
         sys.exit(f"shopgraph: invalid settings: {problems}")
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     try:
         if args.command == "serve":
             serve(settings, args.host or settings.host, args.port or settings.port)
@@ -335,9 +343,9 @@ def main(argv: list[str] | None = None) -> None:
             admin(settings, args.email, args.promote)
         else:
             export_schema(args.output)
-    except (StartupError, MissingSecret, GatewayNotAllowed) as error:
-        sys.exit(f"shopgraph: {error}")
+    except (StartupError, MissingSecret, GatewayNotAllowed, MetricsPortUnavailable) as error:
+        _fail(settings, f"shopgraph: {error}")
     except MigrationError as error:
-        sys.exit(f"shopgraph: {refusal(error)}")
+        _fail(settings, f"shopgraph: {refusal(error)}")
     except KeyboardInterrupt:
         pass

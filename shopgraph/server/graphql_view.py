@@ -39,6 +39,7 @@ from shopgraph.server.graphql_over_http import (
     request_error_status,
     response_media_type,
 )
+from shopgraph.server.logs import REQUEST_ID
 from shopgraph.server.session_watch import SessionSockets
 from shopgraph.server.ws_handlers import (
     LegacyWSHandler,
@@ -114,6 +115,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
     ) -> Context:
         datasources: Datasources = request.app.state.datasources
         request_id = request_id_for(request)
+        REQUEST_ID.set(request_id)  # for the logs written while answering
         if isinstance(response, Response):
             response.headers[REQUEST_ID_HEADER] = request_id
         loaders = Loaders(datasources, cache=not isinstance(request, WebSocket))
