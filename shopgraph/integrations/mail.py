@@ -49,7 +49,7 @@ class FileTransport:
         name = re.sub(r"[^A-Za-z0-9._-]", "_", str(message["Message-ID"]).strip("<>"))
         path = self.directory / f"{name}.eml"
         path.write_bytes(bytes(message))
-        logger.info("email to %s written to %s", message["To"], path)
+        logger.info("email written to %s", path)  # not its address: logs hold none
 
 
 def mail_transport(settings: Settings) -> MailTransport:
