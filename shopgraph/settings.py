@@ -164,10 +164,6 @@ class Settings(BaseSettings):
         return self.metrics_port is None and not self.is_production
 
     @property
-    def metrics_exposed(self) -> bool:
-        return self.metrics_port is not None or self.metrics_on_public_port
-
-    @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
 

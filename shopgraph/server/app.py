@@ -91,7 +91,7 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
             app.state.services = services
             gauges = StoreGauges(datasources, settings.readiness_timeout_seconds)
             app.state.store_gauges = gauges
-            if settings.metrics_exposed:
+            if settings.metrics_port is not None:  # the public /metrics reads them itself
                 background.every(settings.metrics_refresh_seconds, gauges.refresh, "metrics")
             if settings.background_tasks:
                 transport = MeteredMailTransport(mail_transport(settings))

@@ -25,7 +25,8 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.requests import Request
@@ -85,15 +86,19 @@ def registry() -> CollectorRegistry:
     return shared
 
 
-def exposition() -> bytes:
-    return generate_latest(registry())
+def exposition(accept: str) -> tuple[bytes, str]:
+    """The body and its content type: Prometheus's text format, or OpenMetrics when the
+    scraper's Accept header asks for it."""
+    encode, content_type = choose_encoder(accept)
+    return encode(registry()), content_type
 
 
 async def metrics_endpoint(request: Request) -> Response:
     """The public port's /metrics, in development."""
     await request.app.state.store_gauges.refresh_for_scrape()
-    body = await asyncio.to_thread(exposition)  # reads files in the multiprocess mode
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    accept = request.headers.get("accept", "")
+    body, content_type = await asyncio.to_thread(exposition, accept)  # reads files
+    return Response(body, headers={"Content-Type": content_type})
 
 
 def metrics_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -101,10 +106,8 @@ def metrics_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"Not Found\n"]
-    body = exposition()
-    start_response(
-        "200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))]
-    )
+    body, content_type = exposition(environ.get("HTTP_ACCEPT", ""))
+    start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body] if environ["REQUEST_METHOD"] == "GET" else []
 
 
@@ -148,12 +151,11 @@ def metrics_port(settings: Settings) -> Iterator[None]:
 
 @contextmanager
 def shared_directory(workers: int) -> Iterator[Path | None]:
-    """PROMETHEUS_MULTIPROC_DIR as the environment gives it (made if missing), or for
+    """PROMETHEUS_MULTIPROC_DIR as the environment gives it, or for
     several workers a new one, in the environment they inherit, removed afterwards. It
     must be set before the processes that count import prometheus-client."""
     given = os.environ.get(MULTIPROC_DIR)
-    if given:
-        Path(given).mkdir(parents=True, exist_ok=True)
+    if given:  # made by `instruments` if missing
         yield Path(given)
         return
     if workers <= 1:

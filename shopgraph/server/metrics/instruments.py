@@ -9,8 +9,12 @@ read from MongoDB show the newest reading (`mostrecent`), since every process re
 same database.
 """
 
+import os
+
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # each series below opens its file there
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 disable_created_metrics()  # the same series with or without the multiprocess mode
 
 FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)

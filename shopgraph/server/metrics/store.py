@@ -101,9 +101,10 @@ class MeteredMailTransport:
 
 
 class StoreGauges:
-    """Orders PENDING and the outbox's backlog, as MongoDB holds them: every process reads
-    them every SHOPGRAPH_METRICS_REFRESH_SECONDS, and the one answering a scrape of the
-    public /metrics reads them again first."""
+    """Orders PENDING and the outbox's backlog, as MongoDB holds them. A process answering
+    a scrape on the public port reads them first; the metrics port is answered by a thread
+    (or by the parent of the workers) that reads no MongoDB, so with one every process
+    reads them every SHOPGRAPH_METRICS_REFRESH_SECONDS."""
 
     def __init__(self, datasources: Datasources, timeout_seconds: float) -> None:
         self.datasources = datasources
