@@ -4,6 +4,8 @@ numbers off the public port."""
 
 import asyncio
 import json
+import signal
+import uuid
 from typing import Any
 
 import httpx
@@ -25,7 +27,7 @@ from tests.helpers import (
     place,
     placed,
 )
-from tests.served import scrape, serve, serve_env
+from tests.served import Scrape, scrape, serve, serve_env
 
 WATCH = """subscription Watch($ids: [ID!]) {
   stockUpdated(productIds: $ids) { productId stock }
@@ -186,3 +188,144 @@ async def _is(url: str, expected: float, name: str, **labels: str) -> bool:
 
 async def _at_least(url: str, least: float, name: str, **labels: str) -> bool:
     return (await _value(url, name, **labels) or 0) >= least
+
+
+async def _open_socket(ws_url: str) -> ClientConnection:
+    socket = await connect(ws_url, subprotocols=[TRANSPORT_WS])
+    await socket.send(json.dumps({"type": "connection_init"}))
+    assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "connection_ack"}
+    return socket
+
+
+async def test_processes_sharing_a_metrics_directory_add_up(db, mongodb_target, tmp_path):
+    """Two `shopgraph serve` processes with one PROMETHEUS_MULTIPROC_DIR, as workers have:
+    either answers for both, and one killed outright leaves its counts but not its
+    sockets."""
+    mug = await add_product(db, sku="MUG-2P", stock=20)
+    shared = tmp_path / "metrics"
+    env = serve_env(mongodb_target, tmp_path / "data", PROMETHEUS_MULTIPROC_DIR=str(shared))
+    first = await serve(env, tmp_path / "first.log")
+    second = await serve(env, tmp_path / "second.log")
+    sockets: list[ClientConnection] = []
+    try:
+        async with (
+            httpx.AsyncClient(base_url=first.base_url, timeout=30) as one,
+            httpx.AsyncClient(base_url=second.base_url, timeout=30) as two,
+        ):
+            who = await _customer(db, one, "two-processes@shop.test")
+            for http, times in ((one, 2), (two, 3)):
+                for _ in range(times):
+                    body = await gql_of(http)("query Counted { products(first: 1) { totalCount } }")
+                    assert "errors" not in body, body
+                placed(await place(gql_of(http), who, [line(mug, 1)]))
+            sockets = [await _open_socket(first.ws_url), await _open_socket(second.ws_url)]
+            scrapes = [
+                await scrape(f"{first.base_url}/metrics"),
+                await scrape(f"{second.base_url}/metrics"),
+            ]
+
+            second.stop(signal.SIGKILL)
+            left = await scrape(f"{first.base_url}/metrics")
+    finally:
+        for socket in sockets:
+            await socket.close()
+        output = first.stop() + second.stop()
+    assert "Traceback" not in output, output
+
+    counted = {"operation": "Counted", "type": "query", "outcome": "ok"}
+    for both in scrapes:
+        assert both.value("shopgraph_graphql_operations_total", **counted) == 5
+        assert both.value("shopgraph_orders_placed_total") == 2
+        assert both.value("shopgraph_websockets_active") == 2
+        assert both.value("shopgraph_orders_pending") == 2
+    assert left.value("shopgraph_graphql_operations_total", **counted) == 5
+    assert left.value("shopgraph_orders_placed_total") == 2
+    assert left.value("shopgraph_websockets_active") == 1
+    counted_by = {path.stem.rpartition("_")[2] for path in shared.glob("counter_*.db")}
+    assert counted_by == {str(first.process.pid), str(second.process.pid)}
+
+
+async def test_production_serves_metrics_on_their_own_port_only(db, mongodb_target, tmp_path):
+    metrics_port = free_port()
+    env = serve_env(
+        mongodb_target,
+        tmp_path / "data",
+        SHOPGRAPH_ENVIRONMENT="production",
+        SHOPGRAPH_JWT_SECRET="s" * 40,
+        SHOPGRAPH_ALLOW_TEST_GATEWAY="true",
+        SHOPGRAPH_METRICS_PORT=str(metrics_port),
+    )
+    server = await serve(env, tmp_path / "serve.log")
+    metrics = f"http://127.0.0.1:{metrics_port}"
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+            public = await http.get("/metrics")
+            body = await gql_of(http)("query Seen { products(first: 1) { totalCount } }")
+            assert "errors" not in body, body
+            scraped = await scrape(f"{metrics}/metrics")
+            elsewhere = await http.get(f"{metrics}/graphql")
+            posted = await http.post(f"{metrics}/metrics")
+    finally:
+        output = server.stop()
+
+    assert public.status_code == 404
+    seen = {"operation": "Seen", "type": "query", "outcome": "ok"}
+    assert scraped.value("shopgraph_graphql_operations_total", **seen) == 1
+    assert scraped.value("shopgraph_orders_pending") == 0
+    assert (elsewhere.status_code, posted.status_code) == (404, 404)
+    assert f"metrics at http://127.0.0.1:{metrics_port}/metrics" in output
+
+
+async def test_production_without_a_metrics_port_serves_no_metrics(db, mongodb_target, tmp_path):
+    env = serve_env(
+        mongodb_target,
+        tmp_path / "data",
+        SHOPGRAPH_ENVIRONMENT="production",
+        SHOPGRAPH_JWT_SECRET="s" * 40,
+        SHOPGRAPH_ALLOW_TEST_GATEWAY="true",
+    )
+    server = await serve(env, tmp_path / "serve.log")
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            public = await http.get(f"{server.base_url}/metrics")
+    finally:
+        output = server.stop()
+    assert public.status_code == 404
+    assert "metrics are off: set SHOPGRAPH_METRICS_PORT" in output
+
+
+async def test_development_serves_metrics_beside_graphql(app_with, make_settings):
+    async with app_with(make_settings()) as http:
+        response = await http.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert "# TYPE shopgraph_graphql_operations_total counter" in response.text
+
+
+async def test_a_metrics_port_takes_metrics_off_the_public_port(app_with, make_settings):
+    async with app_with(make_settings(metrics_port=free_port())) as http:
+        assert (await http.get("/metrics")).status_code == 404
+
+
+async def test_operation_names_are_capped_in_number_and_length(app_with, make_settings):
+    """A client choosing new names does not add series without end: past the limit they
+    count as `other`, and what is not a short GraphQL name as `invalid`."""
+    prefix = f"Capped{uuid.uuid4().hex[:8]}"
+    names = [f"{prefix}A", f"{prefix}B", f"{prefix}C", f"{prefix}D"]
+    ops = "shopgraph_graphql_operations_total"
+    async with app_with(make_settings(metrics_max_operations=2)) as http:
+        gql = gql_of(http)
+        before = Scrape((await http.get("/metrics")).text)
+        for name in [*names, names[0]]:
+            assert "errors" not in await gql(f"query {name} {{ __typename }}")
+        await gql(f"query {'L' * 65} {{ __typename }}")
+        after = Scrape((await http.get("/metrics")).text)
+
+    def counted(scraped: Scrape, name: str) -> float:
+        return scraped.value(ops, operation=name, type="query", outcome="ok") or 0
+
+    assert counted(after, names[0]) == 2
+    assert counted(after, names[1]) == 1
+    assert counted(after, names[2]) == counted(after, names[3]) == 0
+    assert counted(after, "other") - counted(before, "other") == 2
+    assert counted(after, "invalid") - counted(before, "invalid") == 1
