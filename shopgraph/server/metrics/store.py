@@ -111,10 +111,14 @@ class StoreGauges:
         self.timeout_seconds = timeout_seconds
 
     async def refresh(self) -> None:
-        pending = Orders.listing(None, OrderStatus.PENDING)
-        ORDERS_PENDING.set(await self.datasources.orders.count(pending))
-        OUTBOX_BACKLOG.set(await self.datasources.outbox.count_unsent())
-        OUTBOX_GIVEN_UP.set(await self.datasources.outbox.count_given_up())
+        pending, unsent, given_up = await asyncio.gather(
+            self.datasources.orders.count(Orders.listing(None, OrderStatus.PENDING)),
+            self.datasources.outbox.count_unsent(),
+            self.datasources.outbox.count_given_up(),
+        )
+        ORDERS_PENDING.set(pending)
+        OUTBOX_BACKLOG.set(unsent)
+        OUTBOX_GIVEN_UP.set(given_up)
 
     async def refresh_for_scrape(self) -> None:
         """A scrape is answered even when MongoDB is not: with the values last read."""
