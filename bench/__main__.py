@@ -28,6 +28,26 @@ from shopgraph.server.embedded import EmbeddedMongo
 from shopgraph.settings import Settings
 
 ROUNDS = 5
+METRIC_FAMILIES = {
+    "shopgraph_http_request_duration_seconds",
+    "shopgraph_graphql_operations",
+    "shopgraph_graphql_operation_duration_seconds",
+    "shopgraph_graphql_errors",
+    "shopgraph_websockets_active",
+    "shopgraph_subscriptions_active",
+    "shopgraph_live_stock_events",
+    "shopgraph_live_stock_feed_lag_seconds",
+    "shopgraph_orders_placed",
+    "shopgraph_orders_paid",
+    "shopgraph_orders_cancelled",
+    "shopgraph_orders_pending",
+    "shopgraph_outbox_backlog",
+    "shopgraph_outbox_given_up",
+    "shopgraph_mail_sent",
+    "shopgraph_mail_send_failures",
+    "shopgraph_mongodb_command_duration_seconds",
+    "shopgraph_mongodb_command_failures",
+}
 PAGE_QUERY = """query Page($after: String) {
   products(first: 20, after: $after, sort: {field: PRICE, direction: ASC}) {
     edges { cursor node { id sku name price { amount currency } inStock } }
@@ -130,7 +150,27 @@ async def http_requests(uri: str, data_dir: Path) -> list[tuple[str, float, floa
 
         ms = await per_op_ms(place, rounds)
         rows.append(("http: placeOrder, 2 lines", ms, ms / baseline))
+        rows.append(await _scrape(client, baseline))
         return rows
+
+
+async def _scrape(client: httpx.AsyncClient, baseline: float) -> tuple[str, float, float]:
+    """/metrics after the run above: every family docs/observability.md lists is there."""
+    text = ""
+
+    async def scrape() -> None:
+        nonlocal text
+        response = await client.get("/metrics")
+        assert response.status_code == 200, response.text
+        text = response.text
+
+    ms = await per_op_ms(scrape, 20)
+    typed = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE shopgraph_")]
+    families = {name.removesuffix("_total") for name in typed}
+    missing = sorted(METRIC_FAMILIES - families)
+    assert not missing, f"/metrics lacks {missing}"
+    series = sum(1 for line in text.splitlines() if line.startswith("shopgraph_"))
+    return (f"http: GET /metrics ({series} series)", ms, ms / baseline)
 
 
 async def _customers(app: Starlette, count: int) -> list[dict[str, str]]:
