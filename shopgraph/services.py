@@ -108,6 +108,7 @@ class Services:
             limits=OrderLimits(
                 settings.max_pending_orders, settings.max_line_quantity, settings.max_held_units
             ),
+            grace=timedelta(seconds=settings.order_sweep_grace_seconds),
         )
         accounts = accounts_service(settings, datasources, passwords)
         recovery = recovery_service(settings, datasources, accounts)

@@ -27,6 +27,7 @@ from shopgraph.server.background import Background
 from shopgraph.server.body_limit import BodySizeLimit
 from shopgraph.server.graphql_view import REQUEST_ID_HEADER, ShopgraphGraphQL
 from shopgraph.server.health import healthz, readyz
+from shopgraph.server.leased_work import LeasedWork
 from shopgraph.server.session_watch import SessionWatch
 from shopgraph.services import Services
 from shopgraph.settings import Settings
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         app.state.datasources = datasources
         app.state.settings = settings
         background = Background()
+        sweep: LeasedWork | None = None
         app.state.stock_broker = StockBroker(settings.live_buffer_products)
         feed = StockFeed(datasources, app.state.stock_broker)
         background.start(feed.run(), "stock feed", stop=feed.stop)
@@ -77,17 +79,15 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
             )
             app.state.services = services
             if settings.background_tasks:
-                mailer = Mailer(
-                    datasources.outbox, mail_transport(settings), settings.mail_max_attempts
-                )
-                background.every(settings.order_sweep_seconds, services.orders.sweep, "order sweep")
-                background.every(settings.mail_poll_seconds, mailer.send_due, "mailer")
+                sweep = _start_periodic_work(background, settings, datasources, services)
             # Subscriptions made right after start-up must not miss changes.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(feed.started.wait(), STREAM_START_TIMEOUT)
             yield
         finally:
             await background.stop()
+            if sweep is not None:
+                await sweep.release()
             await client.close()
 
     routes = [
@@ -115,3 +115,17 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.serves_graphiql_assets = graphql.serves_graphiql_assets
     return app
+
+
+def _start_periodic_work(
+    background: Background, settings: Settings, datasources: Datasources, services: Services
+) -> LeasedWork:
+    """The mailer, in every process, and the order sweep, in one process at a time: the
+    one holding its lease, returned to be given up at shutdown."""
+    mailer = Mailer(datasources.outbox, mail_transport(settings), settings.mail_max_attempts)
+    sweep = LeasedWork(
+        datasources.leases, "order-sweep", settings.sweep_lease_seconds, services.orders.sweep
+    )
+    background.every(settings.order_sweep_seconds, sweep, "order sweep")
+    background.every(settings.mail_poll_seconds, mailer.send_due, "mailer")
+    return sweep
