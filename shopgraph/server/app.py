@@ -28,6 +28,7 @@ from shopgraph.server.body_limit import BodySizeLimit
 from shopgraph.server.graphql_view import REQUEST_ID_HEADER, ShopgraphGraphQL
 from shopgraph.server.health import healthz, readyz
 from shopgraph.server.leased_work import LeasedWork
+from shopgraph.server.process_header import ProcessHeader
 from shopgraph.server.session_watch import SessionWatch
 from shopgraph.services import Services
 from shopgraph.settings import Settings
@@ -100,7 +101,10 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         routes.append(
             Mount(graphiql.ASSET_PREFIX, graphiql.asset_files(settings.graphiql_assets_dir))
         )
-    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    middleware = [
+        Middleware(ProcessHeader),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
