@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
 
+    # Processes (docs/processes.md)
+    shutdown_seconds: int = Field(default=20, ge=1)  # on SIGTERM: in-flight work's deadline
+
     # Migrations (README: Migrations)
     migrate_on_start: bool = True  # `serve` applies pending migrations before serving
     migration_wait_seconds: float = Field(default=600.0, gt=0)  # while another one migrates

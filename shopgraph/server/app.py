@@ -30,16 +30,26 @@ from shopgraph.server.health import healthz, readyz
 from shopgraph.server.leased_work import LeasedWork
 from shopgraph.server.process_header import ProcessHeader
 from shopgraph.server.session_watch import SessionWatch
+from shopgraph.server.shutdown_signals import ShutdownSignals
 from shopgraph.services import Services
 from shopgraph.settings import Settings
 
 logger = logging.getLogger("shopgraph.server")
 
 STREAM_START_TIMEOUT = 5.0
+MIN_STOP_SECONDS = 1.0  # for background passes under way, even past the deadline
 
 
-def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener] = ()) -> Starlette:
+def create_app(
+    settings: Settings,
+    *,
+    mongo_listeners: Sequence[CommandListener] = (),
+    handle_signals: bool = False,
+) -> Starlette:
     """`settings.mongodb_uri` must be set: the CLI sets it to the embedded server's.
+
+    `handle_signals` (for `shopgraph serve`): on SIGTERM or SIGINT, close the WebSockets
+    with 1001 and wind background work down before uvicorn shuts down (shutdown_signals).
 
     Raises MissingSecret in production without a JWT secret, and GatewayNotAllowed for the
     test payment gateway in production unless explicitly allowed.
@@ -65,12 +75,20 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         app.state.settings = settings
         background = Background()
         sweep: LeasedWork | None = None
+
+        async def before_shutdown() -> None:
+            background.wind_down()
+            await graphql.open_sockets.close_all()
+
+        signals = ShutdownSignals(before_shutdown) if handle_signals else None
         app.state.stock_broker = StockBroker(settings.live_buffer_products)
         feed = StockFeed(datasources, app.state.stock_broker)
         background.start(feed.run(), "stock feed", stop=feed.stop)
         watch = SessionWatch(datasources.users, graphql.session_sockets)
         background.start(watch.run(), "session watch", stop=watch.stop)
         try:
+            if signals is not None:
+                signals.install()
             await datasources.ensure_indexes()
             transactions = settings.stock_transactions
             if transactions is None:
@@ -86,7 +104,11 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
                 await asyncio.wait_for(feed.started.wait(), STREAM_START_TIMEOUT)
             yield
         finally:
-            await background.stop()
+            if signals is not None:
+                signals.uninstall()
+            # Passes under way share the deadline that in-flight requests had.
+            since = (signals.seconds_since() if signals else None) or 0.0
+            await background.stop(max(settings.shutdown_seconds - since, MIN_STOP_SECONDS))
             if sweep is not None:
                 await sweep.release()
             await client.close()
@@ -131,5 +153,5 @@ def _start_periodic_work(
         datasources.leases, "order-sweep", settings.sweep_lease_seconds, services.orders.sweep
     )
     background.every(settings.order_sweep_seconds, sweep, "order sweep")
-    background.every(settings.mail_poll_seconds, mailer.send_due, "mailer")
+    background.every(settings.mail_poll_seconds, mailer.send_due, "mailer", stop=mailer.stop)
     return sweep

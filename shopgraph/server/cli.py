@@ -123,7 +123,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     # handler turns that into an exit that still runs the cleanup below.
     signal.signal(signal.SIGTERM, _exit_normally)
     with mongodb(settings) as settings:
-        app = create_app(settings)
+        app = create_app(settings, handle_signals=True)
         seeding = Seeding.NOTHING if settings.is_production else Seeding.IF_EMPTY
         seeded, accounts = asyncio.run(prepare_database(settings, seeding, starting=True))
         if seeding is Seeding.NOTHING:
@@ -152,6 +152,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
             # The client's address is ours to resolve (SHOPGRAPH_TRUSTED_PROXIES): uvicorn
             # would otherwise believe X-Forwarded-For from any local peer.
             proxy_headers=False,
+            # On SIGTERM, requests in flight get this long to finish (docs/processes.md).
+            timeout_graceful_shutdown=settings.shutdown_seconds,
         )
 
 
@@ -262,7 +264,8 @@ def parser() -> argparse.ArgumentParser:
         "data in SHOPGRAPH_DATA_DIR. Apply pending migrations first, unless "
         "SHOPGRAPH_MIGRATE_ON_START=false (then refuse to start while any is pending). In "
         "development, seed the demo catalog and demo accounts when the catalog is empty; in "
-        "production, seed nothing.",
+        "production, seed nothing. On SIGTERM, finish requests in flight (up to "
+        "SHOPGRAPH_SHUTDOWN_SECONDS) and close WebSockets with 1001.",
     )
     serve_command.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
     serve_command.add_argument("--port", type=int, help="port to bind (default: PORT or 8000)")
