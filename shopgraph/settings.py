@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # Processes (docs/processes.md)
+    workers: int = Field(default=1, ge=1, le=64)  # server processes `serve` runs on one port
     shutdown_seconds: int = Field(default=20, ge=1)  # on SIGTERM: in-flight work's deadline
 
     # Migrations (README: Migrations)

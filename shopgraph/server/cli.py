@@ -27,7 +27,9 @@ from shopgraph.schema.build import build_schema
 from shopgraph.server.app import create_app
 from shopgraph.server.demo_catalog import demo_products
 from shopgraph.server.embedded import EmbeddedMongo, EmbeddedMongoError
+from shopgraph.server.logging_config import configure_logging
 from shopgraph.server.migrating import migrate_at_start, refusal, run_migrations
+from shopgraph.server.workers import WorkerFailed, run_workers
 from shopgraph.services import accounts_service, catalog_service
 from shopgraph.settings import Settings
 
@@ -118,7 +120,9 @@ def _exit_normally(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """With `workers` > 1, the MongoDB, migrations and seeding are this process's, and
+    the serving is done by that many worker processes (server.workers)."""
     # Uvicorn shuts down gracefully on SIGTERM, then raises the signal again; this
     # handler turns that into an exit that still runs the cleanup below.
     signal.signal(signal.SIGTERM, _exit_normally)
@@ -141,8 +145,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
                 )
         else:
             print(f"Shopgraph: GraphQL at http://{host}:{port}/graphql", flush=True)
-        uvicorn.run(
-            app,
+        options = dict(
             host=host,
             port=port,
             log_level=settings.log_level.lower(),
@@ -155,6 +158,10 @@ def serve(settings: Settings, host: str, port: int) -> None:
             # On SIGTERM, requests in flight get this long to finish (docs/processes.md).
             timeout_graceful_shutdown=settings.shutdown_seconds,
         )
+        if workers > 1:
+            run_workers(settings, workers, **options)
+        else:
+            uvicorn.run(app, **options)
 
 
 def migrate(settings: Settings) -> None:
@@ -264,11 +271,19 @@ def parser() -> argparse.ArgumentParser:
         "data in SHOPGRAPH_DATA_DIR. Apply pending migrations first, unless "
         "SHOPGRAPH_MIGRATE_ON_START=false (then refuse to start while any is pending). In "
         "development, seed the demo catalog and demo accounts when the catalog is empty; in "
-        "production, seed nothing. On SIGTERM, finish requests in flight (up to "
+        "production, seed nothing. With --workers N, all that happens once, then N processes "
+        "serve on the port. On SIGTERM, finish requests in flight (up to "
         "SHOPGRAPH_SHUTDOWN_SECONDS) and close WebSockets with 1001.",
     )
     serve_command.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
     serve_command.add_argument("--port", type=int, help="port to bind (default: PORT or 8000)")
+    serve_command.add_argument(
+        "--workers",
+        type=int,
+        choices=range(1, 65),
+        metavar="N",
+        help="server processes on the port, 1 to 64 (default: SHOPGRAPH_WORKERS or 1)",
+    )
     commands.add_parser(
         "migrate",
         help="apply the pending database migrations (serve does too, unless told not to)",
@@ -324,12 +339,15 @@ def main(argv: list[str] | None = None) -> None:
             f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()
         )
         sys.exit(f"shopgraph: invalid settings: {problems}")
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     try:
         if args.command == "serve":
-            serve(settings, args.host or settings.host, args.port or settings.port)
+            serve(
+                settings,
+                args.host or settings.host,
+                args.port or settings.port,
+                args.workers or settings.workers,
+            )
         elif args.command == "migrate":
             migrate(settings)
         elif args.command == "seed":
@@ -338,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
             admin(settings, args.email, args.promote)
         else:
             export_schema(args.output)
-    except (StartupError, MissingSecret, GatewayNotAllowed) as error:
+    except (StartupError, MissingSecret, GatewayNotAllowed, WorkerFailed) as error:
         sys.exit(f"shopgraph: {error}")
     except MigrationError as error:
         sys.exit(f"shopgraph: {refusal(error)}")
