@@ -24,6 +24,8 @@ from shopgraph.datasources.leases import LeasesDatasource
 
 logger = logging.getLogger("shopgraph.background")
 
+RELEASE_SECONDS = 1.0  # at shutdown, which has a deadline
+
 
 def process_owner() -> str:
     """This process, as a lease names its holder."""
@@ -75,9 +77,10 @@ class LeasedWork:
 
     async def release(self) -> None:
         """Gives the lease up, so another process takes over at its next tick rather than
-        when the lease runs out; if MongoDB does not answer, it runs out."""
+        when the lease runs out; if MongoDB does not answer at once, it runs out."""
         if not self.holding:
             return
         self.holding = False
-        with contextlib.suppress(DatabaseError):
-            await self.leases.release(self.name, self.owner)
+        with contextlib.suppress(DatabaseError, TimeoutError):
+            async with asyncio.timeout(RELEASE_SECONDS):
+                await self.leases.release(self.name, self.owner)
