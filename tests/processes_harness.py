@@ -57,6 +57,15 @@ def children_of(pid: int) -> list[tuple[int, str]]:
     return children
 
 
+def alive(pid: int) -> bool:
+    """Whether the process exists and is not a zombie waiting for its parent."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def worker_pids(server: Server) -> set[int]:
     """The server processes uvicorn's supervisor started for `serve --workers N`."""
     return {pid for pid, command in children_of(server.process.pid) if "spawn_main" in command}

@@ -23,9 +23,17 @@ from shopgraph.server.process_header import PROCESS_HEADER
 from tests.conftest import TEST_JWT_SECRET
 from tests.factories import global_id, product_document
 from tests.helpers import bearer, poll
-from tests.live_stock_harness import Server, Subscriber, go_live, stop_server, wait_ready
+from tests.live_stock_harness import (
+    Server,
+    Subscriber,
+    go_live,
+    server_env,
+    stop_server,
+    wait_ready,
+)
 from tests.processes_harness import (
     Call,
+    alive,
     answered_by,
     children_of,
     clients_by_worker,
@@ -285,3 +293,24 @@ async def _orders_of(db: Any, product_id: Any) -> list[dict[str, Any]]:
     dotted path into an array)."""
     orders = await db.orders.find({}).to_list()
     return [o for o in orders if any(i["productId"] == product_id for i in o["items"])]
+
+
+def test_workers_stop_when_the_command_is_killed_outright(mongodb_target, tmp_path):
+    """Killed with SIGKILL, the command cannot stop its workers; they stop themselves."""
+    uri, name = mongodb_target
+    server = start_serve(server_env(uri, name, tmp_path), tmp_path, "server", "--workers", "2")
+    workers: set[int] = set()
+    try:
+        wait_ready(server)
+        assert poll_sync(lambda: len(worker_pids(server)) == 2), server.output()
+        workers = worker_pids(server)
+        server.process.kill()
+        server.process.wait()
+
+        assert poll_sync(lambda: not any(alive(pid) for pid in workers)), server.output()
+    finally:
+        stop_server(server)
+        for pid in workers:  # left behind if the test failed
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert "Finished server process" in server.output()  # each shut down gracefully

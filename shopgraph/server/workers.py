@@ -9,7 +9,10 @@ parent has put the MongoDB URI; everything the workers share lives in that Mongo
 waits for each to shut down gracefully, and returns.
 """
 
+import multiprocessing
 import os
+import signal
+import sys
 from typing import Any
 
 from starlette.applications import Starlette
@@ -18,6 +21,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from shopgraph.server.app import create_app
+from shopgraph.server.embedded import die_with_parent
 from shopgraph.server.logging_config import configure_logging
 from shopgraph.settings import Settings
 
@@ -30,9 +34,20 @@ class WorkerFailed(Exception):
 
 def worker_app() -> Starlette:
     """The app of one worker process (uvicorn calls this factory in each)."""
+    _stop_with_the_command()
     settings = Settings()
     configure_logging(settings, worker=True)
     return create_app(settings, handle_signals=True)
+
+
+def _stop_with_the_command() -> None:
+    """A command killed outright (SIGKILL) cannot stop its workers, and uvicorn's leave
+    them serving; on Linux they get SIGTERM then, and shut down gracefully."""
+    command = multiprocessing.parent_process()
+    if sys.platform == "linux" and command is not None:
+        die_with_parent()
+        if os.getppid() != command.pid:  # it died before that took effect
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 def run_workers(settings: Settings, workers: int, **uvicorn_options: Any) -> None:
