@@ -18,8 +18,10 @@ from typing import Any
 import httpx
 import pytest
 from pymongo import AsyncMongoClient
+from uvicorn.config import STARTUP_FAILURE
 
 from shopgraph.server.process_header import PROCESS_HEADER
+from shopgraph.server.workers import worker_app
 from tests.conftest import TEST_JWT_SECRET
 from tests.factories import global_id, product_document
 from tests.helpers import bearer, poll
@@ -314,3 +316,13 @@ def test_workers_stop_when_the_command_is_killed_outright(mongodb_target, tmp_pa
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
     assert "Finished server process" in server.output()  # each shut down gracefully
+
+
+def test_a_worker_that_cannot_build_its_app_exits_as_one_that_failed_to_start(monkeypatch):
+    """Uvicorn's supervisor then stops the command, instead of restarting it for ever."""
+    monkeypatch.setenv("SHOPGRAPH_MAX_PAGE_SIZE", "0")
+
+    with pytest.raises(SystemExit) as exited:
+        worker_app()
+
+    assert exited.value.code == STARTUP_FAILURE

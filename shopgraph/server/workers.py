@@ -9,6 +9,7 @@ parent has put the MongoDB URI; everything the workers share lives in that Mongo
 waits for each to shut down gracefully, and returns.
 """
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -27,17 +28,25 @@ from shopgraph.settings import Settings
 
 WORKER_APP = "shopgraph.server.workers:worker_app"
 
+logger = logging.getLogger("shopgraph.server")
+
 
 class WorkerFailed(Exception):
     """A worker could not start; the supervisor stopped the others."""
 
 
 def worker_app() -> Starlette:
-    """The app of one worker process (uvicorn calls this factory in each)."""
+    """The app of one worker process (uvicorn calls this factory in each). If it cannot
+    be built, the worker exits as one that failed to start, which stops the command:
+    the supervisor would otherwise start it again and again."""
     _stop_with_the_command()
-    settings = Settings()
-    configure_logging(settings, worker=True)
-    return create_app(settings, handle_signals=True)
+    try:
+        settings = Settings()
+        configure_logging(settings, worker=True)
+        return create_app(settings, handle_signals=True)
+    except Exception:
+        logger.exception("a server process could not build its app")
+        sys.exit(STARTUP_FAILURE)
 
 
 def _stop_with_the_command() -> None:
