@@ -112,6 +112,7 @@ class Services:
                 settings.max_pending_orders, settings.max_line_quantity, settings.max_held_units
             ),
             events=order_events or NoOrderEvents(),
+            grace=timedelta(seconds=settings.order_sweep_grace_seconds),
         )
         accounts = accounts_service(settings, datasources, passwords)
         recovery = recovery_service(settings, datasources, accounts)

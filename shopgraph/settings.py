@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"
 
+    # Processes (docs/operations/processes.md)
+    workers: int = Field(default=1, ge=1, le=64)  # server processes `serve` runs on one port
+    shutdown_seconds: int = Field(default=20, ge=1)  # on SIGTERM: in-flight work's deadline
+
     # Migrations (README: Migrations)
     migrate_on_start: bool = True  # `serve` applies pending migrations before serving
     migration_wait_seconds: float = Field(default=600.0, gt=0)  # while another one migrates
@@ -88,6 +92,10 @@ class Settings(BaseSettings):
     max_line_quantity: int = Field(default=100, ge=1, le=1000)
     max_held_units: int = Field(default=200, ge=1)  # units in one customer's unpaid orders
     order_sweep_seconds: float = Field(default=30.0, gt=0)
+    # The sweep leaves work younger than this alone: a live request may still be doing it.
+    order_sweep_grace_seconds: float = Field(default=120.0, gt=0)
+    # One process sweeps at a time, holding a lease this long (None: 3 sweep intervals).
+    order_sweep_lease_seconds: float | None = Field(default=None, gt=0)
     stock_transactions: bool | None = None  # None: use them when MongoDB is a replica set
     payment_gateway: str = Field(default="test", pattern=r"^test$")
     allow_test_gateway: bool = False  # in production
@@ -166,6 +174,14 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
+
+    @property
+    def sweep_lease_seconds(self) -> float:
+        """How long the sweeping process's lease lasts unless renewed: long enough to
+        outlive the pause between two of its passes."""
+        if self.order_sweep_lease_seconds is not None:
+            return self.order_sweep_lease_seconds
+        return 3 * self.order_sweep_seconds
 
     @property
     def outbox_dir(self) -> Path:

@@ -101,6 +101,28 @@ async def test_recovery_leaves_young_reservations_alone(db, customer):
     ]
 
 
+async def test_recovery_never_keeps_the_stock_held_for_an_order_still_being_placed(db, customer):
+    """A hold may look stale before its order does (their ages are measured apart):
+    settled then, its stock would stay taken for an order the sweep later gives up."""
+    mug = await add_product(db, stock=10)
+    young = reserving_order(customer, [(mug, 2)])
+    young["createdAt"] = datetime.now(UTC)
+    await db.orders.insert_one(young)
+    await hold_by_hand(db, mug, str(young["_id"]), 2)  # timed long ago
+
+    await sweeper(db, grace=timedelta(minutes=2)).recover()
+
+    assert await stock_of(db, mug) == 8
+    assert [list(holds) for _, holds in await leftover_holds(db)] == [[str(young["_id"])]]
+
+    await db.orders.replace_one({"_id": young["_id"]}, {**young, "createdAt": LONG_AGO})
+    await sweeper(db, grace=timedelta(minutes=2)).recover()
+
+    assert await stock_of(db, mug) == 10
+    assert await all_orders(db) == []
+    assert await leftover_holds(db) == []
+
+
 async def test_recovery_releases_a_stale_hold_whose_order_never_existed(db):
     mug = await add_product(db, stock=10)
     pen = await add_product(db, stock=10)

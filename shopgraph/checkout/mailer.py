@@ -23,11 +23,16 @@ class Mailer:
         self.outbox = outbox
         self.transport = transport
         self.max_attempts = max_attempts
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Ends `send_due` after the message it is sending, before it claims another."""
+        self._stopping = True
 
     async def send_due(self) -> int:
-        """Sends every message that is due; returns how many were delivered."""
+        """Sends every message that is due (until stopped); returns how many were delivered."""
         delivered = 0
-        while (message := await self.outbox.claim(LEASE_MS)) is not None:
+        while not self._stopping and (message := await self.outbox.claim(LEASE_MS)) is not None:
             try:
                 await self.transport.send(email_message(message))
             except Exception as error:  # any failure of the mail server: retry later

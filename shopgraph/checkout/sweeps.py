@@ -61,10 +61,14 @@ async def recover(checkout: Checkout) -> None:
             for product_id in {item["productId"] for item in order["items"]}:
                 await holds.release(product_id, str(order["_id"]))
     for product_id, order_key in await holds.stale_holds(cutoff_ms):
-        if await orders.exists(order_key):
-            await holds.settle([product_id], order_key)  # died before removing markers
-        else:
+        status = await orders.status_of(order_key)
+        if status is None:  # the order is gone: its stock comes back
             await holds.release(product_id, order_key)
+        elif status != UNPLACED:  # placed, but it died before removing the markers
+            await holds.settle([product_id], order_key)
+        # Still being placed: the first step gives its stock back once it is past the
+        # grace period. (A hold is younger than its order, but the two ages are measured
+        # apart, and the embedded server compares dates to the second only.)
     # Orders cancelled within the grace period may still be in a live request's hands.
     for order in await orders.needing("stockReturn", Step.OWED, cancelled_before_ms=cutoff_ms):
         await return_stock(checkout, order)

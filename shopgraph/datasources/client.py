@@ -12,6 +12,7 @@ from pymongo.monitoring import CommandListener
 from shopgraph.datasources.account_tokens import AccountTokensDatasource
 from shopgraph.datasources.base import Session, StockChanges
 from shopgraph.datasources.counters import CountersDatasource
+from shopgraph.datasources.leases import LeasesDatasource
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
 from shopgraph.datasources.mail_quota import MailQuotaDatasource
 from shopgraph.datasources.orders import OrdersDatasource
@@ -59,6 +60,7 @@ class Datasources:
     mail_quota: MailQuotaDatasource
     skus: SkusDatasource
     stock_changes: StockChanges
+    leases: LeasesDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -79,6 +81,7 @@ class Datasources:
             mail_quota=MailQuotaDatasource(database["mail_quota"]),
             skus=SkusDatasource(database["skus"]),
             stock_changes=stock_changes,
+            leases=LeasesDatasource(database["leases"]),
         )
 
     async def ensure_indexes(self) -> None:

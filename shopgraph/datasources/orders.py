@@ -216,7 +216,9 @@ class OrdersDatasource(CollectionDatasource):
             filter_["cancelledAtMs"] = {"$lt": cancelled_before_ms}
         return await self.collection.find(filter_, limit=limit).to_list()
 
-    async def exists(self, order_key: str) -> bool:
+    async def status_of(self, order_key: str) -> str | None:
+        """The order's status, or None when there is no such order."""
         if not ObjectId.is_valid(order_key):
-            return False
-        return await self.collection.find_one({"_id": ObjectId(order_key)}, {"_id": 1}) is not None
+            return None
+        order = await self.collection.find_one({"_id": ObjectId(order_key)}, {"status": 1})
+        return None if order is None else str(order["status"])

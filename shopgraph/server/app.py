@@ -26,6 +26,7 @@ from shopgraph.server.background import Background
 from shopgraph.server.body_limit import BodySizeLimit
 from shopgraph.server.graphql_view import REQUEST_ID_HEADER, ShopgraphGraphQL
 from shopgraph.server.health import healthz, readyz
+from shopgraph.server.leased_work import LeasedWork
 from shopgraph.server.metrics.exposition import metrics_endpoint
 from shopgraph.server.metrics.labels import BoundedLabels
 from shopgraph.server.metrics.mongodb import CommandTimings
@@ -37,17 +38,28 @@ from shopgraph.server.metrics.store import (
     MeteredStockBroker,
     StoreGauges,
 )
+from shopgraph.server.process_header import ProcessHeader
 from shopgraph.server.session_watch import SessionWatch
+from shopgraph.server.shutdown_signals import ShutdownSignals
 from shopgraph.services import Services
 from shopgraph.settings import Settings
 
 logger = logging.getLogger("shopgraph.server")
 
 STREAM_START_TIMEOUT = 5.0
+MIN_STOP_SECONDS = 1.0  # for background passes under way, even past the deadline
 
 
-def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener] = ()) -> Starlette:
+def create_app(
+    settings: Settings,
+    *,
+    mongo_listeners: Sequence[CommandListener] = (),
+    handle_signals: bool = False,
+) -> Starlette:
     """`settings.mongodb_uri` must be set: the CLI sets it to the embedded server's.
+
+    `handle_signals` (for `shopgraph serve`): on SIGTERM or SIGINT, close the WebSockets
+    with 1001 and wind background work down before uvicorn shuts down (shutdown_signals).
 
     Raises MissingSecret in production without a JWT secret, and GatewayNotAllowed for the
     test payment gateway in production unless explicitly allowed.
@@ -75,12 +87,21 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         app.state.datasources = datasources
         app.state.settings = settings
         background = Background()
+        sweep: LeasedWork | None = None
+
+        async def before_shutdown() -> None:
+            background.wind_down()
+            await graphql.open_sockets.close_all()
+
+        signals = ShutdownSignals(before_shutdown) if handle_signals else None
         app.state.stock_broker = MeteredStockBroker(settings.live_buffer_products)
         feed = StockFeed(datasources, app.state.stock_broker)
         background.start(feed.run(), "stock feed", stop=feed.stop)
         watch = SessionWatch(datasources.users, graphql.session_sockets)
         background.start(watch.run(), "session watch", stop=watch.stop)
         try:
+            if signals is not None:
+                signals.install()
             await datasources.ensure_indexes()
             transactions = settings.stock_transactions
             if transactions is None:
@@ -94,16 +115,19 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
             if settings.metrics_port is not None:  # the public /metrics reads them itself
                 background.every(settings.metrics_refresh_seconds, gauges.refresh, "metrics")
             if settings.background_tasks:
-                transport = MeteredMailTransport(mail_transport(settings))
-                mailer = Mailer(datasources.outbox, transport, settings.mail_max_attempts)
-                background.every(settings.order_sweep_seconds, services.orders.sweep, "order sweep")
-                background.every(settings.mail_poll_seconds, mailer.send_due, "mailer")
+                sweep = _start_periodic_work(background, settings, datasources, services)
             # Subscriptions made right after start-up must not miss changes.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(feed.started.wait(), STREAM_START_TIMEOUT)
             yield
         finally:
-            await background.stop()
+            if signals is not None:
+                signals.uninstall()
+            # Passes under way share the deadline that in-flight requests had.
+            since = (signals.seconds_since() if signals else None) or 0.0
+            await background.stop(max(settings.shutdown_seconds - since, MIN_STOP_SECONDS))
+            if sweep is not None:
+                await sweep.release()
             await client.close()
 
     routes = [
@@ -120,6 +144,7 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         )
     middleware = [
         Middleware(RequestMetrics),
+        Middleware(ProcessHeader),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]
     if settings.cors_origins:
@@ -136,3 +161,18 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.serves_graphiql_assets = graphql.serves_graphiql_assets
     return app
+
+
+def _start_periodic_work(
+    background: Background, settings: Settings, datasources: Datasources, services: Services
+) -> LeasedWork:
+    """The mailer, in every process, and the order sweep, in one process at a time: the
+    one holding its lease, returned to be given up at shutdown."""
+    transport = MeteredMailTransport(mail_transport(settings))
+    mailer = Mailer(datasources.outbox, transport, settings.mail_max_attempts)
+    sweep = LeasedWork(
+        datasources.leases, "order-sweep", settings.sweep_lease_seconds, services.orders.sweep
+    )
+    background.every(settings.order_sweep_seconds, sweep, "order sweep")
+    background.every(settings.mail_poll_seconds, mailer.send_due, "mailer", stop=mailer.stop)
+    return sweep

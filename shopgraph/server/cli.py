@@ -36,6 +36,7 @@ from shopgraph.server.metrics.exposition import (
     serving_metrics,
 )
 from shopgraph.server.migrating import migrate_at_start, refusal, run_migrations
+from shopgraph.server.workers import WorkerFailed, run_workers
 from shopgraph.services import accounts_service, catalog_service
 from shopgraph.settings import LogFormat, Settings
 
@@ -117,12 +118,14 @@ def _exit_normally(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """With `workers` > 1, the MongoDB, migrations and seeding are this process's, and
+    the serving is done by that many worker processes (server.workers)."""
     # Uvicorn shuts down gracefully on SIGTERM, then raises the signal again; this
     # handler turns that into an exit that still runs the cleanup below.
     signal.signal(signal.SIGTERM, _exit_normally)
-    with mongodb(settings) as settings, serving_metrics(settings):
-        app = create_app(settings)
+    with mongodb(settings) as settings, serving_metrics(settings, workers=workers):
+        app = create_app(settings, handle_signals=True)
         seeding = Seeding.NOTHING if settings.is_production else Seeding.IF_EMPTY
         seeded, accounts = asyncio.run(prepare_database(settings, seeding, starting=True))
         if seeding is Seeding.NOTHING:
@@ -141,8 +144,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
         else:
             say(settings, f"Shopgraph: GraphQL at http://{host}:{port}/graphql")
         announce_metrics(settings, host, port)
-        uvicorn.run(
-            app,
+        options = dict(
             host=host,
             port=port,
             log_level=settings.log_level.lower(),
@@ -154,7 +156,13 @@ def serve(settings: Settings, host: str, port: int) -> None:
             proxy_headers=False,
             # Access and error logs in the format of the others (in each worker too).
             log_config=logging_config(settings),
+            # On SIGTERM, requests in flight get this long to finish (docs/operations/processes.md).
+            timeout_graceful_shutdown=settings.shutdown_seconds,
         )
+        if workers > 1:
+            run_workers(settings, workers, **options)
+        else:
+            uvicorn.run(app, **options)
 
 
 def migrate(settings: Settings) -> None:
@@ -264,10 +272,19 @@ def parser() -> argparse.ArgumentParser:
         "data in SHOPGRAPH_DATA_DIR. Apply pending migrations first, unless "
         "SHOPGRAPH_MIGRATE_ON_START=false (then refuse to start while any is pending). In "
         "development, seed the demo catalog and demo accounts when the catalog is empty; in "
-        "production, seed nothing.",
+        "production, seed nothing. With --workers N, all that happens once, then N processes "
+        "serve on the port. On SIGTERM, finish requests in flight (up to "
+        "SHOPGRAPH_SHUTDOWN_SECONDS) and close WebSockets with 1001.",
     )
     serve_command.add_argument("--host", help="interface to bind (default: HOST or 127.0.0.1)")
     serve_command.add_argument("--port", type=int, help="port to bind (default: PORT or 8000)")
+    serve_command.add_argument(
+        "--workers",
+        type=int,
+        choices=range(1, 65),
+        metavar="N",
+        help="server processes on the port, 1 to 64 (default: SHOPGRAPH_WORKERS or 1)",
+    )
     commands.add_parser(
         "migrate",
         help="apply the pending database migrations (serve does too, unless told not to)",
@@ -334,7 +351,12 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(settings)
     try:
         if args.command == "serve":
-            serve(settings, args.host or settings.host, args.port or settings.port)
+            serve(
+                settings,
+                args.host or settings.host,
+                args.port or settings.port,
+                args.workers or settings.workers,
+            )
         elif args.command == "migrate":
             migrate(settings)
         elif args.command == "seed":
@@ -343,7 +365,13 @@ def main(argv: list[str] | None = None) -> None:
             admin(settings, args.email, args.promote)
         else:
             export_schema(args.output)
-    except (StartupError, MissingSecret, GatewayNotAllowed, MetricsPortUnavailable) as error:
+    except (
+        StartupError,
+        MissingSecret,
+        GatewayNotAllowed,
+        MetricsPortUnavailable,
+        WorkerFailed,
+    ) as error:
         _fail(settings, f"shopgraph: {error}")
     except MigrationError as error:
         _fail(settings, f"shopgraph: {refusal(error)}")

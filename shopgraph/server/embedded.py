@@ -18,8 +18,9 @@ from pymongo.errors import PyMongoError
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """Linux: the embedded server gets SIGTERM if the server process is killed outright."""
+def die_with_parent() -> None:
+    """Linux: this process gets SIGTERM when its parent dies, even killed outright (the
+    embedded server, and `serve --workers N`'s workers)."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -82,7 +83,7 @@ class EmbeddedMongo:
                     stdout=output,
                     stderr=output,
                     start_new_session=True,
-                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                    preexec_fn=die_with_parent if sys.platform == "linux" else None,
                 )
         except OSError as error:
             raise EmbeddedMongoError(

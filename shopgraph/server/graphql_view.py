@@ -34,6 +34,7 @@ from shopgraph.resolvers.loaders import DocumentKey, Loaders
 from shopgraph.resolvers.viewer import Viewer, viewer_from_authorization
 from shopgraph.server import graphiql
 from shopgraph.server.client_address import ClientAddresses
+from shopgraph.server.going_away import OpenSockets
 from shopgraph.server.graphql_over_http import (
     GRAPHQL_RESPONSE_JSON,
     request_error_status,
@@ -83,6 +84,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         self.tokens = tokens
         self.client_addresses = ClientAddresses.trusting(settings.trusted_proxies)
         self.session_sockets = SessionSockets()  # closed by the app's SessionWatch
+        self.open_sockets = OpenSockets()  # closed with 1001 when the process shuts down
         self.websockets_per_client = WebSocketsPerClient(settings.max_ws_per_client)
         page = super().graphql_ide_html
         self.serves_graphiql_assets = graphiql.local_assets_present(
@@ -91,9 +93,13 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         self._graphiql_page = graphiql.serve_locally(page) if self.serves_graphiql_assets else page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A WebSocket counts against its client's cap from the handshake until it ends."""
+        """A WebSocket counts against its client's cap from the handshake until it ends;
+        one that opens while the process shuts down is closed at once (1001)."""
         if scope["type"] != "websocket":
             await super().__call__(scope, receive, send)
+            return
+        if self.open_sockets.closing:
+            await self.open_sockets.refuse(scope, receive, send)
             return
         address = self.client_addresses.of(HTTPConnection(scope))
         with self.websockets_per_client.slots.hold(address) as admitted:

@@ -38,6 +38,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from shopgraph.resolvers.context import Context
+from shopgraph.server.going_away import OpenSockets
 from shopgraph.server.session_watch import SessionSockets, WatchedSocket
 
 INIT_TIMEOUT_CODE = 4408  # the code graphql-transport-ws uses for the same thing
@@ -93,6 +94,7 @@ async def _close(websocket: AsyncWebSocketAdapter, code: int, reason: str) -> No
 
 class _WatchesSessions(Protocol):
     session_sockets: SessionSockets
+    open_sockets: OpenSockets
 
 
 class _ClosesWhenTheTokenEnds:
@@ -131,9 +133,11 @@ class _ClosesWhenTheTokenEnds:
 
 class TransportWSHandler(_ClosesWhenTheTokenEnds, BaseGraphQLTransportWSHandler[Context, None]):
     async def handle(self) -> None:
+        self.view.open_sockets.add(self.websocket)
         try:
             await super().handle()
         finally:
+            self.view.open_sockets.discard(self.websocket)
             await self._stop_watching()
 
     async def handle_message(self, message: Message) -> None:
@@ -152,10 +156,12 @@ class TransportWSHandler(_ClosesWhenTheTokenEnds, BaseGraphQLTransportWSHandler[
 
 class LegacyWSHandler(_ClosesWhenTheTokenEnds, BaseGraphQLWSHandler[Context, None]):
     async def handle(self) -> None:
+        self.view.open_sockets.add(self.websocket)
         deadline = asyncio.create_task(self._close_unless_initialised())
         try:
             await super().handle()
         finally:
+            self.view.open_sockets.discard(self.websocket)
             await _cancel(deadline)
             await self._stop_watching()
 
