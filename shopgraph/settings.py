@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     ws_keep_alive_seconds: float = Field(default=15.0, gt=0)
     live_buffer_products: int = Field(default=1000, ge=1)
 
+    # Traces, sent when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/tracing.md). Root fields
+    # always get a span; a resolver below them that waits, with this probability...
+    trace_resolver_ratio: float = Field(default=0.1, ge=0, le=1)
+    trace_resolver_limit: int = Field(default=50, ge=0)  # ...up to this many per operation
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:

@@ -28,6 +28,7 @@ from shopgraph.server.body_limit import BodySizeLimit
 from shopgraph.server.graphql_view import REQUEST_ID_HEADER, ShopgraphGraphQL
 from shopgraph.server.health import healthz, readyz
 from shopgraph.server.session_watch import SessionWatch
+from shopgraph.server.tracing import Tracing, tracing_from_environment
 from shopgraph.services import Services
 from shopgraph.settings import Settings
 
@@ -36,8 +37,15 @@ logger = logging.getLogger("shopgraph.server")
 STREAM_START_TIMEOUT = 5.0
 
 
-def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener] = ()) -> Starlette:
+def create_app(
+    settings: Settings,
+    *,
+    mongo_listeners: Sequence[CommandListener] = (),
+    tracing: Tracing | None = None,
+) -> Starlette:
     """`settings.mongodb_uri` must be set: the CLI sets it to the embedded server's.
+
+    Traces go where OTEL_EXPORTER_OTLP_ENDPOINT says (see server.tracing), or to `tracing`.
 
     Raises MissingSecret in production without a JWT secret, and GatewayNotAllowed for the
     test payment gateway in production unless explicitly allowed.
@@ -45,10 +53,15 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
     if not settings.mongodb_uri:
         raise ValueError("create_app needs settings.mongodb_uri")
     uri = settings.mongodb_uri
+    if tracing is None:
+        tracing = tracing_from_environment(settings)
+    if tracing is not None:
+        mongo_listeners = [*mongo_listeners, tracing.command_listener]
     schema = build_schema(
         QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
         CostLimits(settings.max_query_cost, settings.default_page_size, settings.max_page_size),
         introspection=settings.introspection_enabled,
+        outermost=[tracing.extension] if tracing is not None else [],
     )
     passwords = passwords_from(settings)
     tokens = access_tokens_from(settings)
@@ -89,6 +102,8 @@ def create_app(settings: Settings, *, mongo_listeners: Sequence[CommandListener]
         finally:
             await background.stop()
             await client.close()
+            if tracing is not None:
+                await asyncio.to_thread(tracing.shutdown)  # sends the spans still queued
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
