@@ -8,6 +8,7 @@ variable's own path, to a real OTLP/HTTP receiver, and what happens without the 
 
 import json
 import logging
+import re
 import signal
 import subprocess
 import threading
@@ -37,7 +38,9 @@ from shopgraph.settings import Settings
 from tests import test_cli
 from tests.conftest import graphql
 from tests.helpers import (
+    PASSWORD,
     PLACE,
+    REGISTER,
     TRANSPORT_WS,
     TestClient,
     add_products,
@@ -88,6 +91,11 @@ def descends_from(span: ReadableSpan, ancestor: ReadableSpan, spans: list[Readab
             return True
         span = by_id[span.parent.span_id]
     return False
+
+
+def named(operation: str, name: str) -> str:
+    """The same operation under another name, to tell its trace from the others."""
+    return re.sub(r"^(query|mutation) \w+", rf"\1 {name}", operation, count=1)
 
 
 def resolver_spans(spans: list[ReadableSpan], name: str) -> list[ReadableSpan]:
@@ -243,6 +251,30 @@ async def test_the_operation_span_says_how_it_ended(db, make_settings, customer)
     assert internal.status.status_code is StatusCode.ERROR
     for span in trace_of(spans, internal):  # no stored value or message leaks
         assert "two" not in repr(dict(span.attributes or {})) + (span.status.description or "")
+
+
+async def test_a_command_that_fails_says_why_and_not_with_what(make_settings):
+    """Registering a taken email: the users insert meets the unique index."""
+    exporter = InMemorySpanExporter()
+    taken = {"input": {"email": "taken@shop.test", "password": PASSWORD, "name": "Ada"}}
+    async with traced_app(make_settings(), exporter) as http:
+        await graphql(http, named(REGISTER, "First"), taken)
+        second = await graphql(http, named(REGISTER, "Second"), taken)
+    assert second["data"]["register"]["userErrors"], second
+    spans = exporter.get_finished_spans()
+
+    def user_inserts(operation: str) -> list[ReadableSpan]:
+        return [
+            s
+            for s in trace_of(spans, operation_span(spans, operation))
+            if s.name.startswith("insert ") and s.name.endswith(".users")
+        ]
+
+    [first_insert], [second_insert] = user_inserts("First"), user_inserts("Second")
+    assert first_insert.status.status_code is StatusCode.UNSET
+    assert second_insert.status.status_code is StatusCode.ERROR
+    assert second_insert.attributes["db.mongodb.error_code"] == 11000
+    assert "taken@shop.test" not in repr(second_insert.status) + repr(second_insert.attributes)
 
 
 def test_operations_over_a_websocket_each_make_a_trace(db, make_settings, caplog):

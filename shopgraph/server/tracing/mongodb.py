@@ -5,6 +5,9 @@ the mailer) makes no span: alone in a trace of its own, it would explain nothing
 documents and error messages are never recorded: they hold emails and token hashes.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
@@ -52,20 +55,30 @@ class CommandSpans(CommandListener):
         )
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
-        span = self._open.pop((event.connection_id, event.request_id), None)
-        if span is not None:
-            span.end()
-
-    def failed(self, event: CommandFailedEvent) -> None:
+        """A write's errors (a duplicate key) come in a reply that MongoDB counts a success."""
         span = self._open.pop((event.connection_id, event.request_id), None)
         if span is None:
             return
-        failure = event.failure  # the server's reply, or the driver's errtype for a network error
-        if isinstance(failure.get("code"), int):
-            span.set_attribute("db.mongodb.error_code", failure["code"])
-        reason = failure.get("codeName") or failure.get("errtype") or "failed"
-        span.set_status(Status(StatusCode.ERROR, str(reason)))
+        write_errors = event.reply.get("writeErrors")
+        if write_errors:
+            _failed(span, write_errors[0])
         span.end()
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        span = self._open.pop((event.connection_id, event.request_id), None)
+        if span is not None:
+            _failed(span, event.failure)
+            span.end()
+
+
+def _failed(span: Span, failure: Mapping[str, Any]) -> None:
+    """The error's code and code name, never its message: it quotes the values."""
+    code = failure.get("code")
+    if isinstance(code, int):
+        span.set_attribute("db.mongodb.error_code", code)
+    # The server's codeName; the driver's errtype for a network error; else the code.
+    reason = failure.get("codeName") or failure.get("errtype") or f"code {code}"
+    span.set_status(Status(StatusCode.ERROR, str(reason)))
 
 
 def _peer(connection_id: object) -> tuple[str, int | None]:
