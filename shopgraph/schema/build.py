@@ -39,21 +39,20 @@ def build_schema(
     cost_limits: CostLimits | None = None,
     *,
     introspection: bool = True,
-    outermost: Sequence[Callable[[], SchemaExtension]] = (),
+    observers: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> LoggingSchema:
     """The rules are built once so the validation cache, which keys on them, really hits.
 
     Without `introspection`, a document selecting `__schema` or `__type` fails validation
-    with an error naming the field; `__typename` still works. `outermost` extensions (the
-    tracing) run around all the others: they see an operation from its first step to its
-    masked result."""
+    with an error naming the field; `__typename` still works. `observers` make extensions
+    that run around all the others (metrics, logs), in the order given."""
     limits = limits or QueryLimits()
     cost_limits = cost_limits or CostLimits()
     rules = [limits_rule(limits.max_depth, limits.max_aliases), OnePasswordField]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list[type[SchemaExtension] | object] = [
-        *outermost,
+        *observers,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ReportingParserCache(maxsize=CACHE_SIZE),

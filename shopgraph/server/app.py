@@ -61,7 +61,7 @@ def create_app(
         QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
         CostLimits(settings.max_query_cost, settings.default_page_size, settings.max_page_size),
         introspection=settings.introspection_enabled,
-        outermost=[tracing.extension] if tracing is not None else [],
+        observers=[tracing.extension] if tracing is not None else [],
     )
     passwords = passwords_from(settings)
     tokens = access_tokens_from(settings)
