@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import signal
+import socket
 import subprocess
 import threading
 import urllib.request
@@ -473,3 +474,20 @@ def test_serve_sends_its_spans_to_the_otlp_endpoint_of_the_environment(serve_env
 def attributes(pairs: Any) -> dict[str, Any]:
     """OTLP key-values as a dict of their string or integer values."""
     return {pair.key: getattr(pair.value, pair.value.WhichOneof("value")) for pair in pairs}
+
+
+def test_serve_stops_without_waiting_on_a_collector_that_does_not_answer(serve_env):
+    """The collector takes the connection and never answers; each export would wait two
+    minutes for it. The server still stops at once after its few seconds of flushing."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # connections wait in the backlog, never accepted
+        variables = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{silent.getsockname()[1]}",
+            "OTEL_EXPORTER_OTLP_TIMEOUT": "120",
+        }
+        with serving({**serve_env, **variables}) as (base, server):
+            assert count_products(base) > 0  # spans to send
+            server.send_signal(signal.SIGTERM)
+            output, _ = server.communicate(timeout=25)
+    assert server.returncode == 0, output

@@ -2,6 +2,7 @@
 spans go, and the pieces that make them. Imported only when tracing is on."""
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
@@ -29,6 +30,7 @@ logger = logging.getLogger("shopgraph.server")
 SERVICE = "shopgraph"
 PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 SUPPORTED_PROTOCOL = "http/protobuf"
+FLUSH_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +42,19 @@ class ProcessTracing:
     command_listener: CommandSpans
 
     def shutdown(self) -> None:
-        self.provider.shutdown()
+        """Sends the spans still queued, giving the collector FLUSH_SECONDS at most: a
+        server shutting down must not wait on an unreachable collector (spans still
+        unsent then are lost)."""
+        flush = threading.Thread(target=self.provider.shutdown, name="span flush", daemon=True)
+        flush.start()
+        flush.join(FLUSH_SECONDS)
 
 
 def tracing_to(exporter: SpanExporter, settings: Settings, *, batch: bool = True) -> ProcessTracing:
     """Spans of this process, sent to `exporter`: in batches from a thread of their own, or
     (`batch=False`) each as it ends, which tests read at once."""
-    provider = TracerProvider(resource=process_resource())
+    # Shut down by the app's lifespan, within a bound; not again, unbounded, at exit.
+    provider = TracerProvider(resource=process_resource(), shutdown_on_exit=False)
     provider.add_span_processor(
         BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
     )
