@@ -155,7 +155,8 @@ async def http_requests(uri: str, data_dir: Path) -> list[tuple[str, float, floa
 
 
 async def _scrape(client: httpx.AsyncClient, baseline: float) -> tuple[str, float, float]:
-    """/metrics after the run above: every family docs/observability.md lists is there."""
+    """/metrics after the run above: every family that docs/operations/observability.md
+    lists is there."""
     text = ""
 
     async def scrape() -> None:

@@ -116,12 +116,17 @@ class Settings(BaseSettings):
     ws_keep_alive_seconds: float = Field(default=15.0, gt=0)
     live_buffer_products: int = Field(default=1000, ge=1)
 
-    # Logs and metrics (docs/observability.md)
+    # Logs and metrics (docs/operations/observability.md)
     log_format: LogFormat | None = None  # None: text in development, json in production
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # /metrics only there
     metrics_host: str = "127.0.0.1"  # the interface of the metrics port
     metrics_refresh_seconds: float = Field(default=15.0, gt=0)  # counts read from MongoDB
     metrics_max_operations: int = Field(default=200, ge=1)  # operation names per process
+
+    # Traces, sent when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/operations/tracing.md). Root fields
+    # always get a span; a resolver below them that waits, with this probability...
+    trace_resolver_ratio: float = Field(default=0.1, ge=0, le=1)
+    trace_resolver_limit: int = Field(default=50, ge=0)  # ...up to this many per operation
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -41,6 +41,7 @@ from shopgraph.server.metrics.store import (
 from shopgraph.server.process_header import ProcessHeader
 from shopgraph.server.session_watch import SessionWatch
 from shopgraph.server.shutdown_signals import ShutdownSignals
+from shopgraph.server.tracing import Tracing, tracing_from_environment
 from shopgraph.services import Services
 from shopgraph.settings import Settings
 
@@ -55,11 +56,13 @@ def create_app(
     *,
     mongo_listeners: Sequence[CommandListener] = (),
     handle_signals: bool = False,
+    tracing: Tracing | None = None,
 ) -> Starlette:
     """`settings.mongodb_uri` must be set: the CLI sets it to the embedded server's.
 
     `handle_signals` (for `shopgraph serve`): on SIGTERM or SIGINT, close the WebSockets
     with 1001 and wind background work down before uvicorn shuts down (shutdown_signals).
+    Traces go where OTEL_EXPORTER_OTLP_ENDPOINT says (see server.tracing), or to `tracing`.
 
     Raises MissingSecret in production without a JWT secret, and GatewayNotAllowed for the
     test payment gateway in production unless explicitly allowed.
@@ -68,11 +71,19 @@ def create_app(
         raise ValueError("create_app needs settings.mongodb_uri")
     uri = settings.mongodb_uri
     operation_names = BoundedLabels(settings.metrics_max_operations)
+    if tracing is None:
+        tracing = tracing_from_environment(settings)
+    if tracing is not None:
+        mongo_listeners = [*mongo_listeners, tracing.command_listener]
     schema = build_schema(
         QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
         CostLimits(settings.max_query_cost, settings.default_page_size, settings.max_page_size),
         introspection=settings.introspection_enabled,
-        observers=[lambda: OperationObserver(operation_names)],
+        # Tracing first, so an operation's span covers the metrics' observer too.
+        observers=[
+            *([tracing.extension] if tracing is not None else []),
+            lambda: OperationObserver(operation_names),
+        ],
     )
     passwords = passwords_from(settings)
     tokens = access_tokens_from(settings)
@@ -129,6 +140,8 @@ def create_app(
             if sweep is not None:
                 await sweep.release()
             await client.close()
+            if tracing is not None:
+                await asyncio.to_thread(tracing.shutdown)  # sends the spans still queued
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -1,2 +1,2 @@
 """Prometheus metrics: what is counted (`instruments`), where it is counted, and where it
-is served (`exposition`). docs/observability.md lists every series."""
+is served (`exposition`). docs/operations/observability.md lists every series."""

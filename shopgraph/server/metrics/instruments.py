@@ -1,4 +1,4 @@
-"""Every series Shopgraph exports, defined once per process (docs/observability.md lists
+"""Every series Shopgraph exports, defined once per process (docs/operations/observability.md lists
 them).
 
 With `PROMETHEUS_MULTIPROC_DIR` set before this module is first imported, prometheus-client
