@@ -19,6 +19,7 @@ from shopgraph.datasources.client import Datasources
 from shopgraph.server.embedded import free_port
 from tests.conftest import log_in
 from tests.helpers import TRANSPORT_WS, assert_refused_refresh, refresh
+from tests.served import serve_env
 
 
 def shopgraph(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
@@ -33,14 +34,7 @@ def shopgraph(*args: str, env: dict[str, str], timeout: float = 60) -> subproces
 
 @pytest.fixture
 def env(mongodb_target, tmp_path) -> dict[str, str]:
-    uri, name = mongodb_target
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SHOPGRAPH_")}
-    return {
-        **base,
-        "MONGODB_URI": uri,
-        "SHOPGRAPH_DB_NAME": name,
-        "SHOPGRAPH_DATA_DIR": str(tmp_path),
-    }
+    return serve_env(mongodb_target, tmp_path)
 
 
 async def test_seed_adds_the_demo_catalog_once(db, env):

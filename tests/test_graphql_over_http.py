@@ -7,7 +7,6 @@ reference implementation's audit (npm graphql-http) checks a real `shopgraph ser
 """
 
 import json
-import os
 import re
 import shutil
 import signal
@@ -23,6 +22,7 @@ import pytest
 from bson import ObjectId
 
 from shopgraph.server.embedded import EmbeddedMongo, free_port
+from tests import served
 from tests.conftest import PROJECT_ROOT, without_cost
 from tests.factories import global_id, product_document
 from tests.helpers import bearer, claims_for, sign
@@ -312,14 +312,7 @@ async def test_a_sane_request_id_comes_back_under_either_media_type(client):
 
 @pytest.fixture
 def serve_env(mongodb_target, tmp_path) -> dict[str, str]:
-    uri, name = mongodb_target
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SHOPGRAPH_")}
-    return {
-        **base,
-        "MONGODB_URI": uri,
-        "SHOPGRAPH_DB_NAME": name,
-        "SHOPGRAPH_DATA_DIR": str(tmp_path),
-    }
+    return served.serve_env(mongodb_target, tmp_path)
 
 
 @contextmanager
