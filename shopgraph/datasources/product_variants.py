@@ -26,6 +26,9 @@ VARIANTS_VERSION = "variantsVersion"
 # What a product must be read with to know its variants and their stock.
 VARIANT_FIELDS = ("sku", "price", "stock", "variants", VARIANT_STOCK, VARIANTS_VERSION)
 DEFAULT_TITLE = "Default Title"
+# How often a stock update is computed again when the product's variants changed between
+# reading it and updating it (an admin editing variants while orders take stock).
+VARIANT_RETRIES = 5
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from shopgraph.clock import utc_now
 from shopgraph.datasources.base import CollectionDatasource, StockChanges
 from shopgraph.datasources.product_variants import (
     VARIANT_FIELDS,
+    VARIANT_RETRIES,
     VARIANTS_VERSION,
     VariantsUpdate,
     guessed_stock_update,
@@ -23,10 +24,6 @@ from shopgraph.datasources.product_variants import (
     stored_variants,
 )
 from shopgraph.documents import Document
-
-# How often a stock change is computed again when the product's variants changed between
-# reading it and updating it.
-VARIANT_RETRIES = 5
 
 # A product is active unless `active` is false. Some servers (the embedded one among them)
 # store a boolean written by `$set` as 0/1, so false is matched in both forms; documents
@@ -282,7 +279,3 @@ class ProductsDatasource(CollectionDatasource):
                 return None
             product = current
         return None
-
-    async def stock_of(self, product_id: ObjectId) -> int | None:
-        document = await self.collection.find_one({"_id": product_id}, {"stock": 1})
-        return None if document is None else document.get("stock")

@@ -22,6 +22,7 @@ from shopgraph.clock import now_ms
 from shopgraph.datasources.base import CollectionDatasource, Session, StockChanges
 from shopgraph.datasources.product_variants import (
     VARIANT_FIELDS,
+    VARIANT_RETRIES,
     VARIANTS_VERSION,
     stock_update,
     stored_variant,
@@ -30,9 +31,6 @@ from shopgraph.datasources.products import INACTIVE_VALUES
 from shopgraph.documents import Document
 
 RETURNS_EPOCH = "returnsEpoch"
-# How often a stock update is computed again when the product's variants changed between
-# reading it and updating it (an admin editing variants while orders take stock).
-VARIANT_RETRIES = 5
 
 # Units per variant, keyed by variant id.
 Quantities = Mapping[ObjectId, int]
