@@ -6,22 +6,17 @@ no `data` entry when a request error stops the operation before it runs, and 200
 reference implementation's audit (npm graphql-http) checks a real `shopgraph serve`.
 """
 
+import asyncio
 import json
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from bson import ObjectId
 
-from shopgraph.server.embedded import EmbeddedMongo, free_port
+from shopgraph.server.embedded import EmbeddedMongo
 from tests import served
 from tests.conftest import PROJECT_ROOT, without_cost
 from tests.factories import global_id, product_document
@@ -315,42 +310,6 @@ def serve_env(mongodb_target, tmp_path) -> dict[str, str]:
     return served.serve_env(mongodb_target, tmp_path)
 
 
-@contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
-    """A real `shopgraph serve` on a free port until the block ends: its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "shopgraph", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_ready(base, server)
-        yield base
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.communicate(timeout=30)
-        finally:
-            server.kill()
-
-
-def wait_ready(base: str, server: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, server.stdout.read() if server.stdout else ""
-        try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=5) as response:
-                if json.loads(response.read())["status"] == "ready":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("shopgraph serve did not become ready")
-
-
 def run_audit(url: str) -> list[dict[str, Any]]:
     """Every audit's result; fails, saying what to install, when Node.js or the audit's
     package is missing (`make install` installs it where npm exists)."""
@@ -371,9 +330,12 @@ def described(result: dict[str, Any]) -> str:
     return f"{result['status']} {result['id']} {result['name']}: {result['reason']} (got {answer})"
 
 
-def test_the_reference_audit_finds_no_warning_and_no_error(serve_env):
-    with serving(serve_env) as base:
-        results = run_audit(f"{base}/graphql")
+async def test_the_reference_audit_finds_no_warning_and_no_error(serve_env, tmp_path):
+    server = await served.serve(serve_env, tmp_path / "serve.log")
+    try:
+        results = await asyncio.to_thread(run_audit, f"{server.base_url}/graphql")
+    finally:
+        server.stop()
 
     failing = [r for r in results if r["status"] in ("warn", "error")]
     assert not failing, "\n".join(described(r) for r in failing)
