@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     registration_requires_verification: bool = False
     admin_password: SecretStr | None = None  # for `shopgraph create-admin`
 
+    # Carts and checkout
+    cart_days: int = Field(default=30, ge=1, le=365)  # an untouched cart is deleted after this
+    prices_include_tax: bool = False  # prices, shipping included, already contain the tax
+
     # Orders, payments and email
     order_hold_minutes: int = Field(default=15, ge=1)
     max_pending_orders: int = Field(default=3, ge=1)  # unpaid orders per customer
