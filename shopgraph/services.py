@@ -19,6 +19,7 @@ from shopgraph.catalog.variants import Variants
 from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.order_events import NoOrderEvents, OrderEvents
 from shopgraph.checkout.orders import Orders
+from shopgraph.checkout.shipping_methods import ShippingMethods
 from shopgraph.datasources.client import Datasources
 from shopgraph.integrations.payments import PaymentGateway
 from shopgraph.settings import Settings
@@ -87,6 +88,7 @@ class Services:
     catalog: Catalog
     variants: Variants
     orders: Orders
+    shipping_methods: ShippingMethods
 
     @classmethod
     def build(
@@ -134,4 +136,5 @@ class Services:
             catalog=catalog_service(settings, datasources),
             variants=variants_service(settings, datasources),
             orders=Orders(checkout),
+            shipping_methods=ShippingMethods(datasources.shipping_methods, settings.currency),
         )

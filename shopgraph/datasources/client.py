@@ -19,6 +19,7 @@ from shopgraph.datasources.orders import OrdersDatasource
 from shopgraph.datasources.outbox import OutboxDatasource
 from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
+from shopgraph.datasources.shipping_methods import ShippingMethodsDatasource
 from shopgraph.datasources.skus import SkusDatasource
 from shopgraph.datasources.stock_holds import StockHoldsDatasource
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
@@ -61,6 +62,7 @@ class Datasources:
     skus: SkusDatasource
     stock_changes: StockChanges
     leases: LeasesDatasource
+    shipping_methods: ShippingMethodsDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -82,6 +84,7 @@ class Datasources:
             skus=SkusDatasource(database["skus"]),
             stock_changes=stock_changes,
             leases=LeasesDatasource(database["leases"]),
+            shipping_methods=ShippingMethodsDatasource(database["shipping_methods"]),
         )
 
     async def ensure_indexes(self) -> None:
@@ -97,6 +100,7 @@ class Datasources:
             self.account_tokens,
             self.mail_quota,
             self.skus,
+            self.shipping_methods,
         ):
             await datasource.ensure_indexes()
 
