@@ -20,6 +20,7 @@ from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.order_events import NoOrderEvents, OrderEvents
 from shopgraph.checkout.orders import Orders
 from shopgraph.checkout.shipping_methods import ShippingMethods
+from shopgraph.checkout.tax_rates import TaxRates
 from shopgraph.datasources.client import Datasources
 from shopgraph.integrations.payments import PaymentGateway
 from shopgraph.settings import Settings
@@ -89,6 +90,7 @@ class Services:
     variants: Variants
     orders: Orders
     shipping_methods: ShippingMethods
+    tax_rates: TaxRates
 
     @classmethod
     def build(
@@ -137,4 +139,5 @@ class Services:
             variants=variants_service(settings, datasources),
             orders=Orders(checkout),
             shipping_methods=ShippingMethods(datasources.shipping_methods, settings.currency),
+            tax_rates=TaxRates(datasources.tax_rates),
         )

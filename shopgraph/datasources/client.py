@@ -24,6 +24,7 @@ from shopgraph.datasources.skus import SkusDatasource
 from shopgraph.datasources.stock_holds import StockHoldsDatasource
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
 from shopgraph.datasources.stray_charges import StrayChargesDatasource
+from shopgraph.datasources.tax_rates import TaxRatesDatasource
 from shopgraph.datasources.users import UsersDatasource
 from shopgraph.documents import Document
 
@@ -63,6 +64,7 @@ class Datasources:
     stock_changes: StockChanges
     leases: LeasesDatasource
     shipping_methods: ShippingMethodsDatasource
+    tax_rates: TaxRatesDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -85,6 +87,7 @@ class Datasources:
             stock_changes=stock_changes,
             leases=LeasesDatasource(database["leases"]),
             shipping_methods=ShippingMethodsDatasource(database["shipping_methods"]),
+            tax_rates=TaxRatesDatasource(database["tax_rates"]),
         )
 
     async def ensure_indexes(self) -> None:
@@ -101,6 +104,7 @@ class Datasources:
             self.mail_quota,
             self.skus,
             self.shipping_methods,
+            self.tax_rates,
         ):
             await datasource.ensure_indexes()
 

@@ -9,6 +9,7 @@ from shopgraph.resolvers import (
     profile,
     recovery,
     shipping,
+    tax_rates,
 )
 from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
@@ -101,4 +102,13 @@ class Mutation:
         resolver=shipping.delete_shipping_method,
         permission_classes=[IsAdmin],
         description="Carts that chose it are told it is no longer available.",
+    )
+    set_tax_rate = strawberry.field(
+        resolver=tax_rates.set_tax_rate,
+        permission_classes=[IsAdmin],
+        description="Create or replace the tax rate, in percent, of a country or of one region "
+        "of it (without a region: the whole country).",
+    )
+    delete_tax_rate = strawberry.field(
+        resolver=tax_rates.delete_tax_rate, permission_classes=[IsAdmin]
     )

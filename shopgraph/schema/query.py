@@ -2,7 +2,7 @@
 
 import strawberry
 
-from shopgraph.resolvers import nodes, orders, products, profile, shipping, users
+from shopgraph.resolvers import nodes, orders, products, profile, shipping, tax_rates, users
 from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
 
@@ -37,4 +37,9 @@ class Query:
         resolver=shipping.shipping_methods,
         permission_classes=[IsAdmin],
         description="Every shipping method, inactive ones too, oldest first (at most 100).",
+    )
+    tax_rates = strawberry.field(
+        resolver=tax_rates.tax_rates,
+        permission_classes=[IsAdmin],
+        description="Every tax rate, by country (at most 1,000).",
     )
