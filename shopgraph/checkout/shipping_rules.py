@@ -8,10 +8,10 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from shopgraph.catalog.product_rules import check_amount, check_price
 from shopgraph.countries import is_country
 from shopgraph.documents import Document
 from shopgraph.errors import Problem
-from shopgraph.money import MAX_PRICE, format_amount, to_minor_units
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 500
@@ -64,17 +64,8 @@ def _description(value: str, currency: str) -> str:
     return value
 
 
-def _amount(what: str) -> Callable[[Decimal, str], int]:
-    def check(value: Decimal, currency: str) -> int:
-        try:
-            amount = to_minor_units(value, currency)
-        except ValueError as error:
-            raise ValueError(f"The {what} {error}.") from error
-        if amount > MAX_PRICE:
-            raise ValueError(f"The {what} may be at most {format_amount(MAX_PRICE, currency)}.")
-        return amount
-
-    return check
+def _free_over_subtotal(value: Decimal, currency: str) -> int:
+    return check_amount(value, currency, "free-shipping subtotal")
 
 
 def normalised_country(value: str) -> str:
@@ -119,10 +110,10 @@ class FieldRule:
 RULES: Mapping[str, FieldRule] = {
     "name": FieldRule("name", "name", _name),
     "description": FieldRule("description", "description", _description),
-    "price": FieldRule("price", "price", _amount("price")),
+    "price": FieldRule("price", "price", check_price),
     "countries": FieldRule("countries", "countries", _countries),
     "free_over_subtotal": FieldRule(
-        "freeOverSubtotal", "freeOverSubtotal", _amount("free-shipping subtotal"), nullable=True
+        "freeOverSubtotal", "freeOverSubtotal", _free_over_subtotal, nullable=True
     ),
     "min_delivery_days": FieldRule("minDeliveryDays", "minDeliveryDays", _days, nullable=True),
     "max_delivery_days": FieldRule("maxDeliveryDays", "maxDeliveryDays", _days, nullable=True),
