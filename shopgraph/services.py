@@ -19,6 +19,8 @@ from shopgraph.catalog.variants import Variants
 from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.order_events import NoOrderEvents, OrderEvents
 from shopgraph.checkout.orders import Orders
+from shopgraph.checkout.shipping_methods import ShippingMethods
+from shopgraph.checkout.tax_rates import TaxRates
 from shopgraph.datasources.client import Datasources
 from shopgraph.integrations.payments import PaymentGateway
 from shopgraph.settings import Settings
@@ -87,6 +89,8 @@ class Services:
     catalog: Catalog
     variants: Variants
     orders: Orders
+    shipping_methods: ShippingMethods
+    tax_rates: TaxRates
 
     @classmethod
     def build(
@@ -134,4 +138,6 @@ class Services:
             catalog=catalog_service(settings, datasources),
             variants=variants_service(settings, datasources),
             orders=Orders(checkout),
+            shipping_methods=ShippingMethods(datasources.shipping_methods, settings.currency),
+            tax_rates=TaxRates(datasources.tax_rates),
         )

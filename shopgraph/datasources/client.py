@@ -19,10 +19,12 @@ from shopgraph.datasources.orders import OrdersDatasource
 from shopgraph.datasources.outbox import OutboxDatasource
 from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
+from shopgraph.datasources.shipping_methods import ShippingMethodsDatasource
 from shopgraph.datasources.skus import SkusDatasource
 from shopgraph.datasources.stock_holds import StockHoldsDatasource
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
 from shopgraph.datasources.stray_charges import StrayChargesDatasource
+from shopgraph.datasources.tax_rates import TaxRatesDatasource
 from shopgraph.datasources.users import UsersDatasource
 from shopgraph.documents import Document
 
@@ -61,6 +63,8 @@ class Datasources:
     skus: SkusDatasource
     stock_changes: StockChanges
     leases: LeasesDatasource
+    shipping_methods: ShippingMethodsDatasource
+    tax_rates: TaxRatesDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -82,6 +86,8 @@ class Datasources:
             skus=SkusDatasource(database["skus"]),
             stock_changes=stock_changes,
             leases=LeasesDatasource(database["leases"]),
+            shipping_methods=ShippingMethodsDatasource(database["shipping_methods"]),
+            tax_rates=TaxRatesDatasource(database["tax_rates"]),
         )
 
     async def ensure_indexes(self) -> None:
@@ -97,6 +103,8 @@ class Datasources:
             self.account_tokens,
             self.mail_quota,
             self.skus,
+            self.shipping_methods,
+            self.tax_rates,
         ):
             await datasource.ensure_indexes()
 

@@ -8,6 +8,7 @@ from strawberry import relay
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.orders import orders_by_node_ids
 from shopgraph.resolvers.products import products_by_node_ids, variants_by_node_ids
+from shopgraph.resolvers.shipping import shipping_methods_by_node_ids
 from shopgraph.resolvers.users import users_by_node_ids
 from shopgraph.schema.errors import BadUserInput
 
@@ -18,6 +19,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "ProductVariant": variants_by_node_ids,
     "User": users_by_node_ids,
     "Order": orders_by_node_ids,
+    "ShippingMethod": shipping_methods_by_node_ids,
 }
 
 

@@ -2,7 +2,15 @@
 
 import strawberry
 
-from shopgraph.resolvers import accounts, catalog_admin, orders, profile, recovery
+from shopgraph.resolvers import (
+    accounts,
+    catalog_admin,
+    orders,
+    profile,
+    recovery,
+    shipping,
+    tax_rates,
+)
 from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
 
@@ -81,4 +89,26 @@ class Mutation:
     )
     update_order_status = strawberry.field(
         resolver=orders.update_order_status, permission_classes=[IsAdmin]
+    )
+    create_shipping_method = strawberry.field(
+        resolver=shipping.create_shipping_method, permission_classes=[IsAdmin]
+    )
+    update_shipping_method = strawberry.field(
+        resolver=shipping.update_shipping_method,
+        permission_classes=[IsAdmin],
+        description="Only the fields given change.",
+    )
+    delete_shipping_method = strawberry.field(
+        resolver=shipping.delete_shipping_method,
+        permission_classes=[IsAdmin],
+        description="Carts that chose it are told it is no longer available.",
+    )
+    set_tax_rate = strawberry.field(
+        resolver=tax_rates.set_tax_rate,
+        permission_classes=[IsAdmin],
+        description="Create or replace the tax rate, in percent, of a country or of one region "
+        "of it (without a region: the whole country).",
+    )
+    delete_tax_rate = strawberry.field(
+        resolver=tax_rates.delete_tax_rate, permission_classes=[IsAdmin]
     )

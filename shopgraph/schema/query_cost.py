@@ -49,6 +49,8 @@ from graphql import (
 
 from shopgraph.catalog.variant_rules import MAX_OPTIONS, MAX_VARIANTS
 from shopgraph.checkout.order_lines import MAX_LINES
+from shopgraph.checkout.shipping_methods import MAX_SHIPPING_METHODS
+from shopgraph.checkout.tax_rates import MAX_TAX_RATES
 from shopgraph.schema.document_limits import operations
 from shopgraph.schema.document_walk import Unmeasurable, post_order
 
@@ -83,6 +85,8 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Product.options": MAX_OPTIONS,
     "ProductVariant.selectedOptions": MAX_OPTIONS,
     "*.userErrors": MAX_LINES,  # at most one per order line; other inputs have fewer fields
+    "Query.shippingMethods": MAX_SHIPPING_METHODS,
+    "Query.taxRates": MAX_TAX_RATES,
 }
 
 
