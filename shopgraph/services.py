@@ -16,6 +16,7 @@ from shopgraph.auth.tokens import AccessTokens, accepted_for
 from shopgraph.catalog.products import Catalog
 from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.catalog.variants import Variants
+from shopgraph.checkout.address_book import AddressBook
 from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.order_events import NoOrderEvents, OrderEvents
 from shopgraph.checkout.orders import Orders
@@ -87,6 +88,7 @@ class Services:
     catalog: Catalog
     variants: Variants
     orders: Orders
+    address_book: AddressBook
 
     @classmethod
     def build(
@@ -134,4 +136,5 @@ class Services:
             catalog=catalog_service(settings, datasources),
             variants=variants_service(settings, datasources),
             orders=Orders(checkout),
+            address_book=AddressBook(datasources.address_books),
         )

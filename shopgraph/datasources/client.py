@@ -10,6 +10,7 @@ from pymongo.errors import PyMongoError
 from pymongo.monitoring import CommandListener
 
 from shopgraph.datasources.account_tokens import AccountTokensDatasource
+from shopgraph.datasources.address_books import AddressBooksDatasource
 from shopgraph.datasources.base import Session, StockChanges
 from shopgraph.datasources.counters import CountersDatasource
 from shopgraph.datasources.leases import LeasesDatasource
@@ -61,6 +62,7 @@ class Datasources:
     skus: SkusDatasource
     stock_changes: StockChanges
     leases: LeasesDatasource
+    address_books: AddressBooksDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -82,6 +84,7 @@ class Datasources:
             skus=SkusDatasource(database["skus"]),
             stock_changes=stock_changes,
             leases=LeasesDatasource(database["leases"]),
+            address_books=AddressBooksDatasource(database["address_books"]),
         )
 
     async def ensure_indexes(self) -> None:
@@ -97,6 +100,7 @@ class Datasources:
             self.account_tokens,
             self.mail_quota,
             self.skus,
+            self.address_books,
         ):
             await datasource.ensure_indexes()
 
