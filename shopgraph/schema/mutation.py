@@ -2,7 +2,7 @@
 
 import strawberry
 
-from shopgraph.resolvers import accounts, catalog_admin, orders, profile, recovery
+from shopgraph.resolvers import accounts, addresses, catalog_admin, orders, profile, recovery
 from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
 
@@ -81,4 +81,17 @@ class Mutation:
     )
     update_order_status = strawberry.field(
         resolver=orders.update_order_status, permission_classes=[IsAdmin]
+    )
+    add_address = strawberry.field(
+        resolver=addresses.add_address,
+        permission_classes=[IsAuthenticated],
+        description="Save an address in your address book.",
+    )
+    update_address = strawberry.field(
+        resolver=addresses.update_address, permission_classes=[IsAuthenticated]
+    )
+    delete_address = strawberry.field(
+        resolver=addresses.delete_address,
+        permission_classes=[IsAuthenticated],
+        description="Deleting a default address leaves the book without that default.",
     )

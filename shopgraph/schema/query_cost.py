@@ -48,6 +48,7 @@ from graphql import (
 )
 
 from shopgraph.catalog.variant_rules import MAX_OPTIONS, MAX_VARIANTS
+from shopgraph.checkout.address_book import MAX_SAVED_ADDRESSES
 from shopgraph.checkout.order_lines import MAX_LINES
 from shopgraph.schema.document_limits import operations
 from shopgraph.schema.document_walk import Unmeasurable, post_order
@@ -68,6 +69,7 @@ DATABASE_FIELDS = frozenset(
         "OrderItem.variant",
         "ProductVariant.product",
         "User.orders",
+        "User.addresses",
         "*.totalCount",
     }
 )
@@ -82,6 +84,7 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Product.variants": MAX_VARIANTS,
     "Product.options": MAX_OPTIONS,
     "ProductVariant.selectedOptions": MAX_OPTIONS,
+    "User.addresses": MAX_SAVED_ADDRESSES,
     "*.userErrors": MAX_LINES,  # at most one per order line; other inputs have fewer fields
 }
 
