@@ -95,7 +95,7 @@ class AddressBook:
         return saved_addresses(user_id, await self.books.book(user_id))
 
     async def entries_of(self, user_ids: Iterable[ObjectId]) -> dict[ObjectId, list[SavedAddress]]:
-        """Many users' entries with one read (for a DataLoader); every user is a key."""
+        """Many users' entries with one read; every user asked for is a key."""
         wanted = list(user_ids)
         books = await self.books.by_ids(wanted, None)
         return {user_id: saved_addresses(user_id, books.get(user_id)) for user_id in wanted}

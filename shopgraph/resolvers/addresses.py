@@ -10,14 +10,12 @@ from collections.abc import Sequence
 
 import strawberry
 from bson import ObjectId
-from strawberry import relay
 
 from shopgraph.auth.permissions import may_see
 from shopgraph.checkout import addresses
 from shopgraph.checkout.address_book import saved_addresses
-from shopgraph.errors import DomainError, ErrorCode
 from shopgraph.resolvers.context import HasDocument, Info
-from shopgraph.resolvers.ids import object_id
+from shopgraph.resolvers.ids import decode_input_id_pair, object_id_pair
 from shopgraph.resolvers.loaders import DocumentKey
 from shopgraph.resolvers.user_errors import refusals_as_user_errors
 from shopgraph.schema.addresses import (
@@ -28,7 +26,6 @@ from shopgraph.schema.addresses import (
     SavedAddress,
     UpdateAddressInput,
 )
-from shopgraph.schema.errors import BadUserInput
 
 TYPE_NAME = "SavedAddress"
 AddressIds = tuple[ObjectId, ObjectId]  # (user, entry)
@@ -41,37 +38,12 @@ def address_of(input: AddressInput, field: str) -> addresses.Address:
     return addresses.parse_address(values, field)
 
 
-def _address_ids(node_id: str) -> AddressIds:
-    """The user and entry ObjectIds inside a saved address's node id."""
-    user, _, entry = node_id.partition(":")
-    return object_id(user, TYPE_NAME), object_id(entry, TYPE_NAME)
-
-
-def _global_address_ids(global_id: str) -> AddressIds:
-    try:
-        decoded = relay.GlobalID.from_id(global_id)
-    except relay.GlobalIDValueError as error:
-        raise BadUserInput(f"Invalid {TYPE_NAME} ID: not a global ID.") from error
-    if decoded.type_name != TYPE_NAME:
-        raise BadUserInput(f"Invalid {TYPE_NAME} ID: it is the ID of a {decoded.type_name}.")
-    return _address_ids(decoded.node_id)
-
-
-def _decode_input_address_id(global_id: str, field: str) -> AddressIds:
-    """For mutation arguments: a malformed ID is a userError (INVALID)."""
-    try:
-        return _global_address_ids(global_id)
-    except BadUserInput as error:
-        raise DomainError(ErrorCode.INVALID, error.message, field) from None
-
-
 async def _own_entry(info: Info, id: strawberry.ID) -> AddressIds:
-    """(caller, entry): an ID of someone else's address is NOT_FOUND, as a missing one is."""
+    """(caller, entry): only the caller's own book is ever looked in, so the ID of someone
+    else's address is NOT_FOUND there, as a missing one is."""
     user = await info.context.viewer.require_user()
-    owner, entry = _decode_input_address_id(id, "id")
-    if owner != user["_id"]:
-        raise DomainError(ErrorCode.NOT_FOUND, "You have no saved address with this id.", "id")
-    return owner, entry
+    _, entry = decode_input_id_pair(id, TYPE_NAME, "id")
+    return user["_id"], entry
 
 
 @refusals_as_user_errors
@@ -125,7 +97,7 @@ async def saved_addresses_by_node_ids(
 ) -> list[SavedAddress | None]:
     """`node(id)`: a saved address exists only for its owner and admins."""
     viewer = await info.context.viewer.user()
-    ids = [_address_ids(node_id) for node_id in node_ids]
+    ids = [object_id_pair(node_id, TYPE_NAME) for node_id in node_ids]
     if viewer is None:
         return [None for _ in ids]
     visible = [user_id for user_id, _ in ids if may_see(viewer, user_id)]
