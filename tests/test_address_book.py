@@ -4,6 +4,7 @@ under races, and nobody else's hands on it (node, User.addresses, mutations)."""
 
 import asyncio
 import base64
+import dataclasses
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from graphql import parse
 from shopgraph.checkout.address_book import MAX_SAVED_ADDRESSES, AddressBook
 from shopgraph.checkout.addresses import parse_address
 from shopgraph.datasources.client import Datasources
+from shopgraph.errors import DomainError, ErrorCode
 from shopgraph.schema.build import build_schema
 from shopgraph.schema.query_cost import CostLimits, operation_cost
 from tests.factories import global_id
@@ -254,6 +256,36 @@ async def test_a_deletion_makes_room_again(gql, customer):
 
     assert (await add_address(gql, customer, HOME))["userErrors"] == []
     assert (await add_address(gql, customer, HOME))["userErrors"][0]["code"] == "TOO_MANY_ADDRESSES"
+
+
+# --- the service carts call ------------------------------------------------------------------
+
+
+async def test_the_service_gives_defaults_entries_and_single_addresses(db):
+    book = AddressBook(Datasources.for_database(db).address_books)
+    ada, grace, nobody = ObjectId(), ObjectId(), ObjectId()
+    home = parse_address(HOME, "address")
+    office = parse_address(OFFICE, "address")
+
+    first = await book.add(ada, home)
+    second = await book.add(ada, office, default_billing=True)
+    await book.add(grace, office, default_shipping=False)
+
+    assert await book.defaults(ada) == (home, office)
+    assert await book.defaults(grace) == (None, office)
+    assert await book.defaults(nobody) == (None, None)
+    assert await book.get(ada, second.id) == second
+    assert await book.get(grace, second.id) is None
+    found = await book.entries_of([ada, nobody, grace])
+    assert list(found) == [ada, nobody, grace]
+    assert [s.address for s in found[ada]] == [home, office] and found[nobody] == []
+    assert found[ada][0] == dataclasses.replace(first, is_default_billing=False)
+
+    await book.delete(ada, first.id)
+    assert await book.defaults(ada) == (None, office)
+    with pytest.raises(DomainError) as refused:
+        await book.update(grace, first.id, home)
+    assert refused.value.code is ErrorCode.NOT_FOUND
 
 
 # --- whose book --------------------------------------------------------------------------------
