@@ -16,6 +16,7 @@ from shopgraph.auth.tokens import AccessTokens, accepted_for
 from shopgraph.catalog.products import Catalog
 from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.catalog.variants import Variants
+from shopgraph.checkout.address_book import AddressBook
 from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.order_events import NoOrderEvents, OrderEvents
 from shopgraph.checkout.orders import Orders
@@ -91,6 +92,7 @@ class Services:
     orders: Orders
     shipping_methods: ShippingMethods
     tax_rates: TaxRates
+    address_book: AddressBook
 
     @classmethod
     def build(
@@ -140,4 +142,5 @@ class Services:
             orders=Orders(checkout),
             shipping_methods=ShippingMethods(datasources.shipping_methods, settings.currency),
             tax_rates=TaxRates(datasources.tax_rates),
+            address_book=AddressBook(datasources.address_books),
         )

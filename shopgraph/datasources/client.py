@@ -10,6 +10,7 @@ from pymongo.errors import PyMongoError
 from pymongo.monitoring import CommandListener
 
 from shopgraph.datasources.account_tokens import AccountTokensDatasource
+from shopgraph.datasources.address_books import AddressBooksDatasource
 from shopgraph.datasources.base import Session, StockChanges
 from shopgraph.datasources.counters import CountersDatasource
 from shopgraph.datasources.leases import LeasesDatasource
@@ -65,6 +66,7 @@ class Datasources:
     leases: LeasesDatasource
     shipping_methods: ShippingMethodsDatasource
     tax_rates: TaxRatesDatasource
+    address_books: AddressBooksDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -88,6 +90,7 @@ class Datasources:
             leases=LeasesDatasource(database["leases"]),
             shipping_methods=ShippingMethodsDatasource(database["shipping_methods"]),
             tax_rates=TaxRatesDatasource(database["tax_rates"]),
+            address_books=AddressBooksDatasource(database["address_books"]),
         )
 
     async def ensure_indexes(self) -> None:
@@ -105,6 +108,7 @@ class Datasources:
             self.skus,
             self.shipping_methods,
             self.tax_rates,
+            self.address_books,
         ):
             await datasource.ensure_indexes()
 

@@ -114,3 +114,4 @@ class Loaders:
         self.user = _batch_loader(datasources.users, cache)
         self.user_order_page = _order_page_loader(datasources.orders, cache)
         self.user_order_count = _order_count_loader(datasources.orders, cache)
+        self.address_book = _batch_loader(datasources.address_books, cache)

@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import strawberry
 from strawberry import relay
 
+from shopgraph.resolvers.addresses import saved_addresses_by_node_ids
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.orders import orders_by_node_ids
 from shopgraph.resolvers.products import products_by_node_ids, variants_by_node_ids
@@ -20,6 +21,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "User": users_by_node_ids,
     "Order": orders_by_node_ids,
     "ShippingMethod": shipping_methods_by_node_ids,
+    "SavedAddress": saved_addresses_by_node_ids,
 }
 
 

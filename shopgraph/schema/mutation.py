@@ -4,6 +4,7 @@ import strawberry
 
 from shopgraph.resolvers import (
     accounts,
+    addresses,
     catalog_admin,
     orders,
     profile,
@@ -111,4 +112,17 @@ class Mutation:
     )
     delete_tax_rate = strawberry.field(
         resolver=tax_rates.delete_tax_rate, permission_classes=[IsAdmin]
+    )
+    add_address = strawberry.field(
+        resolver=addresses.add_address,
+        permission_classes=[IsAuthenticated],
+        description="Save an address in your address book.",
+    )
+    update_address = strawberry.field(
+        resolver=addresses.update_address, permission_classes=[IsAuthenticated]
+    )
+    delete_address = strawberry.field(
+        resolver=addresses.delete_address,
+        permission_classes=[IsAuthenticated],
+        description="Deleting a default address leaves the book without that default.",
     )

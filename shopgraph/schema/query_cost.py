@@ -48,6 +48,7 @@ from graphql import (
 )
 
 from shopgraph.catalog.variant_rules import MAX_OPTIONS, MAX_VARIANTS
+from shopgraph.checkout.address_book import MAX_SAVED_ADDRESSES
 from shopgraph.checkout.order_lines import MAX_LINES
 from shopgraph.checkout.shipping_methods import MAX_SHIPPING_METHODS
 from shopgraph.checkout.tax_rates import MAX_TAX_RATES
@@ -70,6 +71,7 @@ DATABASE_FIELDS = frozenset(
         "OrderItem.variant",
         "ProductVariant.product",
         "User.orders",
+        "User.addresses",
         "*.totalCount",
     }
 )
@@ -84,6 +86,7 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Product.variants": MAX_VARIANTS,
     "Product.options": MAX_OPTIONS,
     "ProductVariant.selectedOptions": MAX_OPTIONS,
+    "User.addresses": MAX_SAVED_ADDRESSES,
     "*.userErrors": MAX_LINES,  # at most one per order line; other inputs have fewer fields
     "Query.shippingMethods": MAX_SHIPPING_METHODS,
     "Query.taxRates": MAX_TAX_RATES,
