@@ -17,6 +17,8 @@ from shopgraph.catalog.products import Catalog
 from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.catalog.variants import Variants
 from shopgraph.checkout.deps import Checkout, OrderLimits
+from shopgraph.checkout.discount_codes import DiscountCodes
+from shopgraph.checkout.discount_uses import DiscountUses
 from shopgraph.checkout.order_events import NoOrderEvents, OrderEvents
 from shopgraph.checkout.orders import Orders
 from shopgraph.datasources.client import Datasources
@@ -87,6 +89,8 @@ class Services:
     catalog: Catalog
     variants: Variants
     orders: Orders
+    discount_codes: DiscountCodes
+    discount_uses: DiscountUses
 
     @classmethod
     def build(
@@ -116,6 +120,7 @@ class Services:
         )
         accounts = accounts_service(settings, datasources, passwords)
         recovery = recovery_service(settings, datasources, accounts)
+        discount_uses = DiscountUses(datasources.discount_uses)
         return cls(
             sessions=Sessions(
                 datasources.users,
@@ -134,4 +139,8 @@ class Services:
             catalog=catalog_service(settings, datasources),
             variants=variants_service(settings, datasources),
             orders=Orders(checkout),
+            discount_codes=DiscountCodes(
+                datasources.discount_codes, discount_uses, settings.currency
+            ),
+            discount_uses=discount_uses,
         )

@@ -12,6 +12,8 @@ from pymongo.monitoring import CommandListener
 from shopgraph.datasources.account_tokens import AccountTokensDatasource
 from shopgraph.datasources.base import Session, StockChanges
 from shopgraph.datasources.counters import CountersDatasource
+from shopgraph.datasources.discount_codes import DiscountCodesDatasource
+from shopgraph.datasources.discount_uses import DiscountUsesDatasource
 from shopgraph.datasources.leases import LeasesDatasource
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
 from shopgraph.datasources.mail_quota import MailQuotaDatasource
@@ -61,6 +63,8 @@ class Datasources:
     skus: SkusDatasource
     stock_changes: StockChanges
     leases: LeasesDatasource
+    discount_codes: DiscountCodesDatasource
+    discount_uses: DiscountUsesDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -82,6 +86,8 @@ class Datasources:
             skus=SkusDatasource(database["skus"]),
             stock_changes=stock_changes,
             leases=LeasesDatasource(database["leases"]),
+            discount_codes=DiscountCodesDatasource(database["discount_codes"]),
+            discount_uses=DiscountUsesDatasource(database["discount_uses"]),
         )
 
     async def ensure_indexes(self) -> None:
@@ -97,6 +103,8 @@ class Datasources:
             self.account_tokens,
             self.mail_quota,
             self.skus,
+            self.discount_codes,
+            self.discount_uses,
         ):
             await datasource.ensure_indexes()
 

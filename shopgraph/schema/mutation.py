@@ -2,7 +2,7 @@
 
 import strawberry
 
-from shopgraph.resolvers import accounts, catalog_admin, orders, profile, recovery
+from shopgraph.resolvers import accounts, catalog_admin, discounts, orders, profile, recovery
 from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
 
@@ -81,4 +81,15 @@ class Mutation:
     )
     update_order_status = strawberry.field(
         resolver=orders.update_order_status, permission_classes=[IsAdmin]
+    )
+    create_discount_code = strawberry.field(
+        resolver=discounts.create_discount_code, permission_classes=[IsAdmin]
+    )
+    update_discount_code = strawberry.field(
+        resolver=discounts.update_discount_code, permission_classes=[IsAdmin]
+    )
+    delete_discount_code = strawberry.field(
+        resolver=discounts.delete_discount_code,
+        permission_classes=[IsAdmin],
+        description="Orders that used the code keep their discount.",
     )

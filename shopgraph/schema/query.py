@@ -2,7 +2,7 @@
 
 import strawberry
 
-from shopgraph.resolvers import nodes, orders, products, profile, users
+from shopgraph.resolvers import discounts, nodes, orders, products, profile, users
 from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
 
@@ -32,4 +32,9 @@ class Query:
         resolver=users.users,
         permission_classes=[IsAdmin],
         description="Accounts, newest first (default 20, at most 100 per page).",
+    )
+    discount_codes = strawberry.field(
+        resolver=discounts.discount_codes,
+        permission_classes=[IsAdmin],
+        description="Discount codes, newest first (default 20, at most 100 per page).",
     )

@@ -68,6 +68,7 @@ DATABASE_FIELDS = frozenset(
         "OrderItem.variant",
         "ProductVariant.product",
         "User.orders",
+        "DiscountCode.timesUsed",
         "*.totalCount",
     }
 )
