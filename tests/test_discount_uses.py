@@ -41,7 +41,7 @@ async def new_code(codes: DiscountCodes, **limits: Any) -> DiscountCode:
 
 
 async def outcome(call: Any) -> str:
-    """"taken", or the refusal's code."""
+    """ "taken", or the refusal's code."""
     try:
         await call
     except DomainError as error:

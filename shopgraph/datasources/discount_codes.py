@@ -10,7 +10,7 @@ FREE_SHIPPING. Money is in minor units, dates are UTC.
 from collections.abc import Mapping
 
 from bson import ObjectId
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from shopgraph.clock import utc_now
@@ -50,16 +50,18 @@ class DiscountCodesDatasource(CollectionDatasource):
         self, code_id: ObjectId, changes: Mapping[str, object], removed: set[str]
     ) -> Document | None:
         """Sets `changes` and unsets `removed`; the code after it, or None when it is gone.
-        Raises CodeTaken when the new key is another code's."""
+        Raises CodeTaken when the new key is another code's.
+
+        `update_one` then a read, not `find_one_and_update`: the embedded server answers a
+        `findAndModify` that breaks a unique index with no document instead of an error."""
         update: Document = {"$set": {**changes, "updatedAt": utc_now()}}
         if removed:
             update["$unset"] = dict.fromkeys(removed, "")
         try:
-            return await self.collection.find_one_and_update(
-                {"_id": code_id}, update, return_document=ReturnDocument.AFTER
-            )
+            result = await self.collection.update_one({"_id": code_id}, update)
         except DuplicateKeyError as error:
             raise CodeTaken(changes.get("codeKey")) from error
+        return None if result.matched_count == 0 else await self.by_id(code_id)
 
     async def delete(self, code_id: ObjectId) -> bool:
         result = await self.collection.delete_one({"_id": code_id})
