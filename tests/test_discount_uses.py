@@ -98,6 +98,21 @@ async def test_an_unlimited_code_counts_every_racing_use(db, codes, uses):
     assert await uses.used_by(code.id, "user:same") == 50
 
 
+async def test_uses_that_hold_no_slot_still_count_against_the_limit(db, codes, uses):
+    """Uses a checkout took under an older, higher limit while an admin lowered it hold a
+    slot at or above the new limit, or none: the code is still used up by their number."""
+    code = await new_code(codes, usage_limit=3)
+    await db.discount_uses.insert_many(
+        [
+            {"_id": ObjectId(), "codeId": str(code.id), "customer": "user:a", "slot": 7},
+            {"_id": ObjectId(), "codeId": str(code.id), "customer": "user:a", "slot": 8},
+            {"_id": ObjectId(), "codeId": str(code.id), "customer": "user:a"},
+        ]
+    )
+
+    assert await outcome(uses.take(code, ObjectId(), "user:b")) == "DISCOUNT_CODE_EXHAUSTED"
+
+
 # --- the per-customer limit --------------------------------------------------------------
 
 

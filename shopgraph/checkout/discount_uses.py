@@ -35,30 +35,32 @@ FIT_ROUNDS = 3  # passes of `fit_limits` over uses that moved meanwhile
 
 class _Slots:
     """Free slots below `limit` to try, in order: guesses after the `used` count, then
-    (when those are taken) the free ones of a fresh reading, shuffled."""
+    (when those are taken) the free ones of a fresh reading, shuffled. With `used` at the
+    limit there are none, even if some uses sit outside the slots (taken under a higher
+    limit while an admin lowered it)."""
 
     def __init__(self, limit: int, used: int, read: Callable[[], Awaitable[set[int]]]) -> None:
         self.limit = limit
         self.read = read
+        self.full = used >= limit
         later = range(used + 1, limit)
         guesses = random.sample(later, min(GUESSES - 1, len(later)))
-        self.candidates = ([used] if used < limit else []) + guesses
+        self.candidates = [] if self.full else [used, *guesses]
         self.reads = 0
         self.busy = False  # gave up with slots free: others took each one first
 
     async def current(self) -> int | None:
         """The slot to try next; None when none is free."""
-        while not self.candidates:
+        while not self.candidates and not self.full:
             if self.reads == READS:
                 self.busy = True
                 return None
             self.reads += 1
             taken = await self.read()
             self.candidates = [slot for slot in range(self.limit) if slot not in taken]
-            if not self.candidates:
-                return None
+            self.full = not self.candidates
             random.shuffle(self.candidates)
-        return self.candidates[0]
+        return None if self.full else self.candidates[0]
 
     def taken(self) -> None:
         self.candidates.pop(0)
