@@ -3,6 +3,7 @@ clear userErrors for bad input; codes unique whatever the case; limits that cann
 below the uses taken; admins only."""
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -228,6 +229,52 @@ async def test_an_update_changes_only_what_it_names(as_admin):
     changed = payload["discountCode"]
     assert (changed["code"], changed["kind"], changed["value"]) == ("TEN", "PERCENTAGE", "12.50")
     assert (changed["endsAt"], changed["active"]) == (None, False)
+
+
+async def test_dates_set_by_an_update_are_stored_as_dates(db, as_admin):
+    code = await create(as_admin, code="TEN", kind="FREE_SHIPPING")
+
+    changed = await as_admin(
+        """mutation($id: ID!) { updateDiscountCode(id: $id, input: {
+             startsAt: "2026-05-01T08:00:00Z", endsAt: "2026-06-01T00:00:00.250+02:00"}) {
+           discountCode { startsAt endsAt } userErrors { message } } }""",
+        {"id": code["id"]},
+    )
+
+    assert changed["updateDiscountCode"] == {
+        "discountCode": {
+            "startsAt": "2026-05-01T08:00:00+00:00",
+            "endsAt": "2026-05-31T22:00:00.250000+00:00",
+        },
+        "userErrors": [],
+    }
+    stored = await db.discount_codes.find_one({"_id": object_id_of(code["id"])})
+    assert all(isinstance(stored[f], datetime) for f in ("startsAt", "endsAt", "updatedAt"))
+    assert stored["version"] == 2
+
+
+async def test_racing_updates_are_checked_together(db, gql, admin, as_admin):
+    """Each alone is fine; together the code would end before it starts. Each update is
+    written only onto the code it checked, so one of each pair is refused."""
+    made = [await create(as_admin, code=f"C{n}", kind="FREE_SHIPPING") for n in range(10)]
+
+    def change(code: dict[str, Any], **input: Any) -> Any:
+        return gql(UPDATE, {"id": code["id"], "input": input}, headers=admin.headers)
+
+    bodies = await asyncio.gather(
+        *(
+            change(code, startsAt="2026-06-01T00:00:00Z")
+            if n % 2 == 0
+            else change(code, endsAt="2026-05-01T00:00:00Z")
+            for code in made
+            for n in range(2)
+        )
+    )
+
+    refused = [b for b in bodies if b["data"]["updateDiscountCode"]["userErrors"]]
+    assert len(refused) == 10
+    for stored in await db.discount_codes.find().to_list():
+        assert ("startsAt" in stored) != ("endsAt" in stored), stored
 
 
 async def test_a_new_kind_needs_its_value_unless_it_is_free_shipping(as_admin):

@@ -20,6 +20,8 @@ from shopgraph.documents import Document
 from shopgraph.errors import DomainError, ErrorCode, reject_any
 from shopgraph.money import format_amount, from_minor_units, to_minor_units
 
+UPDATE_ATTEMPTS = 3  # reads of a code that other admins keep changing
+
 
 @dataclass(frozen=True, slots=True)
 class DiscountCode:
@@ -121,23 +123,28 @@ class DiscountCodes:
 
     async def update(self, code_id: ObjectId, given: Mapping[str, object]) -> Document:
         """Only the given fields change; None clears an optional one. A usage limit below
-        the uses taken is refused; one at or above them applies to every later checkout."""
-        current = await self.codes.by_id(code_id)
-        if current is None:
-            raise _not_found()
-        set_, removed = discount_rules.changes(given, current, self.currency)
-        limits = self._new_limits(current, set_, removed)
-        if limits is not None:
-            reject_any(await self.uses.fit_limits(code_id, *limits))
-        try:
-            document = await self.codes.update(code_id, set_, removed)
-        except CodeTaken:
-            raise _code_taken(given) from None
-        if document is None:
-            raise _not_found()
-        if limits is not None:  # checkouts that read the old limit meanwhile move below it
-            await self.uses.fit_limits(code_id, *limits)
-        return document
+        the uses taken is refused; one at or above them applies to every later checkout.
+        Checked against the code as it is when written: an admin's change made meanwhile
+        is read again and checked with this one."""
+        for _ in range(UPDATE_ATTEMPTS):
+            current = await self.codes.by_id(code_id)
+            if current is None:
+                raise _not_found()
+            set_, removed = discount_rules.changes(given, current, self.currency)
+            limits = self._new_limits(current, set_, removed)
+            if limits is not None:
+                reject_any(await self.uses.fit_limits(code_id, *limits))
+            try:
+                document = await self.codes.update(current, set_, removed)
+            except CodeTaken:
+                raise _code_taken(given) from None
+            if document is None:
+                continue
+            if limits is not None:  # checkouts that read the old limit meanwhile move below it
+                await self.uses.fit_limits(code_id, *limits)
+            return document
+        message = "The code is being changed by someone else right now; try again."
+        raise DomainError(ErrorCode.INVALID, message, "id")
 
     @staticmethod
     def _new_limits(

@@ -4,7 +4,8 @@ A code is stored as typed (`code`) and by its key (`codeKey`, trimmed and upper-
 a unique index, so "ten" and "TEN" are one code however two admins race to create them.
 `value` is an integer whose unit depends on `kind`: hundredths of a percent for
 PERCENTAGE (1000 is 10 %), minor units of the store currency for FIXED_AMOUNT, 0 for
-FREE_SHIPPING. Money is in minor units, dates are UTC.
+FREE_SHIPPING. Money is in minor units, dates are UTC. `version` counts the writes, so an
+update applies only to the code as it was read.
 """
 
 from collections.abc import Mapping
@@ -39,7 +40,13 @@ class DiscountCodesDatasource(CollectionDatasource):
     async def create(self, fields: Mapping[str, object]) -> Document:
         """Raises CodeTaken when another code has the same key."""
         now = utc_now()
-        document: Document = {"_id": ObjectId(), **fields, "createdAt": now, "updatedAt": now}
+        document: Document = {
+            "_id": ObjectId(),
+            **fields,
+            "createdAt": now,
+            "updatedAt": now,
+            "version": 1,
+        }
         try:
             await self.collection.insert_one(document)
         except DuplicateKeyError as error:
@@ -47,21 +54,25 @@ class DiscountCodesDatasource(CollectionDatasource):
         return document
 
     async def update(
-        self, code_id: ObjectId, changes: Mapping[str, object], removed: set[str]
+        self, current: Document, changes: Mapping[str, object], removed: set[str]
     ) -> Document | None:
-        """Sets `changes` and unsets `removed`; the code after it, or None when it is gone.
+        """The code as `current` with `changes` set and `removed` gone, written only while
+        it is still as it was read (its `version`); None when it changed or went meanwhile.
         Raises CodeTaken when the new key is another code's.
 
-        `update_one` then a read, not `find_one_and_update`: the embedded server answers a
-        `findAndModify` that breaks a unique index with no document instead of an error."""
-        update: Document = {"$set": {**changes, "updatedAt": utc_now()}}
-        if removed:
-            update["$unset"] = dict.fromkeys(removed, "")
+        The whole document is replaced rather than `$set`: the embedded server stores dates
+        written by `$set` as strings (and answers a `findAndModify` that breaks a unique
+        index with no document instead of an error)."""
+        version = current.get("version")
+        document = {key: value for key, value in current.items() if key not in removed}
+        document.update(changes)
+        document.update(updatedAt=utc_now(), version=(version or 0) + 1)
+        filter_ = {"_id": current["_id"], "version": version or {"$exists": False}}
         try:
-            result = await self.collection.update_one({"_id": code_id}, update)
+            result = await self.collection.replace_one(filter_, document)
         except DuplicateKeyError as error:
             raise CodeTaken(changes.get("codeKey")) from error
-        return None if result.matched_count == 0 else await self.by_id(code_id)
+        return document if result.matched_count == 1 else None
 
     async def delete(self, code_id: ObjectId) -> bool:
         result = await self.collection.delete_one({"_id": code_id})
