@@ -9,17 +9,15 @@ import pytest
 from bson import ObjectId
 
 from shopgraph.checkout.discount_codes import DiscountCode, DiscountCodes, why_not_applicable
-from shopgraph.checkout.discount_uses import DiscountUses
 from shopgraph.checkout.pricing import Discount, DiscountKind, PricedLine, cart_cost
-from shopgraph.datasources.client import Datasources
+from tests.helpers import discount_services
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def codes(db) -> DiscountCodes:
-    datasources = Datasources.for_database(db)
-    return DiscountCodes(datasources.discount_codes, DiscountUses(datasources.discount_uses), "USD")
+    return discount_services(db)[0]
 
 
 def a_code(**overrides: Any) -> DiscountCode:

@@ -9,11 +9,9 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from shopgraph.checkout.discount_codes import DiscountCodes
-from shopgraph.checkout.discount_uses import DiscountUses
-from shopgraph.datasources.client import Datasources
 from shopgraph.errors import DomainError
 from tests.factories import global_id, object_id_of
+from tests.helpers import discount_services, outcome
 
 FIELDS = """id code kind value minSubtotal { amount currency } startsAt endsAt usageLimit
 usagePerCustomer timesUsed active"""
@@ -54,24 +52,9 @@ async def update(as_admin, target: dict[str, Any], **input: Any) -> dict[str, An
     return (await as_admin(UPDATE, {"id": target["id"], "input": input}))["updateDiscountCode"]
 
 
-def uses_service(db) -> tuple[DiscountCodes, DiscountUses]:
-    datasources = Datasources.for_database(db)
-    uses = DiscountUses(datasources.discount_uses)
-    return DiscountCodes(datasources.discount_codes, uses, "USD"), uses
-
-
-async def outcome(call: Any) -> str:
-    """ "taken", or the refusal's code."""
-    try:
-        await call
-    except DomainError as error:
-        return error.code.value
-    return "taken"
-
-
 async def use(db, code: dict[str, Any], times: int, customer: str = "user:a") -> None:
     """Checkouts used the code `times` times."""
-    codes, uses = uses_service(db)
+    codes, uses = discount_services(db)
     found = await codes.get(object_id_of(code["id"]))
     for _ in range(times):
         await uses.take(found, ObjectId(), customer)
@@ -346,7 +329,7 @@ async def test_a_lower_limit_holds_for_later_checkouts_even_after_gaps(db, as_ad
     """Uses given back leave gaps; lowering the limit moves the remaining uses into slots
     below it, so the new limit counts them all."""
     code = await create(as_admin, code="TEN", kind="PERCENTAGE", value="10", usageLimit=10)
-    codes, uses = uses_service(db)
+    codes, uses = discount_services(db)
     found = await codes.get(object_id_of(code["id"]))
     orders = [ObjectId() for _ in range(8)]
     for order in orders:

@@ -11,15 +11,13 @@ from bson import ObjectId
 from shopgraph.checkout.discount_codes import DiscountCode, DiscountCodes
 from shopgraph.checkout.discount_uses import DiscountUses
 from shopgraph.checkout.pricing import DiscountKind
-from shopgraph.datasources.client import Datasources
 from shopgraph.errors import DomainError, ErrorCode
+from tests.helpers import discount_services, outcome
 
 
 @pytest.fixture
 def services(db) -> tuple[DiscountCodes, DiscountUses]:
-    datasources = Datasources.for_database(db)
-    uses = DiscountUses(datasources.discount_uses)
-    return DiscountCodes(datasources.discount_codes, uses, "USD"), uses
+    return discount_services(db)
 
 
 @pytest.fixture
@@ -38,15 +36,6 @@ async def new_code(codes: DiscountCodes, **limits: Any) -> DiscountCode:
     found = await codes.get(document["_id"])
     assert found is not None
     return found
-
-
-async def outcome(call: Any) -> str:
-    """ "taken", or the refusal's code."""
-    try:
-        await call
-    except DomainError as error:
-        return error.code.value
-    return "taken"
 
 
 async def stored_uses(db, code: DiscountCode) -> list[dict[str, Any]]:

@@ -71,9 +71,14 @@ def _used_up(code: "DiscountCode") -> DomainError:
     return DomainError(ErrorCode.DISCOUNT_CODE_EXHAUSTED, message)
 
 
+def _times(count: int | None) -> str:
+    return "once" if count == 1 else f"{count} times"
+
+
 def _used_up_by_customer(code: "DiscountCode") -> DomainError:
-    times = "once" if code.usage_per_customer == 1 else f"{code.usage_per_customer} times"
-    message = f"The discount code {code.code} may be used {times} per customer."
+    message = (
+        f"The discount code {code.code} may be used {_times(code.usage_per_customer)} per customer."
+    )
     return DomainError(ErrorCode.DISCOUNT_CODE_EXHAUSTED, message)
 
 
@@ -170,7 +175,7 @@ def _fitting(
     moves: list[tuple[Document, str, int]] = []
     if usage_limit is not None:
         if len(uses) > usage_limit:
-            message = f"The code was used {len(uses)} times already: the limit cannot be lower."
+            message = f"The code was used {_times(len(uses))} already: the limit cannot be lower."
             problems.append(Problem("input.usageLimit", message))
         moves += _moves(uses, "slot", usage_limit)
     if usage_per_customer is not None:
@@ -180,7 +185,7 @@ def _fitting(
         most = max((len(group) for group in by_customer.values()), default=0)
         if most > usage_per_customer:
             message = (
-                f"A customer used the code {most} times already: the limit per customer "
+                f"A customer used the code {_times(most)} already: the limit per customer "
                 "cannot be lower."
             )
             problems.append(Problem("input.usagePerCustomer", message))
