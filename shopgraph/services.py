@@ -18,6 +18,8 @@ from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.catalog.variants import Variants
 from shopgraph.checkout.address_book import AddressBook
 from shopgraph.checkout.deps import Checkout, OrderLimits
+from shopgraph.checkout.discount_codes import DiscountCodes
+from shopgraph.checkout.discount_uses import DiscountUses
 from shopgraph.checkout.order_events import NoOrderEvents, OrderEvents
 from shopgraph.checkout.orders import Orders
 from shopgraph.checkout.shipping_methods import ShippingMethods
@@ -93,6 +95,8 @@ class Services:
     shipping_methods: ShippingMethods
     tax_rates: TaxRates
     address_book: AddressBook
+    discount_codes: DiscountCodes
+    discount_uses: DiscountUses
 
     @classmethod
     def build(
@@ -122,6 +126,7 @@ class Services:
         )
         accounts = accounts_service(settings, datasources, passwords)
         recovery = recovery_service(settings, datasources, accounts)
+        discount_uses = DiscountUses(datasources.discount_uses)
         return cls(
             sessions=Sessions(
                 datasources.users,
@@ -143,4 +148,8 @@ class Services:
             shipping_methods=ShippingMethods(datasources.shipping_methods, settings.currency),
             tax_rates=TaxRates(datasources.tax_rates),
             address_book=AddressBook(datasources.address_books),
+            discount_codes=DiscountCodes(
+                datasources.discount_codes, discount_uses, settings.currency
+            ),
+            discount_uses=discount_uses,
         )

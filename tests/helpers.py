@@ -20,8 +20,11 @@ from argon2 import PasswordHasher
 from bson import ObjectId
 
 from shopgraph.checkout.deps import GRACE, Checkout, OrderLimits
+from shopgraph.checkout.discount_codes import DiscountCodes
+from shopgraph.checkout.discount_uses import DiscountUses
 from shopgraph.checkout.orders import Orders
 from shopgraph.datasources.client import Datasources
+from shopgraph.errors import DomainError
 from shopgraph.integrations import payments
 from shopgraph.integrations.payments import PaymentGateway
 from shopgraph.settings import Settings
@@ -718,3 +721,22 @@ async def my_addresses(gql, who: Account) -> list[dict[str, Any]]:
 async def address_book(db, who: Account) -> dict[str, Any] | None:
     """The stored book of `who`."""
     return await db.address_books.find_one({"_id": who.id})
+
+
+# --- discount codes ------------------------------------------------------------------------
+
+
+def discount_services(db, currency: str = "USD") -> tuple[DiscountCodes, DiscountUses]:
+    """The discount code services over the test database, as the app builds them."""
+    datasources = Datasources.for_database(db)
+    uses = DiscountUses(datasources.discount_uses)
+    return DiscountCodes(datasources.discount_codes, uses, currency), uses
+
+
+async def outcome(call: Awaitable[Any]) -> str:
+    """ "taken" when `call` returns, else the code of the DomainError it raised."""
+    try:
+        await call
+    except DomainError as error:
+        return error.code.value
+    return "taken"

@@ -13,6 +13,8 @@ from shopgraph.datasources.account_tokens import AccountTokensDatasource
 from shopgraph.datasources.address_books import AddressBooksDatasource
 from shopgraph.datasources.base import Session, StockChanges
 from shopgraph.datasources.counters import CountersDatasource
+from shopgraph.datasources.discount_codes import DiscountCodesDatasource
+from shopgraph.datasources.discount_uses import DiscountUsesDatasource
 from shopgraph.datasources.leases import LeasesDatasource
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
 from shopgraph.datasources.mail_quota import MailQuotaDatasource
@@ -67,6 +69,8 @@ class Datasources:
     shipping_methods: ShippingMethodsDatasource
     tax_rates: TaxRatesDatasource
     address_books: AddressBooksDatasource
+    discount_codes: DiscountCodesDatasource
+    discount_uses: DiscountUsesDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -91,6 +95,8 @@ class Datasources:
             shipping_methods=ShippingMethodsDatasource(database["shipping_methods"]),
             tax_rates=TaxRatesDatasource(database["tax_rates"]),
             address_books=AddressBooksDatasource(database["address_books"]),
+            discount_codes=DiscountCodesDatasource(database["discount_codes"]),
+            discount_uses=DiscountUsesDatasource(database["discount_uses"]),
         )
 
     async def ensure_indexes(self) -> None:
@@ -109,6 +115,8 @@ class Datasources:
             self.shipping_methods,
             self.tax_rates,
             self.address_books,
+            self.discount_codes,
+            self.discount_uses,
         ):
             await datasource.ensure_indexes()
 

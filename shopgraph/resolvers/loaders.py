@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from shopgraph.datasources.base import CollectionDatasource
 from shopgraph.datasources.client import Datasources
+from shopgraph.datasources.discount_uses import DiscountUsesDatasource
 from shopgraph.datasources.keyset import Page, PageRequest
 from shopgraph.datasources.orders import OrderQuery, OrdersDatasource
 from shopgraph.documents import Document
@@ -105,6 +106,16 @@ def _order_count_loader(orders: OrdersDatasource, cache: bool) -> DataLoader[Use
     return DataLoader(load, cache=cache)
 
 
+def _use_count_loader(uses: DiscountUsesDatasource, cache: bool) -> DataLoader[ObjectId, int]:
+    """How many uses each discount code of one tick has: one query for a page of codes."""
+
+    async def load(keys: Sequence[ObjectId]) -> list[int]:
+        counted = await uses.counts(set(keys))
+        return [counted[key] for key in keys]
+
+    return DataLoader(load, cache=cache)
+
+
 class Loaders:
     """`cache=False` for WebSocket connections: their context lives as long as the socket,
     and a cache would serve every later operation data as old as the connection."""
@@ -115,3 +126,4 @@ class Loaders:
         self.user_order_page = _order_page_loader(datasources.orders, cache)
         self.user_order_count = _order_count_loader(datasources.orders, cache)
         self.address_book = _batch_loader(datasources.address_books, cache)
+        self.discount_code_uses = _use_count_loader(datasources.discount_uses, cache)

@@ -7,6 +7,7 @@ from strawberry import relay
 
 from shopgraph.resolvers.addresses import saved_addresses_by_node_ids
 from shopgraph.resolvers.context import Info
+from shopgraph.resolvers.discounts import discount_codes_by_node_ids
 from shopgraph.resolvers.orders import orders_by_node_ids
 from shopgraph.resolvers.products import products_by_node_ids, variants_by_node_ids
 from shopgraph.resolvers.shipping import shipping_methods_by_node_ids
@@ -22,6 +23,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "Order": orders_by_node_ids,
     "ShippingMethod": shipping_methods_by_node_ids,
     "SavedAddress": saved_addresses_by_node_ids,
+    "DiscountCode": discount_codes_by_node_ids,
 }
 
 

@@ -6,6 +6,7 @@ from shopgraph.resolvers import (
     accounts,
     addresses,
     catalog_admin,
+    discounts,
     orders,
     profile,
     recovery,
@@ -125,4 +126,15 @@ class Mutation:
         resolver=addresses.delete_address,
         permission_classes=[IsAuthenticated],
         description="Deleting a default address leaves the book without that default.",
+    )
+    create_discount_code = strawberry.field(
+        resolver=discounts.create_discount_code, permission_classes=[IsAdmin]
+    )
+    update_discount_code = strawberry.field(
+        resolver=discounts.update_discount_code, permission_classes=[IsAdmin]
+    )
+    delete_discount_code = strawberry.field(
+        resolver=discounts.delete_discount_code,
+        permission_classes=[IsAdmin],
+        description="Orders that used the code keep their discount.",
     )

@@ -2,7 +2,16 @@
 
 import strawberry
 
-from shopgraph.resolvers import nodes, orders, products, profile, shipping, tax_rates, users
+from shopgraph.resolvers import (
+    discounts,
+    nodes,
+    orders,
+    products,
+    profile,
+    shipping,
+    tax_rates,
+    users,
+)
 from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
 
@@ -42,4 +51,9 @@ class Query:
         resolver=tax_rates.tax_rates,
         permission_classes=[IsAdmin],
         description="Every tax rate, by country (at most 1,000).",
+    )
+    discount_codes = strawberry.field(
+        resolver=discounts.discount_codes,
+        permission_classes=[IsAdmin],
+        description="Discount codes, newest first (default 20, at most 100 per page).",
     )

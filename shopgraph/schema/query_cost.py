@@ -72,6 +72,7 @@ DATABASE_FIELDS = frozenset(
         "ProductVariant.product",
         "User.orders",
         "User.addresses",
+        "DiscountCode.timesUsed",
         "*.totalCount",
     }
 )
