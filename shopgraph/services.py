@@ -17,6 +17,10 @@ from shopgraph.catalog.products import Catalog
 from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.catalog.variants import Variants
 from shopgraph.checkout.address_book import AddressBook
+from shopgraph.checkout.cart_lines import MAX_CART_LINES, CartLimits
+from shopgraph.checkout.cart_pricing import CartPricing
+from shopgraph.checkout.carts import Carts
+from shopgraph.checkout.completing import CartCheckout
 from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.discount_codes import DiscountCodes
 from shopgraph.checkout.discount_uses import DiscountUses
@@ -97,6 +101,9 @@ class Services:
     address_book: AddressBook
     discount_codes: DiscountCodes
     discount_uses: DiscountUses
+    carts: Carts
+    cart_pricing: CartPricing
+    cart_checkout: CartCheckout
 
     @classmethod
     def build(
@@ -127,6 +134,24 @@ class Services:
         accounts = accounts_service(settings, datasources, passwords)
         recovery = recovery_service(settings, datasources, accounts)
         discount_uses = DiscountUses(datasources.discount_uses)
+        orders = Orders(checkout)
+        shipping_methods = ShippingMethods(datasources.shipping_methods, settings.currency)
+        discount_codes = DiscountCodes(datasources.discount_codes, discount_uses, settings.currency)
+        carts = Carts(
+            datasources.carts,
+            datasources.products,
+            CartLimits(MAX_CART_LINES, settings.max_line_quantity),
+            timedelta(days=settings.cart_days),
+        )
+        pricing = CartPricing(
+            datasources.products,
+            shipping_methods,
+            TaxRates(datasources.tax_rates),
+            discount_codes,
+            discount_uses,
+            settings.currency,
+            settings.prices_include_tax,
+        )
         return cls(
             sessions=Sessions(
                 datasources.users,
@@ -144,12 +169,15 @@ class Services:
             recovery=recovery,
             catalog=catalog_service(settings, datasources),
             variants=variants_service(settings, datasources),
-            orders=Orders(checkout),
-            shipping_methods=ShippingMethods(datasources.shipping_methods, settings.currency),
-            tax_rates=TaxRates(datasources.tax_rates),
+            orders=orders,
+            shipping_methods=shipping_methods,
+            tax_rates=pricing.tax_rates,
             address_book=AddressBook(datasources.address_books),
-            discount_codes=DiscountCodes(
-                datasources.discount_codes, discount_uses, settings.currency
-            ),
+            discount_codes=discount_codes,
             discount_uses=discount_uses,
+            carts=carts,
+            cart_pricing=pricing,
+            cart_checkout=CartCheckout(
+                carts, pricing, shipping_methods, discount_codes, discount_uses, orders
+            ),
         )

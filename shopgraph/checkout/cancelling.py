@@ -82,6 +82,7 @@ async def return_stock(checkout: Checkout, order: Document) -> None:
     its update fails once a marker is gone instead of returning the units again.
     """
     holds, orders = checkout.datasources.stock_holds, checkout.datasources.orders
+    await give_back_discount(checkout, order)
     order_key = str(order["_id"])
     quantities = quantities_by_product(order)
     while products := await holds.unreturned(quantities, order_key):
@@ -92,6 +93,15 @@ async def return_stock(checkout: Checkout, order: Document) -> None:
             await holds.give_back(product, order_key, quantities[product_id])
     await orders.update(order["_id"], {"stockReturn": Step.DONE})
     await holds.forget_returns(quantities, order_key)
+
+
+async def give_back_discount(checkout: Checkout, order: Document) -> None:
+    """A discount code's use counts again once its order is cancelled or never placed.
+    The use is the order's one document (`DiscountUses`), so however many processes give
+    it back, it comes back once; before the stock, so a sweep that finishes the stock
+    finds the use given back too."""
+    if order.get("discounts"):
+        await checkout.datasources.discount_uses.delete(order["_id"])
 
 
 def quantities_by_product(order: Document) -> dict[ObjectId, dict[ObjectId, int]]:

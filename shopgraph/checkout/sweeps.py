@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from shopgraph.checkout.cancelling import (
     cancel_order,
     forget_finished_return,
+    give_back_discount,
     refund,
     refund_recorded_stray_charge,
     return_stock,
@@ -58,6 +59,9 @@ async def recover(checkout: Checkout) -> None:
 
     for order in await orders.in_status_before(UNPLACED, cutoff):  # died while taking stock
         if await orders.delete_if(order["_id"], UNPLACED):  # not opened meanwhile
+            # Deleted first: a crash before this gives back keeps a use that counts
+            # against the limit, never one more than the limit.
+            await give_back_discount(checkout, order)
             for product_id in {item["productId"] for item in order["items"]}:
                 await holds.release(product_id, str(order["_id"]))
     for product_id, order_key in await holds.stale_holds(cutoff_ms):

@@ -12,6 +12,7 @@ from pymongo.monitoring import CommandListener
 from shopgraph.datasources.account_tokens import AccountTokensDatasource
 from shopgraph.datasources.address_books import AddressBooksDatasource
 from shopgraph.datasources.base import Session, StockChanges
+from shopgraph.datasources.carts import CartsDatasource
 from shopgraph.datasources.counters import CountersDatasource
 from shopgraph.datasources.discount_codes import DiscountCodesDatasource
 from shopgraph.datasources.discount_uses import DiscountUsesDatasource
@@ -71,6 +72,7 @@ class Datasources:
     address_books: AddressBooksDatasource
     discount_codes: DiscountCodesDatasource
     discount_uses: DiscountUsesDatasource
+    carts: CartsDatasource
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -97,6 +99,7 @@ class Datasources:
             address_books=AddressBooksDatasource(database["address_books"]),
             discount_codes=DiscountCodesDatasource(database["discount_codes"]),
             discount_uses=DiscountUsesDatasource(database["discount_uses"]),
+            carts=CartsDatasource(database["carts"]),
         )
 
     async def ensure_indexes(self) -> None:
@@ -117,6 +120,7 @@ class Datasources:
             self.address_books,
             self.discount_codes,
             self.discount_uses,
+            self.carts,
         ):
             await datasource.ensure_indexes()
 

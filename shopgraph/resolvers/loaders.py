@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
+from shopgraph.clock import utc_now
 from shopgraph.datasources.base import CollectionDatasource
+from shopgraph.datasources.carts import CartsDatasource
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.discount_uses import DiscountUsesDatasource
 from shopgraph.datasources.keyset import Page, PageRequest
@@ -116,6 +118,16 @@ def _use_count_loader(uses: DiscountUsesDatasource, cache: bool) -> DataLoader[O
     return DataLoader(load, cache=cache)
 
 
+def _open_cart_loader(carts: CartsDatasource, cache: bool) -> DataLoader[ObjectId, Document | None]:
+    """Each tick's customers' open carts, in one read."""
+
+    async def load(user_ids: Sequence[ObjectId]) -> list[Document | None]:
+        found = await carts.open_of_users(list(user_ids), utc_now())
+        return [found.get(user_id) for user_id in user_ids]
+
+    return DataLoader(load, cache=cache)
+
+
 class Loaders:
     """`cache=False` for WebSocket connections: their context lives as long as the socket,
     and a cache would serve every later operation data as old as the connection."""
@@ -127,3 +139,4 @@ class Loaders:
         self.user_order_count = _order_count_loader(datasources.orders, cache)
         self.address_book = _batch_loader(datasources.address_books, cache)
         self.discount_code_uses = _use_count_loader(datasources.discount_uses, cache)
+        self.open_cart = _open_cart_loader(datasources.carts, cache)

@@ -6,6 +6,7 @@ import strawberry
 from strawberry import relay
 
 from shopgraph.resolvers.addresses import saved_addresses_by_node_ids
+from shopgraph.resolvers.carts import carts_by_node_ids
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.discounts import discount_codes_by_node_ids
 from shopgraph.resolvers.orders import orders_by_node_ids
@@ -24,6 +25,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "ShippingMethod": shipping_methods_by_node_ids,
     "SavedAddress": saved_addresses_by_node_ids,
     "DiscountCode": discount_codes_by_node_ids,
+    "Cart": carts_by_node_ids,
 }
 
 

@@ -12,7 +12,9 @@ from shopgraph.schema.variants import ProductVariant
 
 
 async def order_user(root: HasDocument, info: Info) -> User | None:
-    """Null when the account was deleted; the order stays."""
+    """Null for a guest's order, and when the account was deleted; the order stays."""
+    if root.document.get("userId") is None:
+        return None
     fields = document_fields(info, (), User.FIELDS)
     document = await info.context.loaders.user.load(DocumentKey(root.document["userId"], fields))
     return None if document is None else User(document=document)

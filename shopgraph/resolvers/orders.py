@@ -1,11 +1,13 @@
 """Orders through the API: who may see and change which order (see `checkout.orders`)."""
 
+import hmac
 from collections.abc import Sequence
 
 import strawberry
 from bson import ObjectId
 
 from shopgraph.auth.permissions import is_admin, may_see
+from shopgraph.checkout.completing import MAX_TOKEN_LENGTH, token_hash
 from shopgraph.checkout.order_lines import LineTarget
 from shopgraph.checkout.order_states import OrderStatus as Status
 from shopgraph.documents import Document
@@ -73,21 +75,45 @@ async def _mutable_order(info: Info, id: strawberry.ID) -> Document:
     return order
 
 
+async def _guest_order(info: Info, id: strawberry.ID, token: str) -> Document:
+    """A guest's order, for whoever has its token. Others get FORBIDDEN, whether the
+    order exists or not."""
+    order_id = decode_input_id(id, "Order", "id")
+    order = await info.context.services.orders.get(order_id)
+    if order is None or not 1 <= len(token) <= MAX_TOKEN_LENGTH:
+        raise Forbidden("This token is not the order's.")
+    expected = order.get("tokenHash") or ""
+    if not hmac.compare_digest(expected, token_hash(token)):
+        raise Forbidden("This token is not the order's.")
+    return order
+
+
 @refusals_as_user_errors
-async def pay_order(info: Info, id: strawberry.ID, payment: PaymentInput) -> OrderPayload:
-    """The owner pays the total; on success the order is PAID and confirmed by email."""
-    order = await _mutable_order(info, id)
-    viewer = await info.context.viewer.require_user()
-    if order["userId"] != viewer["_id"]:
-        raise Forbidden("Only the customer who placed an order pays for it.")
+async def pay_order(
+    info: Info, id: strawberry.ID, payment: PaymentInput, token: str | None = None
+) -> OrderPayload:
+    """The customer pays the total (a guest with their order's `token`); on success the
+    order is PAID and confirmed by email."""
+    if token is not None:
+        order = await _guest_order(info, id, token)
+    else:
+        viewer = await info.context.viewer.require_user()
+        order = await _mutable_order(info, id)
+        if order["userId"] != viewer["_id"]:
+            raise Forbidden("Only the customer who placed an order pays for it.")
     paid = await info.context.services.orders.pay(order, payment.token)
     return OrderPayload(order=Order(document=paid))
 
 
 @refusals_as_user_errors
-async def cancel_order(info: Info, id: strawberry.ID) -> OrderPayload:
-    """The owner or an admin, while PENDING or PAID: stock returns, a payment is refunded."""
-    order = await _mutable_order(info, id)
+async def cancel_order(info: Info, id: strawberry.ID, token: str | None = None) -> OrderPayload:
+    """The owner (a guest with their order's `token`) or an admin, while PENDING or PAID:
+    stock returns, a payment is refunded."""
+    if token is not None:
+        order = await _guest_order(info, id, token)
+    else:
+        await info.context.viewer.require_user()
+        order = await _mutable_order(info, id)
     cancelled = await info.context.services.orders.cancel(order["_id"], "cancelled by request")
     return OrderPayload(order=Order(document=cancelled))
 

@@ -5,7 +5,9 @@ import strawberry
 from shopgraph.resolvers import (
     accounts,
     addresses,
+    carts,
     catalog_admin,
+    checkout,
     discounts,
     orders,
     profile,
@@ -85,10 +87,9 @@ class Mutation:
         permission_classes=[IsAuthenticated],
         description="Takes the stock of every line or none, and holds it until paid.",
     )
-    pay_order = strawberry.field(resolver=orders.pay_order, permission_classes=[IsAuthenticated])
-    cancel_order = strawberry.field(
-        resolver=orders.cancel_order, permission_classes=[IsAuthenticated]
-    )
+    # Logged in, or a guest with their order's token: the resolvers check which.
+    pay_order = strawberry.field(resolver=orders.pay_order)
+    cancel_order = strawberry.field(resolver=orders.cancel_order)
     update_order_status = strawberry.field(
         resolver=orders.update_order_status, permission_classes=[IsAdmin]
     )
@@ -138,3 +139,21 @@ class Mutation:
         permission_classes=[IsAdmin],
         description="Orders that used the code keep their discount.",
     )
+    cart_create = strawberry.field(
+        resolver=carts.cart_create,
+        description="A new cart; a logged-in customer's is theirs, and they have one open "
+        "cart: with one already, the lines are added to it.",
+    )
+    cart_lines_add = strawberry.field(resolver=carts.cart_lines_add)
+    cart_lines_update = strawberry.field(resolver=carts.cart_lines_update)
+    cart_lines_remove = strawberry.field(resolver=carts.cart_lines_remove)
+    cart_set_email = strawberry.field(resolver=carts.cart_set_email)
+    cart_set_shipping_address = strawberry.field(resolver=carts.cart_set_shipping_address)
+    cart_set_billing_address = strawberry.field(resolver=carts.cart_set_billing_address)
+    cart_select_shipping_method = strawberry.field(resolver=carts.cart_select_shipping_method)
+    cart_apply_discount_code = strawberry.field(resolver=carts.cart_apply_discount_code)
+    cart_remove_discount_code = strawberry.field(resolver=carts.cart_remove_discount_code)
+    cart_assign_to_me = strawberry.field(
+        resolver=carts.cart_assign_to_me, permission_classes=[IsAuthenticated]
+    )
+    checkout_complete = strawberry.field(resolver=checkout.checkout_complete)

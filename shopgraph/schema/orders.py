@@ -6,10 +6,12 @@ from typing import ClassVar
 
 import strawberry
 
+from shopgraph.checkout.addresses import Address as AddressValue
 from shopgraph.checkout.order_states import UNPLACED
 from shopgraph.checkout.order_states import OrderStatus as Status
 from shopgraph.documents import Document
 from shopgraph.resolvers import order_fields
+from shopgraph.schema.addresses import Address
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.money import Money
 from shopgraph.schema.nodes import DocumentNode
@@ -75,6 +77,22 @@ class OrderItem:
         return Money.from_minor_units(self.document["lineTotal"], self.currency)
 
 
+@strawberry.type(description="How an order is shipped, as chosen at checkout.")
+class OrderShippingMethod:
+    name: str
+    price: Money
+
+
+@strawberry.type(description="A discount code an order used, and what it took off.")
+class OrderDiscount:
+    code: str
+    amount: Money
+
+
+def _address(document: Document | None) -> Address | None:
+    return None if document is None else Address.from_value(AddressValue.from_document(document))
+
+
 @strawberry.type(description="What a customer bought.")
 class Order(DocumentNode):
     FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -89,6 +107,16 @@ class Order(DocumentNode):
         "createdAt": ("createdAt",),
         "updatedAt": ("updatedAt",),
         "holdExpiresAt": ("holdExpiresAt", "status"),
+        "email": ("email",),
+        "shippingAddress": ("shippingAddress",),
+        "billingAddress": ("billingAddress",),
+        "shippingMethod": ("shippingMethod", "currency"),
+        "discounts": ("discounts", "currency"),
+        "shippingTotal": ("shippingTotal", "currency"),
+        "taxTotal": ("taxTotal", "currency"),
+        "discountTotal": ("discountTotal", "currency"),
+        "taxIncluded": ("taxIncluded",),
+        "token": ("token",),
     }
 
     user: User | None = strawberry.field(resolver=order_fields.order_user)
@@ -115,6 +143,65 @@ class Order(DocumentNode):
     @strawberry.field
     def status(self) -> OrderStatus:
         return OrderStatus(self.document["status"])
+
+    @strawberry.field(description="Where the confirmation goes (orders from a cart).")
+    def email(self) -> str | None:
+        return self.document.get("email")
+
+    @strawberry.field
+    def shipping_address(self) -> Address | None:
+        return _address(self.document.get("shippingAddress"))
+
+    @strawberry.field
+    def billing_address(self) -> Address | None:
+        return _address(self.document.get("billingAddress"))
+
+    @strawberry.field(description="The method chosen at checkout, as it was then.")
+    def shipping_method(self) -> OrderShippingMethod | None:
+        method = self.document.get("shippingMethod")
+        if method is None:
+            return None
+        price = Money.from_minor_units(method["price"], self.document["currency"])
+        return OrderShippingMethod(name=method["name"], price=price)
+
+    @strawberry.field
+    def discounts(self) -> list[OrderDiscount]:
+        currency = self.document["currency"]
+        return [
+            OrderDiscount(
+                code=discount["code"],
+                amount=Money.from_minor_units(discount["amount"], currency),
+            )
+            for discount in self.document.get("discounts") or ()
+        ]
+
+    @strawberry.field
+    def shipping_total(self) -> Money:
+        return self._amount("shippingTotal")
+
+    @strawberry.field(
+        description="Added to the total; with tax-inclusive prices, the tax the total contains."
+    )
+    def tax_total(self) -> Money:
+        return self._amount("taxTotal")
+
+    @strawberry.field
+    def discount_total(self) -> Money:
+        return self._amount("discountTotal")
+
+    @strawberry.field(description="Prices and shipping contained the tax.")
+    def tax_included(self) -> bool:
+        return bool(self.document.get("taxIncluded", False))
+
+    @strawberry.field(
+        description="A guest's key to this order (orderByToken, payOrder, cancelOrder): "
+        "shown once, in checkoutComplete's answer; null everywhere else."
+    )
+    def token(self) -> str | None:
+        return self.document.get("token")
+
+    def _amount(self, field: str) -> Money:
+        return Money.from_minor_units(self.document.get(field, 0), self.document["currency"])
 
     @strawberry.field(description="A PENDING order is cancelled when this passes unpaid.")
     def hold_expires_at(self) -> datetime | None:

@@ -3,6 +3,8 @@
 import strawberry
 
 from shopgraph.resolvers import (
+    carts,
+    checkout,
     discounts,
     nodes,
     orders,
@@ -57,3 +59,9 @@ class Query:
         permission_classes=[IsAdmin],
         description="Discount codes, newest first (default 20, at most 100 per page).",
     )
+    cart = strawberry.field(
+        resolver=carts.cart,
+        description="A cart by its ID: a guest's for anyone who has the ID, a customer's for "
+        "them alone.",
+    )
+    order_by_token = strawberry.field(resolver=checkout.order_by_token)

@@ -49,6 +49,7 @@ from graphql import (
 
 from shopgraph.catalog.variant_rules import MAX_OPTIONS, MAX_VARIANTS
 from shopgraph.checkout.address_book import MAX_SAVED_ADDRESSES
+from shopgraph.checkout.cart_lines import MAX_CART_LINES
 from shopgraph.checkout.order_lines import MAX_LINES
 from shopgraph.checkout.shipping_methods import MAX_SHIPPING_METHODS
 from shopgraph.checkout.tax_rates import MAX_TAX_RATES
@@ -90,6 +91,11 @@ LIST_BOUNDS: Mapping[str, int] = {
     "User.addresses": MAX_SAVED_ADDRESSES,
     "*.userErrors": MAX_LINES,  # at most one per order line; other inputs have fewer fields
     "Query.shippingMethods": MAX_SHIPPING_METHODS,
+    "Cart.lines": MAX_CART_LINES,
+    "Cart.availableShippingMethods": MAX_SHIPPING_METHODS,
+    # Stock and price for each line, the shipping method and the code for the cart.
+    "Cart.problems": 2 * MAX_CART_LINES + 2,
+    "Order.discounts": 1,  # one code per cart
     "Query.taxRates": MAX_TAX_RATES,
 }
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 import strawberry
 
 from shopgraph.auth import permissions
-from shopgraph.resolvers import addresses, user_orders
+from shopgraph.resolvers import addresses, user_cart, user_orders
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.nodes import DocumentNode
 from shopgraph.schema.permissions import IsSelfOrAdmin
@@ -65,6 +65,12 @@ class User(DocumentNode):
         resolver=addresses.user_addresses,
         permission_classes=[IsSelfOrAdmin],
         description="The address book, oldest first; visible to the user and to admins only.",
+    )
+    cart = strawberry.field(
+        resolver=user_cart.user_cart,
+        permission_classes=[IsSelfOrAdmin],
+        description="The customer's open cart, if they have one. Visible to the user and to "
+        "admins only.",
     )
 
 

@@ -1,0 +1,153 @@
+"""Fields of Cart and CartLine. A cart's view (`checkout.cart_view`) is read once per cart
+per request, whichever fields ask for it: lines, cost and problems come from one pricing."""
+
+import asyncio
+from typing import TYPE_CHECKING, Protocol
+
+import strawberry
+from strawberry import relay
+
+from shopgraph.checkout.addresses import Address as AddressValue
+from shopgraph.checkout.cart_view import CartLineView, CartView
+from shopgraph.checkout.carts import CartStatus
+from shopgraph.documents import Document
+from shopgraph.resolvers.context import Info
+from shopgraph.schema.addresses import Address
+from shopgraph.schema.money import Money
+from shopgraph.schema.products import Product
+from shopgraph.schema.shipping import ShippingMethod
+from shopgraph.schema.variants import ProductVariant
+
+if TYPE_CHECKING:
+    from shopgraph.schema.carts import CartCost, CartLine, CartProblem
+
+
+class OfCart(Protocol):
+    document: Document
+    view_task: "asyncio.Future[CartView] | None"
+
+
+class OfLine(Protocol):
+    line: CartLineView
+
+
+def line_global_id(line_id: object) -> strawberry.ID:
+    return strawberry.ID(relay.to_base64("CartLine", str(line_id)))
+
+
+async def view_of(root: OfCart, info: Info) -> CartView:
+    """Priced on first use; later fields of the same cart await the same pricing."""
+    if root.view_task is None:
+        root.view_task = asyncio.ensure_future(
+            info.context.services.cart_pricing.view(root.document)
+        )
+    return await root.view_task
+
+
+def _money(info: Info, minor: int) -> Money:
+    return Money.from_minor_units(minor, info.context.settings.currency)
+
+
+async def cart_lines(root: OfCart, info: Info) -> list["CartLine"]:
+    from shopgraph.schema.carts import CartLine
+
+    return [CartLine(line=line) for line in (await view_of(root, info)).lines]
+
+
+def total_quantity(root: OfCart) -> int:
+    return sum(line["quantity"] for line in root.document["lines"])
+
+
+def cart_email(root: OfCart) -> str | None:
+    return root.document.get("email")
+
+
+def _address(document: Document | None) -> Address | None:
+    return None if document is None else Address.from_value(AddressValue.from_document(document))
+
+
+def shipping_address(root: OfCart) -> Address | None:
+    return _address(root.document.get("shippingAddress"))
+
+
+def billing_address(root: OfCart) -> Address | None:
+    return _address(root.document.get("billingAddress"))
+
+
+async def shipping_method(root: OfCart, info: Info) -> ShippingMethod | None:
+    """The method chosen, while it still exists (a problem says when it cannot ship)."""
+    method = (await view_of(root, info)).terms.shipping_method
+    return None if method is None else ShippingMethod(method=method)
+
+
+async def available_shipping_methods(root: OfCart, info: Info) -> list[ShippingMethod]:
+    methods = (await view_of(root, info)).terms.shipping_methods
+    return [ShippingMethod(method=method) for method in methods]
+
+
+def discount_codes(root: OfCart) -> list[str]:
+    code = root.document.get("discountCode")
+    return [code] if code else []
+
+
+async def cart_cost(root: OfCart, info: Info) -> "CartCost":
+    from shopgraph.schema.carts import CartCost
+
+    cost = (await view_of(root, info)).cost
+    return CartCost(
+        subtotal=_money(info, cost.subtotal),
+        shipping=_money(info, cost.shipping),
+        tax=_money(info, cost.tax),
+        discount=_money(info, cost.discount),
+        total=_money(info, cost.total),
+        tax_included=cost.tax_included,
+    )
+
+
+async def cart_problems(root: OfCart, info: Info) -> list["CartProblem"]:
+    from shopgraph.schema.carts import CartProblem, CartProblemCode
+
+    return [
+        CartProblem(
+            line_id=None if problem.line_id is None else line_global_id(problem.line_id),
+            code=CartProblemCode(problem.code.value),
+            message=problem.message,
+        )
+        for problem in (await view_of(root, info)).problems
+    ]
+
+
+def completed(root: OfCart) -> bool:
+    return root.document["status"] != CartStatus.OPEN
+
+
+def line_id(root: OfLine) -> strawberry.ID:
+    return line_global_id(root.line.id)
+
+
+def line_variant(root: OfLine) -> ProductVariant | None:
+    line = root.line
+    if line.product is None or line.variant is None:
+        return None
+    return ProductVariant(product_document=line.product, variant=line.variant)
+
+
+def line_product(root: OfLine) -> Product | None:
+    line = root.line
+    return None if line.variant is None or line.product is None else Product(document=line.product)
+
+
+def line_quantity(root: OfLine) -> int:
+    return root.line.quantity
+
+
+def line_unit_price(root: OfLine, info: Info) -> Money:
+    return _money(info, root.line.unit_price)
+
+
+def line_total(root: OfLine, info: Info) -> Money:
+    return _money(info, root.line.line_total)
+
+
+def line_available(root: OfLine) -> bool:
+    return root.line.available
