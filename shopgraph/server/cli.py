@@ -28,6 +28,7 @@ from shopgraph.schema.build import build_schema
 from shopgraph.server.announce import announce_demo_accounts, say
 from shopgraph.server.app import create_app
 from shopgraph.server.demo_catalog import demo_products
+from shopgraph.server.demo_store import seed_checkout_terms
 from shopgraph.server.embedded import EmbeddedMongo, EmbeddedMongoError
 from shopgraph.server.logs import configure_logging, logging_config
 from shopgraph.server.metrics.exposition import (
@@ -108,6 +109,7 @@ async def prepare_database(
         )
         if seeding is Seeding.IF_EMPTY and not added:
             return 0, []
+        await seed_checkout_terms(datasources, settings.currency)
         if settings.is_production:
             return added, []
         accounts = accounts_service(settings, datasources, passwords_from(settings))
