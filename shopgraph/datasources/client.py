@@ -15,8 +15,10 @@ from shopgraph.datasources.counters import CountersDatasource
 from shopgraph.datasources.leases import LeasesDatasource
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
 from shopgraph.datasources.mail_quota import MailQuotaDatasource
+from shopgraph.datasources.media_blobs import MediaBlobs
 from shopgraph.datasources.orders import OrdersDatasource
 from shopgraph.datasources.outbox import OutboxDatasource
+from shopgraph.datasources.product_images import ProductImagesDatasource
 from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
 from shopgraph.datasources.skus import SkusDatasource
@@ -24,6 +26,7 @@ from shopgraph.datasources.stock_holds import StockHoldsDatasource
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
 from shopgraph.datasources.stray_charges import StrayChargesDatasource
 from shopgraph.datasources.users import UsersDatasource
+from shopgraph.datasources.variant_images import VariantImagesDatasource
 from shopgraph.documents import Document
 
 
@@ -61,6 +64,9 @@ class Datasources:
     skus: SkusDatasource
     stock_changes: StockChanges
     leases: LeasesDatasource
+    product_images: ProductImagesDatasource
+    variant_images: VariantImagesDatasource
+    media_blobs: MediaBlobs
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -82,6 +88,9 @@ class Datasources:
             skus=SkusDatasource(database["skus"]),
             stock_changes=stock_changes,
             leases=LeasesDatasource(database["leases"]),
+            product_images=ProductImagesDatasource(database["product_images"]),
+            variant_images=VariantImagesDatasource(database["variant_images"]),
+            media_blobs=MediaBlobs(database),
         )
 
     async def ensure_indexes(self) -> None:
@@ -97,6 +106,8 @@ class Datasources:
             self.account_tokens,
             self.mail_quota,
             self.skus,
+            self.product_images,
+            self.variant_images,
         ):
             await datasource.ensure_indexes()
 
