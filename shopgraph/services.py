@@ -13,7 +13,13 @@ from shopgraph.auth.session_ends import SessionEnds
 from shopgraph.auth.sessions import Sessions
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.auth.tokens import AccessTokens, accepted_for
+from shopgraph.catalog.image_files import ImageLimits
+from shopgraph.catalog.image_storage import ImageStorage
+from shopgraph.catalog.image_work import ImageWork
+from shopgraph.catalog.images import ProductImages
+from shopgraph.catalog.media import MediaLibrary
 from shopgraph.catalog.products import Catalog
+from shopgraph.catalog.rendition_cache import RenditionCache
 from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.catalog.variants import Variants
 from shopgraph.checkout.deps import Checkout, OrderLimits
@@ -69,9 +75,27 @@ def recovery_service(settings: Settings, datasources: Datasources, accounts: Acc
     )
 
 
+def image_storage(datasources: Datasources) -> ImageStorage:
+    return ImageStorage(
+        datasources.product_images, datasources.variant_images, datasources.media_blobs
+    )
+
+
 def catalog_service(settings: Settings, datasources: Datasources) -> Catalog:
     claims = SkuClaims(datasources.skus, datasources.products)
-    return Catalog(datasources.products, datasources.stock_movements, claims, settings.currency)
+    return Catalog(
+        datasources.products,
+        datasources.stock_movements,
+        claims,
+        settings.currency,
+        image_storage(datasources),
+    )
+
+
+def images_service(settings: Settings, datasources: Datasources, work: ImageWork) -> ProductImages:
+    """`work`: the process's one bound on image decoding (see ImageWork)."""
+    limits = ImageLimits(settings.max_image_bytes, settings.max_image_pixels)
+    return ProductImages(image_storage(datasources), datasources.products, work, limits)
 
 
 def variants_service(settings: Settings, datasources: Datasources) -> Variants:
@@ -87,6 +111,8 @@ class Services:
     catalog: Catalog
     variants: Variants
     orders: Orders
+    images: ProductImages
+    media: MediaLibrary
 
     @classmethod
     def build(
@@ -116,6 +142,7 @@ class Services:
         )
         accounts = accounts_service(settings, datasources, passwords)
         recovery = recovery_service(settings, datasources, accounts)
+        image_work = ImageWork(settings.image_work_concurrency)
         return cls(
             sessions=Sessions(
                 datasources.users,
@@ -134,4 +161,8 @@ class Services:
             catalog=catalog_service(settings, datasources),
             variants=variants_service(settings, datasources),
             orders=Orders(checkout),
+            images=images_service(settings, datasources, image_work),
+            media=MediaLibrary(
+                image_storage(datasources), image_work, RenditionCache(settings.media_cache_bytes)
+            ),
         )
