@@ -12,6 +12,7 @@ from shopgraph.datasources.base import CollectionDatasource
 from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.keyset import Page, PageRequest
 from shopgraph.datasources.orders import OrderQuery, OrdersDatasource
+from shopgraph.datasources.product_images import ProductImagesDatasource
 from shopgraph.documents import Document
 
 
@@ -105,6 +106,18 @@ def _order_count_loader(orders: OrdersDatasource, cache: bool) -> DataLoader[Use
     return DataLoader(load, cache=cache)
 
 
+def _images_of_products_loader(
+    images: ProductImagesDatasource, cache: bool
+) -> DataLoader[ObjectId, list[Document]]:
+    """Each product's images, in order: one query for the products of one tick."""
+
+    async def load(product_ids: Sequence[ObjectId]) -> list[list[Document]]:
+        found = await images.of_products(set(product_ids))
+        return [found.get(product_id, []) for product_id in product_ids]
+
+    return DataLoader(load, cache=cache)
+
+
 class Loaders:
     """`cache=False` for WebSocket connections: their context lives as long as the socket,
     and a cache would serve every later operation data as old as the connection."""
@@ -114,3 +127,6 @@ class Loaders:
         self.user = _batch_loader(datasources.users, cache)
         self.user_order_page = _order_page_loader(datasources.orders, cache)
         self.user_order_count = _order_count_loader(datasources.orders, cache)
+        self.image = _batch_loader(datasources.product_images, cache)
+        self.product_images = _images_of_products_loader(datasources.product_images, cache)
+        self.variant_image = _batch_loader(datasources.variant_images, cache)

@@ -6,6 +6,7 @@ import strawberry
 from strawberry import relay
 
 from shopgraph.resolvers.context import Info
+from shopgraph.resolvers.images import images_by_node_ids
 from shopgraph.resolvers.orders import orders_by_node_ids
 from shopgraph.resolvers.products import products_by_node_ids, variants_by_node_ids
 from shopgraph.resolvers.users import users_by_node_ids
@@ -18,6 +19,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "ProductVariant": variants_by_node_ids,
     "User": users_by_node_ids,
     "Order": orders_by_node_ids,
+    "Image": images_by_node_ids,
 }
 
 

@@ -47,6 +47,7 @@ from graphql import (
     is_object_type,
 )
 
+from shopgraph.catalog.images import MAX_IMAGES
 from shopgraph.catalog.variant_rules import MAX_OPTIONS, MAX_VARIANTS
 from shopgraph.checkout.order_lines import MAX_LINES
 from shopgraph.schema.document_limits import operations
@@ -66,6 +67,8 @@ DATABASE_FIELDS = frozenset(
         "Order.user",
         "OrderItem.product",
         "OrderItem.variant",
+        "Product.images",
+        "ProductVariant.image",
         "ProductVariant.product",
         "User.orders",
         "*.totalCount",
@@ -81,6 +84,7 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Order.items": MAX_LINES,  # an order has at most MAX_LINES lines
     "Product.variants": MAX_VARIANTS,
     "Product.options": MAX_OPTIONS,
+    "Product.images": MAX_IMAGES,
     "ProductVariant.selectedOptions": MAX_OPTIONS,
     "*.userErrors": MAX_LINES,  # at most one per order line; other inputs have fewer fields
 }
