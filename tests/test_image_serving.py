@@ -3,6 +3,7 @@ headers, 304s that read and decode nothing, and WebP for clients that take it.""
 
 import asyncio
 import io
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -10,6 +11,8 @@ from asgi_lifespan import LifespanManager
 from bson import ObjectId
 from PIL import Image
 
+from shopgraph.catalog.image_renditions import ImageFormat, Rendition
+from shopgraph.catalog.media import answer_for
 from shopgraph.server.app import create_app
 from tests.helpers import gid
 from tests.images_harness import picture, stored_files, stored_images, upload, uploaded
@@ -21,10 +24,10 @@ URLS = """query($id: ID!) { node(id: $id) { ... on Image {
 CACHE_FOR_GOOD = "public, max-age=31536000, immutable"
 
 
-@pytest.fixture
-async def media_app(make_settings, command_log):
+@asynccontextmanager
+async def app_and_client(settings, command_log=None):
     """The app and a client of it: the tests count its image work and its commands."""
-    app = create_app(make_settings(), mongo_listeners=[command_log])
+    app = create_app(settings, mongo_listeners=[command_log] if command_log else [])
     async with (
         LifespanManager(app) as manager,
         httpx.AsyncClient(
@@ -32,6 +35,12 @@ async def media_app(make_settings, command_log):
         ) as http,
     ):
         yield app, http
+
+
+@pytest.fixture
+async def media_app(make_settings, command_log):
+    async with app_and_client(make_settings(), command_log) as both:
+        yield both
 
 
 async def uploaded_image(http, admin, product, data: bytes | None = None) -> dict:
@@ -112,9 +121,14 @@ async def test_a_rendition_has_a_strong_etag_and_may_be_cached_for_good(media_ap
 
 
 async def test_if_none_match_gets_a_304_that_reads_and_decodes_no_image(
-    media_app, command_log, admin, mug
+    make_settings, command_log, admin, mug
 ):
-    app, http = media_app
+    """With no cache of renditions in memory, so that reading one would show."""
+    async with app_and_client(make_settings(media_cache_bytes=0), command_log) as (app, http):
+        await answers_304(app, http, command_log, admin, mug)
+
+
+async def answers_304(app, http, command_log, admin, mug) -> None:
     image = await uploaded_image(http, admin, mug)
     url = (await urls_of(http, admin, image))["w300"]
     etag = (await http.get(url, headers={"Accept": "image/webp"})).headers["etag"]
@@ -161,24 +175,23 @@ async def test_twenty_first_requests_at_once_make_the_rendition_once(media_app, 
     assert work.started == decodes + 1
 
 
-async def test_a_rendition_recorded_by_another_process_is_read_not_made(
+async def test_a_rendition_another_process_made_meanwhile_is_read_not_made_again(
     media_app, db, make_settings, admin, mug
 ):
-    """Two processes: the second finds the first one's rendition and decodes nothing."""
+    """A second process read the image before the first made the rendition: it finds the
+    rendition when it comes to make it, and decodes nothing."""
     _, http = media_app
     image = await uploaded_image(http, admin, mug)
     url = (await urls_of(http, admin, image))["webp"]
-    made = (await http.get(url)).content
-    other = create_app(make_settings())
-    async with (
-        LifespanManager(other) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://b") as b,
-    ):
-        work = other.state.services.media.work
-        read = await asyncio.gather(*(b.get(url) for _ in range(5)))
-        assert work.started == 0
+    async with app_and_client(make_settings()) as (other, _):
+        library = other.state.services.media
+        stale = await library.image(ObjectId(url.split("/")[2]))
+        made = (await http.get(url)).content  # the first process makes it
+        answer = answer_for(stale, stale.name, Rendition(512, ImageFormat.WEBP), False)
+        read = await asyncio.gather(*(library.content(answer) for _ in range(5)))
+        assert library.work.started == 0
 
-    assert {response.content for response in read} == {made}
+    assert set(read) == {made}
     assert len(await stored_files(db)) == 2
 
 
