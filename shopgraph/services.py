@@ -19,6 +19,7 @@ from shopgraph.catalog.image_work import ImageWork
 from shopgraph.catalog.images import ProductImages
 from shopgraph.catalog.media import MediaLibrary
 from shopgraph.catalog.products import Catalog
+from shopgraph.catalog.recent_images import RecentImages
 from shopgraph.catalog.rendition_cache import RenditionCache
 from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.catalog.variants import Variants
@@ -75,27 +76,39 @@ def recovery_service(settings: Settings, datasources: Datasources, accounts: Acc
     )
 
 
-def image_storage(datasources: Datasources) -> ImageStorage:
+def image_storage(datasources: Datasources, lookup_seconds: float = 0.0) -> ImageStorage:
+    """`lookup_seconds`: how long image records read for serving are kept (RecentImages)."""
     return ImageStorage(
-        datasources.product_images, datasources.variant_images, datasources.media_blobs
+        datasources.product_images,
+        datasources.variant_images,
+        datasources.media_blobs,
+        RecentImages(lookup_seconds),
     )
 
 
-def catalog_service(settings: Settings, datasources: Datasources) -> Catalog:
+def catalog_service(
+    settings: Settings, datasources: Datasources, storage: ImageStorage | None = None
+) -> Catalog:
     claims = SkuClaims(datasources.skus, datasources.products)
     return Catalog(
         datasources.products,
         datasources.stock_movements,
         claims,
         settings.currency,
-        image_storage(datasources),
+        storage or image_storage(datasources),
     )
 
 
-def images_service(settings: Settings, datasources: Datasources, work: ImageWork) -> ProductImages:
+def images_service(
+    settings: Settings,
+    datasources: Datasources,
+    work: ImageWork,
+    storage: ImageStorage | None = None,
+) -> ProductImages:
     """`work`: the process's one bound on image decoding (see ImageWork)."""
     limits = ImageLimits(settings.max_image_bytes, settings.max_image_pixels)
-    return ProductImages(image_storage(datasources), datasources.products, work, limits)
+    storage = storage or image_storage(datasources)
+    return ProductImages(storage, datasources.products, work, limits)
 
 
 def variants_service(settings: Settings, datasources: Datasources) -> Variants:
@@ -143,6 +156,7 @@ class Services:
         accounts = accounts_service(settings, datasources, passwords)
         recovery = recovery_service(settings, datasources, accounts)
         image_work = ImageWork(settings.image_work_concurrency)
+        storage = image_storage(datasources, settings.media_lookup_cache_seconds)
         return cls(
             sessions=Sessions(
                 datasources.users,
@@ -158,11 +172,9 @@ class Services:
             ),
             accounts=accounts,
             recovery=recovery,
-            catalog=catalog_service(settings, datasources),
+            catalog=catalog_service(settings, datasources, storage),
             variants=variants_service(settings, datasources),
             orders=Orders(checkout),
-            images=images_service(settings, datasources, image_work),
-            media=MediaLibrary(
-                image_storage(datasources), image_work, RenditionCache(settings.media_cache_bytes)
-            ),
+            images=images_service(settings, datasources, image_work, storage),
+            media=MediaLibrary(storage, image_work, RenditionCache(settings.media_cache_bytes)),
         )

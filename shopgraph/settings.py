@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(default=25_000_000, ge=1)  # width x height, read before decoding
     image_work_concurrency: int = Field(default=2, ge=1)  # decodes and resizes at once, per process
     media_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)  # renditions kept in memory
+    media_lookup_cache_seconds: float = Field(default=10.0, ge=0)  # image records, likewise
     media_base_url: str = ""  # e.g. a CDN's "https://cdn.example.com"; empty: "/media/..." paths
 
     # Orders, payments and email

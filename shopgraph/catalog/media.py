@@ -94,8 +94,9 @@ class MediaLibrary:
         self._making: dict[str, asyncio.Task[bytes | None]] = {}
 
     async def image(self, image_id: ObjectId) -> ServedImage | None:
-        """The one metadata read a request makes before answering, 304s included."""
-        document = await self.storage.images.one(image_id)
+        """The one metadata read a request makes before answering, 304s included (none
+        when the image was looked up in the last seconds, see `RecentImages`)."""
+        document = await self.storage.served(image_id)
         return None if document is None else ServedImage.of(document)
 
     async def content(self, answer: Answer) -> bytes | None:
@@ -144,6 +145,7 @@ class MediaLibrary:
         await self.storage.blobs.put(blob, data, chosen.media_type)
         if await self.storage.images.add_rendition(image.id, key, blob, len(data)):
             self.cache.put(blob, data)
+            self.storage.recent.forget([image.id])  # read again, with the rendition
             return data
         await self.storage.blobs.delete([blob])  # another process recorded one first
         return await self._read_recorded(await self.storage.images.one(image.id), key)
