@@ -5,11 +5,18 @@ import io
 import json
 import struct
 import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from asgi_lifespan import LifespanManager
 from bson import ObjectId
 from PIL import Image
+from starlette.applications import Starlette
+
+from shopgraph.server.app import create_app
+from shopgraph.settings import Settings
 
 UPLOAD = """mutation Upload($productId: ID!, $file: Upload!, $altText: String) {
   uploadProductImage(productId: $productId, file: $file, altText: $altText) {
@@ -96,3 +103,18 @@ async def stored_images(db: Any, product_id: ObjectId | None = None) -> list[dic
 async def stored_files(db: Any) -> list[str]:
     """The ids of every file in the media bucket (GridFS)."""
     return sorted([doc["_id"] async for doc in db["media.files"].find({}, {"_id": 1})])
+
+
+@asynccontextmanager
+async def app_and_client(
+    settings: Settings, command_log: Any = None
+) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+    """The app and a client of it: the tests count its image work and its commands."""
+    app = create_app(settings, mongo_listeners=[command_log] if command_log else [])
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://shopgraph.test"
+        ) as http,
+    ):
+        yield app, http

@@ -3,38 +3,28 @@ headers, 304s that read and decode nothing, and WebP for clients that take it.""
 
 import asyncio
 import io
-from contextlib import asynccontextmanager
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from bson import ObjectId
 from PIL import Image
 
 from shopgraph.catalog.image_renditions import ImageFormat, Rendition
 from shopgraph.catalog.media import answer_for
-from shopgraph.server.app import create_app
 from tests.helpers import gid
-from tests.images_harness import picture, stored_files, stored_images, upload, uploaded
+from tests.images_harness import (
+    app_and_client,
+    picture,
+    stored_files,
+    stored_images,
+    upload,
+    uploaded,
+)
 
 URLS = """query($id: ID!) { node(id: $id) { ... on Image {
   url w300: url(width: 300) w5000: url(width: 5000) h100: url(height: 100)
   tiny: url(width: 1) webp: url(width: 512, format: WEBP) png: url(format: PNG)
 } } }"""
 CACHE_FOR_GOOD = "public, max-age=31536000, immutable"
-
-
-@asynccontextmanager
-async def app_and_client(settings, command_log=None):
-    """The app and a client of it: the tests count its image work and its commands."""
-    app = create_app(settings, mongo_listeners=[command_log] if command_log else [])
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://shopgraph.test"
-        ) as http,
-    ):
-        yield app, http
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from tests.helpers import add_product, gid, without_messages
 from tests.images_harness import (
     PREFLIGHT,
     SVG,
+    app_and_client,
     picture,
     png_claiming,
     stored_files,
@@ -304,6 +305,23 @@ async def test_a_product_never_gets_more_than_20_images_however_uploads_race(
     assert len(images) == 20
     assert len({image["slot"] for image in images}) == 20
     assert len(await stored_files(db)) == 3  # the refused uploads' files are gone
+
+
+async def test_an_upload_to_a_product_with_20_images_is_refused_before_decoding(
+    make_settings, db, admin, mug
+):
+    for n in range(20):
+        await db.product_images.insert_one(
+            {"productId": mug["_id"], "slot": f"{mug['_id']}/{n}", "position": n}
+        )
+
+    async with app_and_client(make_settings()) as (app, http):
+        payload = uploaded(await upload(http, gid(mug), picture(), headers=admin.headers))
+        assert app.state.services.images.work.started == 0
+
+    assert without_messages(payload["userErrors"]) == [{"field": ["productId"], "code": "INVALID"}]
+    assert "at most 20 images" in payload["userErrors"][0]["message"]
+    assert await stored_files(db) == []
 
 
 async def test_an_upload_racing_the_deletion_of_its_product_leaves_nothing(

@@ -125,7 +125,6 @@ def clean_upload(data: bytes, limits: ImageLimits, field: str) -> CleanImage:
             pixels = _pixels_only(image)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
             raise refused(f"The image could not be decoded: {error}.", field) from None
-    _check_size(pixels, limits, field)  # turning it upright may swap its sides
     clean = encode(pixels, image_format)
     return CleanImage(
         data=clean,

@@ -53,6 +53,8 @@ class ProductImages:
         (`productId`), or INVALID when the product has its most images."""
         alt = checked_alt_text(alt_text, "altText")
         product = await self._product(product_id)
+        if len(await self.storage.images.of_product(product_id)) >= MAX_IMAGES:
+            raise _too_many("productId")  # before decoding; the slots decide races
         clean = await self.work.run(clean_upload, data, self.limits, "file")
         return await self._add(product, clean, alt)
 
