@@ -32,6 +32,7 @@ class ErrorCode(Enum):
     EMAIL_REQUIRED = "EMAIL_REQUIRED"
     CART_EMPTY = "CART_EMPTY"
     CART_COMPLETED = "CART_COMPLETED"
+    TOO_MANY_ADDRESSES = "TOO_MANY_ADDRESSES"
 
 
 @dataclass(frozen=True, slots=True)

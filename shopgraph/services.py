@@ -23,9 +23,12 @@ from shopgraph.catalog.recent_images import RecentImages
 from shopgraph.catalog.rendition_cache import RenditionCache
 from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.catalog.variants import Variants
+from shopgraph.checkout.address_book import AddressBook
 from shopgraph.checkout.deps import Checkout, OrderLimits
 from shopgraph.checkout.order_events import NoOrderEvents, OrderEvents
 from shopgraph.checkout.orders import Orders
+from shopgraph.checkout.shipping_methods import ShippingMethods
+from shopgraph.checkout.tax_rates import TaxRates
 from shopgraph.datasources.client import Datasources
 from shopgraph.integrations.payments import PaymentGateway
 from shopgraph.settings import Settings
@@ -124,6 +127,9 @@ class Services:
     catalog: Catalog
     variants: Variants
     orders: Orders
+    shipping_methods: ShippingMethods
+    tax_rates: TaxRates
+    address_book: AddressBook
     images: ProductImages
     media: MediaLibrary
 
@@ -175,6 +181,9 @@ class Services:
             catalog=catalog_service(settings, datasources, storage),
             variants=variants_service(settings, datasources),
             orders=Orders(checkout),
+            shipping_methods=ShippingMethods(datasources.shipping_methods, settings.currency),
+            tax_rates=TaxRates(datasources.tax_rates),
+            address_book=AddressBook(datasources.address_books),
             images=images_service(settings, datasources, image_work, storage),
             media=MediaLibrary(storage, image_work, RenditionCache(settings.media_cache_bytes)),
         )

@@ -655,3 +655,66 @@ async def eventually(
     if not await poll(condition, within, interval):
         raise AssertionError(f"not within {within} s: {what}")
     return time.monotonic() - start
+
+
+# --- addresses and the address book --------------------------------------------------------
+
+ADDRESS_FIELDS = "firstName lastName company line1 line2 city region postalCode country phone"
+SAVED_ADDRESS_FIELDS = f"id isDefaultShipping isDefaultBilling address {{ {ADDRESS_FIELDS} }}"
+ADD_ADDRESS = f"""mutation Add($input: AddAddressInput!) {{
+  addAddress(input: $input) {{ address {{ {SAVED_ADDRESS_FIELDS} }} {USER_ERRORS} }}
+}}"""
+UPDATE_ADDRESS = f"""mutation Update($id: ID!, $input: UpdateAddressInput!) {{
+  updateAddress(id: $id, input: $input) {{ address {{ {SAVED_ADDRESS_FIELDS} }} {USER_ERRORS} }}
+}}"""
+DELETE_ADDRESS = f"""mutation Delete($id: ID!) {{
+  deleteAddress(id: $id) {{ deletedId {USER_ERRORS} }}
+}}"""
+MY_ADDRESSES = f"{{ me {{ addresses {{ {SAVED_ADDRESS_FIELDS} }} }} }}"
+# An AddressInput with every field, valid as it stands.
+HOME = {
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "company": "Analytical Engines Ltd",
+    "line1": "12 St James's Square",
+    "line2": "Flat 3",
+    "city": "London",
+    "region": "Greater London",
+    "postalCode": "SW1Y 4JH",
+    "country": "GB",
+    "phone": "+44 20 7946 0018",
+}
+# One with only the required fields.
+OFFICE = {
+    "firstName": "Grace",
+    "lastName": "Hopper",
+    "line1": "1 Navy Yard",
+    "city": "Arlington",
+    "postalCode": "22202",
+    "country": "US",
+}
+
+
+async def add_address(gql, who: Account, address: dict[str, Any], **flags: bool | None):
+    """The `addAddress` payload for `address` (an AddressInput), with isDefaultShipping and
+    isDefaultBilling as given (by their GraphQL names)."""
+    body = await gql(ADD_ADDRESS, {"input": {"address": address, **flags}}, headers=who.headers)
+    return payload_of(body, "addAddress")
+
+
+async def saved(gql, who: Account, address: dict[str, Any], **flags: bool | None):
+    """A SavedAddress that `addAddress` answered without userErrors."""
+    payload = await add_address(gql, who, address, **flags)
+    assert payload["userErrors"] == [], payload
+    return payload["address"]
+
+
+async def my_addresses(gql, who: Account) -> list[dict[str, Any]]:
+    body = await gql(MY_ADDRESSES, headers=who.headers)
+    assert "errors" not in body, body
+    return body["data"]["me"]["addresses"]
+
+
+async def address_book(db, who: Account) -> dict[str, Any] | None:
+    """The stored book of `who`."""
+    return await db.address_books.find_one({"_id": who.id})

@@ -38,15 +38,20 @@ def _description(value: str, currency: str) -> str:
     return value
 
 
-def check_price(value: Decimal, currency: str) -> int:
-    """At most `MAX_PRICE`, so no order of it can make a total the store cannot store."""
+def check_amount(value: Decimal, currency: str, what: str) -> int:
+    """An amount in minor units, at most `MAX_PRICE`, so no order of it can make a total
+    the store cannot store; `what` names it in the refusal ("The price has ...")."""
     try:
-        price = to_minor_units(value, currency)
+        amount = to_minor_units(value, currency)
     except ValueError as error:
-        raise ValueError(f"The price {error}.") from error
-    if price > MAX_PRICE:
-        raise ValueError(f"The price may be at most {format_amount(MAX_PRICE, currency)}.")
-    return price
+        raise ValueError(f"The {what} {error}.") from error
+    if amount > MAX_PRICE:
+        raise ValueError(f"The {what} may be at most {format_amount(MAX_PRICE, currency)}.")
+    return amount
+
+
+def check_price(value: Decimal, currency: str) -> int:
+    return check_amount(value, currency, "price")
 
 
 def check_stock(value: int, currency: str = "") -> int:

@@ -22,8 +22,9 @@ markers behind, which the recovery sweep (`checkout.sweeps`) undoes.
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from itertools import groupby
+from typing import Protocol
 
 from bson import ObjectId
 
@@ -48,7 +49,7 @@ async def place_order(
 ) -> Document:
     """`lines` come merged (one per variant, or product) and sorted by product id.
     Raises DomainError."""
-    _within_held_units(checkout, lines)
+    within_held_units(checkout, lines)
     datasources = checkout.datasources
     cart = cart_key(lines)
     if key is not None:
@@ -67,10 +68,42 @@ async def place_order(
                 ErrorCode.OUT_OF_STOCK, "The first request with this idempotency key failed; retry."
             ) from None
         return await _same_cart(checkout, existing, cart)
-    await _within_customer_limits(checkout, order)
-    await _reserve(checkout, order, lines, products)
-    checkout.events.placed(order)
+    await open_order(checkout, order, lines, products)
     return order
+
+
+class Claim(Protocol):
+    """Something besides stock an order takes while it is placed, such as a discount
+    code's use: taken after the customer's limits pass and before the stock, given back
+    when the stock cannot be had."""
+
+    async def take(self) -> None: ...
+
+    async def give_back(self) -> None: ...
+
+
+async def open_order(
+    checkout: Checkout,
+    order: Document,
+    lines: Sequence[OrderLine],
+    products: dict[ObjectId, Document],
+    claims: Sequence[Claim] = (),
+) -> None:
+    """Steps 2 to 4 for an order just inserted: limits, claims, stock, PENDING.
+    Raises DomainError, having deleted the order and given back what it took."""
+    await _within_customer_limits(checkout, order)
+    taken: list[Claim] = []
+    try:
+        for claim in claims:
+            await claim.take()
+            taken.append(claim)
+        await _reserve(checkout, order, lines, products)
+    except BaseException:
+        for claim in taken:
+            await claim.give_back()
+        await checkout.datasources.orders.delete_if(order["_id"], UNPLACED)
+        raise
+    checkout.events.placed(order)
 
 
 def _new_order(
@@ -81,6 +114,18 @@ def _new_order(
     cart: str,
     key: str | None,
 ) -> Document:
+    items = order_items(lines, products)
+    subtotal = sum(item["lineTotal"] for item in items)
+    check_amounts(checkout, [item["lineTotal"] for item in items] + [subtotal])
+    order = new_order(checkout, user_id, items)
+    order.update(subtotal=subtotal, total=subtotal, cartKey=cart)  # no shipping or tax
+    if key is not None:
+        order["idempotencyKey"] = key
+    return order
+
+
+def order_items(lines: Sequence[OrderLine], products: dict[ObjectId, Document]) -> list[Document]:
+    """What each line buys, as the order keeps it: today's name, SKU and price."""
     items = []
     for line in lines:
         product, variant = products[line.product_id], variant_of(products, line)
@@ -97,28 +142,25 @@ def _new_order(
                 "lineTotal": variant.price * line.quantity,
             }
         )
-    subtotal = sum(item["lineTotal"] for item in items)
-    _check_amounts(checkout, [item["lineTotal"] for item in items] + [subtotal])
+    return items
+
+
+def new_order(checkout: Checkout, user_id: ObjectId | None, items: list[Document]) -> Document:
+    """An order about to take its stock; the caller adds its amounts."""
     now = utc_now()
-    order: Document = {
+    return {
         "_id": ObjectId(),
         "userId": user_id,
         "items": items,
-        "subtotal": subtotal,
-        "total": subtotal,  # no shipping or tax yet
         "currency": checkout.currency,
         "status": UNPLACED,
-        "cartKey": cart,
         "createdAt": now,
         "updatedAt": now,
         "holdExpiresAt": now + checkout.hold,
     }
-    if key is not None:
-        order["idempotencyKey"] = key
-    return order
 
 
-def _check_amounts(checkout: Checkout, amounts: Sequence[int]) -> None:
+def check_amounts(checkout: Checkout, amounts: Sequence[int]) -> None:
     """Every amount an order stores stays within `MAX_ORDER_TOTAL`, so none can exceed
     MongoDB's 64-bit integers (prices may have been written by other programs)."""
     if any(abs(amount) > MAX_ORDER_TOTAL for amount in amounts):
@@ -130,7 +172,7 @@ def _check_amounts(checkout: Checkout, amounts: Sequence[int]) -> None:
         )
 
 
-def _within_held_units(checkout: Checkout, lines: Sequence[OrderLine]) -> None:
+def within_held_units(checkout: Checkout, lines: Sequence[OrderLine]) -> None:
     """Refuses, before any order or stock is read or stored, an order that alone has more
     units than one customer may hold unpaid."""
     most = checkout.limits.max_held_units
@@ -148,9 +190,15 @@ async def _within_customer_limits(checkout: Checkout, order: Document) -> None:
     """Refuses, and deletes, the just-recorded order when it makes the customer's unpaid
     orders too many, or the units they hold together too many. One read tells both."""
     datasources = checkout.datasources
-    unpaid = await datasources.orders.line_quantities_of_user(
-        order["userId"], UNPAID, checkout.limits.max_pending_orders + 1
-    )
+    at_most = checkout.limits.max_pending_orders + 1
+    if order["userId"] is None:  # a guest: their orders are those to their email
+        unpaid = await datasources.orders.line_quantities_of_guest(
+            order["guestEmail"], UNPAID, at_most
+        )
+    else:
+        unpaid = await datasources.orders.line_quantities_of_user(
+            order["userId"], UNPAID, at_most
+        )
     refusal = _over_limits(checkout, order, unpaid)
     if refusal is None:
         return
@@ -255,9 +303,15 @@ async def _short(checkout: Checkout, lines: Sequence[OrderLine], order: Document
 
 async def _settled(checkout: Checkout, user_id: ObjectId, key: str) -> Document | None:
     """The order a concurrent request with this key placed, once it is placed (or gone)."""
+    return await settled(lambda: checkout.datasources.orders.by_idempotency_key(user_id, key))
+
+
+async def settled(find: Callable[[], Awaitable[Document | None]]) -> Document | None:
+    """The order `find` reads, once it is placed (or gone): a concurrent request may still
+    be taking its stock."""
     deadline = asyncio.get_running_loop().time() + KEY_WAIT_SECONDS
     while True:
-        order = await checkout.datasources.orders.by_idempotency_key(user_id, key)
+        order = await find()
         if order is None or order["status"] != UNPLACED:
             return order
         if asyncio.get_running_loop().time() > deadline:

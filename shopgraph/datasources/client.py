@@ -10,6 +10,7 @@ from pymongo.errors import PyMongoError
 from pymongo.monitoring import CommandListener
 
 from shopgraph.datasources.account_tokens import AccountTokensDatasource
+from shopgraph.datasources.address_books import AddressBooksDatasource
 from shopgraph.datasources.base import Session, StockChanges
 from shopgraph.datasources.counters import CountersDatasource
 from shopgraph.datasources.leases import LeasesDatasource
@@ -21,10 +22,12 @@ from shopgraph.datasources.outbox import OutboxDatasource
 from shopgraph.datasources.product_images import ProductImagesDatasource
 from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
+from shopgraph.datasources.shipping_methods import ShippingMethodsDatasource
 from shopgraph.datasources.skus import SkusDatasource
 from shopgraph.datasources.stock_holds import StockHoldsDatasource
 from shopgraph.datasources.stock_movements import StockMovementsDatasource
 from shopgraph.datasources.stray_charges import StrayChargesDatasource
+from shopgraph.datasources.tax_rates import TaxRatesDatasource
 from shopgraph.datasources.users import UsersDatasource
 from shopgraph.datasources.variant_images import VariantImagesDatasource
 from shopgraph.documents import Document
@@ -64,6 +67,9 @@ class Datasources:
     skus: SkusDatasource
     stock_changes: StockChanges
     leases: LeasesDatasource
+    shipping_methods: ShippingMethodsDatasource
+    tax_rates: TaxRatesDatasource
+    address_books: AddressBooksDatasource
     product_images: ProductImagesDatasource
     variant_images: VariantImagesDatasource
     media_blobs: MediaBlobs
@@ -88,6 +94,9 @@ class Datasources:
             skus=SkusDatasource(database["skus"]),
             stock_changes=stock_changes,
             leases=LeasesDatasource(database["leases"]),
+            shipping_methods=ShippingMethodsDatasource(database["shipping_methods"]),
+            tax_rates=TaxRatesDatasource(database["tax_rates"]),
+            address_books=AddressBooksDatasource(database["address_books"]),
             product_images=ProductImagesDatasource(database["product_images"]),
             variant_images=VariantImagesDatasource(database["variant_images"]),
             media_blobs=MediaBlobs(database),
@@ -106,6 +115,9 @@ class Datasources:
             self.account_tokens,
             self.mail_quota,
             self.skus,
+            self.shipping_methods,
+            self.tax_rates,
+            self.address_books,
             self.product_images,
             self.variant_images,
         ):

@@ -63,15 +63,33 @@ class OrdersDatasource(CollectionDatasource):
         IndexModel([("status", ASCENDING), ("holdExpiresAt", ASCENDING)], name="status_hold"),
         # A customer's unpaid orders and their units, counted as each new one is placed.
         IndexModel([("userId", ASCENDING), ("status", ASCENDING)], name="user_status"),
+        IndexModel([("guestEmail", ASCENDING), ("status", ASCENDING)], name="guestEmail_status"),
+        # A cart is checked out into one order: racing checkouts of it insert one.
+        IndexModel(
+            [("cartId", ASCENDING)],
+            name="cartId_unique",
+            unique=True,
+            partialFilterExpression={"cartId": {"$type": "string"}},
+        ),
+        # A guest finds their order by its token, which is stored hashed.
+        IndexModel(
+            [("tokenHash", ASCENDING)],
+            name="tokenHash_unique",
+            unique=True,
+            partialFilterExpression={"tokenHash": {"$type": "string"}},
+        ),
     )
 
     async def insert(self, order: Document, session: AsyncClientSession | None = None) -> None:
-        """Raises DuplicateIdempotencyKey when this user already used the key."""
+        """Raises DuplicateIdempotencyKey when this user already used the key, or the cart
+        the order comes from already has one."""
         try:
             await self.collection.insert_one(order, session=session)
         except DuplicateKeyError as error:
-            if order.get("idempotencyKey") is not None:  # order numbers come from a counter
-                raise DuplicateIdempotencyKey(order["idempotencyKey"]) from error
+            # Order numbers come from a counter, and tokens are random.
+            claim = order.get("idempotencyKey") or order.get("cartId")
+            if claim is not None:
+                raise DuplicateIdempotencyKey(claim) from error
             raise
 
     async def set_if(
@@ -177,6 +195,20 @@ class OrdersDatasource(CollectionDatasource):
         # Whole lines: the embedded server projects `items.quantity` as nothing at all.
         cursor = self.collection.find(filter_, {"_id": 0, "items": 1}, limit=at_most)
         return [[item["quantity"] for item in order["items"]] async for order in cursor]
+
+    async def line_quantities_of_guest(
+        self, email: str, statuses: Sequence[str], at_most: int
+    ) -> list[list[int]]:
+        """As `line_quantities_of_user`, for the guest orders to one email."""
+        filter_ = {"guestEmail": email, "status": {"$in": list(statuses)}}
+        cursor = self.collection.find(filter_, {"_id": 0, "items": 1}, limit=at_most)
+        return [[item["quantity"] for item in order["items"]] async for order in cursor]
+
+    async def by_cart(self, cart_id: str) -> Document | None:
+        return await self.collection.find_one({"cartId": cart_id})
+
+    async def by_token_hash(self, token_hash: str, hidden: str) -> Document | None:
+        return await self.collection.find_one({"tokenHash": token_hash, "status": {"$ne": hidden}})
 
     async def held_past(
         self, status: str, now: datetime, limit: int, after: Document | None = None

@@ -54,10 +54,23 @@ def decode_input_id(global_id: str, type_name: str, field: str) -> ObjectId:
 VariantIds = tuple[ObjectId, ObjectId]  # (product, variant)
 
 
+def object_id_pair(raw: str, type_name: str) -> tuple[ObjectId, ObjectId]:
+    """The two ObjectIds inside a node id of the form `<id>:<id>` (the parent's first)."""
+    first, _, second = raw.partition(":")
+    return object_id(first, type_name), object_id(second, type_name)
+
+
+def decode_input_id_pair(global_id: str, type_name: str, field: str) -> tuple[ObjectId, ObjectId]:
+    """For mutation arguments naming a `Type:<id>:<id>` object: a bad ID is a userError."""
+    try:
+        return object_id_pair(_node_id(global_id, type_name), type_name)
+    except BadUserInput as error:
+        raise DomainError(ErrorCode.INVALID, error.message, field) from None
+
+
 def variant_object_ids(raw: str) -> VariantIds:
     """The product and variant ObjectIds inside a variant's node id."""
-    product, _, variant = raw.partition(":")
-    return object_id(product, "ProductVariant"), object_id(variant, "ProductVariant")
+    return object_id_pair(raw, "ProductVariant")
 
 
 def decode_variant_id(global_id: str) -> VariantIds:

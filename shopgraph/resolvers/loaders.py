@@ -127,6 +127,7 @@ class Loaders:
         self.user = _batch_loader(datasources.users, cache)
         self.user_order_page = _order_page_loader(datasources.orders, cache)
         self.user_order_count = _order_count_loader(datasources.orders, cache)
+        self.address_book = _batch_loader(datasources.address_books, cache)
         self.image = _batch_loader(datasources.product_images, cache)
         self.product_images = _images_of_products_loader(datasources.product_images, cache)
         self.variant_image = _batch_loader(datasources.variant_images, cache)

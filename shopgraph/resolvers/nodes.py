@@ -5,10 +5,12 @@ from collections.abc import Awaitable, Callable, Sequence
 import strawberry
 from strawberry import relay
 
+from shopgraph.resolvers.addresses import saved_addresses_by_node_ids
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.images import images_by_node_ids
 from shopgraph.resolvers.orders import orders_by_node_ids
 from shopgraph.resolvers.products import products_by_node_ids, variants_by_node_ids
+from shopgraph.resolvers.shipping import shipping_methods_by_node_ids
 from shopgraph.resolvers.users import users_by_node_ids
 from shopgraph.schema.errors import BadUserInput
 
@@ -19,6 +21,8 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "ProductVariant": variants_by_node_ids,
     "User": users_by_node_ids,
     "Order": orders_by_node_ids,
+    "ShippingMethod": shipping_methods_by_node_ids,
+    "SavedAddress": saved_addresses_by_node_ids,
     "Image": images_by_node_ids,
 }
 

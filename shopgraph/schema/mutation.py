@@ -2,7 +2,17 @@
 
 import strawberry
 
-from shopgraph.resolvers import accounts, catalog_admin, images, orders, profile, recovery
+from shopgraph.resolvers import (
+    accounts,
+    addresses,
+    catalog_admin,
+    images,
+    orders,
+    profile,
+    recovery,
+    shipping,
+    tax_rates,
+)
 from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
 
@@ -98,4 +108,39 @@ class Mutation:
     )
     update_order_status = strawberry.field(
         resolver=orders.update_order_status, permission_classes=[IsAdmin]
+    )
+    create_shipping_method = strawberry.field(
+        resolver=shipping.create_shipping_method, permission_classes=[IsAdmin]
+    )
+    update_shipping_method = strawberry.field(
+        resolver=shipping.update_shipping_method,
+        permission_classes=[IsAdmin],
+        description="Only the fields given change.",
+    )
+    delete_shipping_method = strawberry.field(
+        resolver=shipping.delete_shipping_method,
+        permission_classes=[IsAdmin],
+        description="Carts that chose it are told it is no longer available.",
+    )
+    set_tax_rate = strawberry.field(
+        resolver=tax_rates.set_tax_rate,
+        permission_classes=[IsAdmin],
+        description="Create or replace the tax rate, in percent, of a country or of one region "
+        "of it (without a region: the whole country).",
+    )
+    delete_tax_rate = strawberry.field(
+        resolver=tax_rates.delete_tax_rate, permission_classes=[IsAdmin]
+    )
+    add_address = strawberry.field(
+        resolver=addresses.add_address,
+        permission_classes=[IsAuthenticated],
+        description="Save an address in your address book.",
+    )
+    update_address = strawberry.field(
+        resolver=addresses.update_address, permission_classes=[IsAuthenticated]
+    )
+    delete_address = strawberry.field(
+        resolver=addresses.delete_address,
+        permission_classes=[IsAuthenticated],
+        description="Deleting a default address leaves the book without that default.",
     )

@@ -2,7 +2,7 @@
 
 import strawberry
 
-from shopgraph.resolvers import nodes, orders, products, profile, users
+from shopgraph.resolvers import nodes, orders, products, profile, shipping, tax_rates, users
 from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 
 
@@ -32,4 +32,14 @@ class Query:
         resolver=users.users,
         permission_classes=[IsAdmin],
         description="Accounts, newest first (default 20, at most 100 per page).",
+    )
+    shipping_methods = strawberry.field(
+        resolver=shipping.shipping_methods,
+        permission_classes=[IsAdmin],
+        description="Every shipping method, inactive ones too, oldest first (at most 100).",
+    )
+    tax_rates = strawberry.field(
+        resolver=tax_rates.tax_rates,
+        permission_classes=[IsAdmin],
+        description="Every tax rate, by country (at most 1,000).",
     )

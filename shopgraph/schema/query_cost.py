@@ -49,7 +49,10 @@ from graphql import (
 
 from shopgraph.catalog.images import MAX_IMAGES
 from shopgraph.catalog.variant_rules import MAX_OPTIONS, MAX_VARIANTS
+from shopgraph.checkout.address_book import MAX_SAVED_ADDRESSES
 from shopgraph.checkout.order_lines import MAX_LINES
+from shopgraph.checkout.shipping_methods import MAX_SHIPPING_METHODS
+from shopgraph.checkout.tax_rates import MAX_TAX_RATES
 from shopgraph.schema.document_limits import operations
 from shopgraph.schema.document_walk import Unmeasurable, post_order
 
@@ -71,6 +74,7 @@ DATABASE_FIELDS = frozenset(
         "ProductVariant.image",
         "ProductVariant.product",
         "User.orders",
+        "User.addresses",
         "*.totalCount",
     }
 )
@@ -86,7 +90,10 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Product.options": MAX_OPTIONS,
     "Product.images": MAX_IMAGES,
     "ProductVariant.selectedOptions": MAX_OPTIONS,
+    "User.addresses": MAX_SAVED_ADDRESSES,
     "*.userErrors": MAX_LINES,  # at most one per order line; other inputs have fewer fields
+    "Query.shippingMethods": MAX_SHIPPING_METHODS,
+    "Query.taxRates": MAX_TAX_RATES,
 }
 
 

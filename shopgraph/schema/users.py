@@ -6,7 +6,7 @@ from typing import ClassVar
 import strawberry
 
 from shopgraph.auth import permissions
-from shopgraph.resolvers import user_orders
+from shopgraph.resolvers import addresses, user_orders
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.nodes import DocumentNode
 from shopgraph.schema.permissions import IsSelfOrAdmin
@@ -25,6 +25,7 @@ class User(DocumentNode):
         "role": ("role",),
         "createdAt": ("createdAt",),
         "emailVerified": ("emailVerifiedAt",),
+        "addresses": (),
     }
 
     # True only for the user whose session a register, login or refreshToken has just
@@ -59,6 +60,11 @@ class User(DocumentNode):
         resolver=user_orders.user_orders,
         permission_classes=[IsSelfOrAdmin],
         description="Visible to the user and to admins only.",
+    )
+    addresses = strawberry.field(
+        resolver=addresses.user_addresses,
+        permission_classes=[IsSelfOrAdmin],
+        description="The address book, oldest first; visible to the user and to admins only.",
     )
 
 
