@@ -166,8 +166,11 @@ async def test_a_deleted_product_takes_its_images_and_files_with_it(
     client, db, admin, as_admin, mug
 ):
     other = await add_product(db)
-    await add_images(client, admin, gid(mug), 2)
+    shown, _ = await add_images(client, admin, gid(mug), 2)
     [kept] = await add_images(client, admin, gid(other), 1)
+    default_variant = global_id("ProductVariant", f"{mug['_id']}:{mug['_id']}")
+    await as_admin(SET_VARIANT_IMAGE, {"variantId": default_variant, "imageId": shown})
+    assert len(await db.variant_images.find({}).to_list()) == 1
     for image in (await images_of(client, admin, gid(mug)))["images"]:
         assert (await client.get(image["url"])).status_code == 200  # a rendition of each
     delete = "mutation($id: ID!) { deleteProduct(id: $id) { deletedId userErrors { code } } }"
@@ -177,6 +180,7 @@ async def test_a_deleted_product_takes_its_images_and_files_with_it(
     [remaining] = await stored_images(db)
     assert remaining["productId"] == other["_id"]
     assert await stored_files(db) == [remaining["blob"]]
+    assert await db.variant_images.find({}).to_list() == []
     assert [image["id"] for image in (await images_of(client, admin, gid(other)))["images"]] == [
         kept
     ]

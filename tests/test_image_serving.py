@@ -166,6 +166,34 @@ async def test_twenty_first_requests_at_once_make_the_rendition_once(media_app, 
     assert work.started == decodes + 1
 
 
+async def test_renditions_waiting_their_turn_hold_no_original(
+    make_settings, command_log, admin, mug
+):
+    """One decoding at a time: each rendition reads the original only once its turn has
+    come, so no more originals are read than renditions written, but for the one being
+    made and the one being stored."""
+    async with app_and_client(make_settings(image_work_concurrency=1), command_log) as (_, http):
+        image = await uploaded_image(http, admin, mug)
+        media_id = image["url"].split("/")[2]
+        widths = (128, 256, 384, 512)
+        command_log.clear()
+
+        answers = await asyncio.gather(
+            *(http.get(f"/media/{media_id}/mug_w{width}.webp") for width in widths)
+        )
+
+    assert {answer.status_code for answer in answers} == {200}
+    files = [  # the original's reads (by its id) and the renditions' writes
+        "read" if event.command_name == "find" else "write"
+        for event in command_log.commands
+        if event.command.get(event.command_name) == "media.files"
+        and (event.command_name == "insert" or "_id" in event.command.get("filter", {}))
+    ]
+    assert files.count("read") == files.count("write") == len(widths)
+    held = [files[: n + 1].count("read") - files[: n + 1].count("write") for n in range(len(files))]
+    assert max(held) <= 2  # one in its turn, and one whose rendition is being written
+
+
 async def test_a_rendition_another_process_made_meanwhile_is_read_not_made_again(
     media_app, db, make_settings, admin, mug
 ):

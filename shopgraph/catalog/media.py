@@ -137,10 +137,11 @@ class MediaLibrary:
         document = await self.storage.images.one(image.id)  # made elsewhere meanwhile?
         if document is None or _recorded(document, key):
             return await self._read_recorded(document, key)
-        original = await self.storage.blobs.get(image.blob)
-        if original is None:
-            return None
-        data = await self.work.run(render, original, width, chosen)
+        async with self.work.turn():  # queued renditions hold no original meanwhile
+            original = await self.storage.blobs.get(image.blob)
+            if original is None:
+                return None
+            data = await self.work.in_thread(render, original, width, chosen)
         blob = f"{image.id}/{key}-{ObjectId()}"
         await self.storage.blobs.put(blob, data, chosen.media_type)
         if await self.storage.images.add_rendition(image.id, key, blob, len(data)):

@@ -196,9 +196,7 @@ async def _within_customer_limits(checkout: Checkout, order: Document) -> None:
             order["guestEmail"], UNPAID, at_most
         )
     else:
-        unpaid = await datasources.orders.line_quantities_of_user(
-            order["userId"], UNPAID, at_most
-        )
+        unpaid = await datasources.orders.line_quantities_of_user(order["userId"], UNPAID, at_most)
     refusal = _over_limits(checkout, order, unpaid)
     if refusal is None:
         return
