@@ -13,7 +13,14 @@ from shopgraph.auth.session_ends import SessionEnds
 from shopgraph.auth.sessions import Sessions
 from shopgraph.auth.throttle import PasswordThrottle
 from shopgraph.auth.tokens import AccessTokens, accepted_for
+from shopgraph.catalog.image_files import ImageLimits
+from shopgraph.catalog.image_storage import ImageStorage
+from shopgraph.catalog.image_work import ImageWork
+from shopgraph.catalog.images import ProductImages
+from shopgraph.catalog.media import MediaLibrary
 from shopgraph.catalog.products import Catalog
+from shopgraph.catalog.recent_images import RecentImages
+from shopgraph.catalog.rendition_cache import RenditionCache
 from shopgraph.catalog.sku_claims import SkuClaims
 from shopgraph.catalog.variants import Variants
 from shopgraph.checkout.address_book import AddressBook
@@ -78,9 +85,39 @@ def recovery_service(settings: Settings, datasources: Datasources, accounts: Acc
     )
 
 
-def catalog_service(settings: Settings, datasources: Datasources) -> Catalog:
+def image_storage(datasources: Datasources, lookup_seconds: float = 0.0) -> ImageStorage:
+    """`lookup_seconds`: how long image records read for serving are kept (RecentImages)."""
+    return ImageStorage(
+        datasources.product_images,
+        datasources.variant_images,
+        datasources.media_blobs,
+        RecentImages(lookup_seconds),
+    )
+
+
+def catalog_service(
+    settings: Settings, datasources: Datasources, storage: ImageStorage | None = None
+) -> Catalog:
     claims = SkuClaims(datasources.skus, datasources.products)
-    return Catalog(datasources.products, datasources.stock_movements, claims, settings.currency)
+    return Catalog(
+        datasources.products,
+        datasources.stock_movements,
+        claims,
+        settings.currency,
+        storage or image_storage(datasources),
+    )
+
+
+def images_service(
+    settings: Settings,
+    datasources: Datasources,
+    work: ImageWork,
+    storage: ImageStorage | None = None,
+) -> ProductImages:
+    """`work`: the process's one bound on image decoding (see ImageWork)."""
+    limits = ImageLimits(settings.max_image_bytes, settings.max_image_pixels)
+    storage = storage or image_storage(datasources)
+    return ProductImages(storage, datasources.products, work, limits)
 
 
 def variants_service(settings: Settings, datasources: Datasources) -> Variants:
@@ -104,6 +141,8 @@ class Services:
     carts: Carts
     cart_pricing: CartPricing
     cart_checkout: CartCheckout
+    images: ProductImages
+    media: MediaLibrary
 
     @classmethod
     def build(
@@ -152,6 +191,8 @@ class Services:
             settings.currency,
             settings.prices_include_tax,
         )
+        image_work = ImageWork(settings.image_work_concurrency)
+        storage = image_storage(datasources, settings.media_lookup_cache_seconds)
         return cls(
             sessions=Sessions(
                 datasources.users,
@@ -167,7 +208,7 @@ class Services:
             ),
             accounts=accounts,
             recovery=recovery,
-            catalog=catalog_service(settings, datasources),
+            catalog=catalog_service(settings, datasources, storage),
             variants=variants_service(settings, datasources),
             orders=orders,
             shipping_methods=shipping_methods,
@@ -180,4 +221,6 @@ class Services:
             cart_checkout=CartCheckout(
                 carts, pricing, shipping_methods, discount_codes, discount_uses, orders
             ),
+            images=images_service(settings, datasources, image_work, storage),
+            media=MediaLibrary(storage, image_work, RenditionCache(settings.media_cache_bytes)),
         )

@@ -90,6 +90,14 @@ class Settings(BaseSettings):
     cart_days: int = Field(default=30, ge=1, le=365)  # an untouched cart is deleted after this
     prices_include_tax: bool = False  # prices, shipping included, already contain the tax
 
+    # Product images (docs/api/images.md, docs/operations/media.md)
+    max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # one uploaded file
+    max_image_pixels: int = Field(default=25_000_000, ge=1)  # width x height, read before decoding
+    image_work_concurrency: int = Field(default=2, ge=1)  # decodes and resizes at once, per process
+    media_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)  # renditions kept in memory
+    media_lookup_cache_seconds: float = Field(default=10.0, ge=0)  # image records, likewise
+    media_base_url: str = ""  # e.g. a CDN's "https://cdn.example.com"; empty: "/media/..." paths
+
     # Orders, payments and email
     order_hold_minutes: int = Field(default=15, ge=1)
     max_pending_orders: int = Field(default=3, ge=1)  # unpaid orders per customer
@@ -191,6 +199,20 @@ class Settings(BaseSettings):
         if self.order_sweep_lease_seconds is not None:
             return self.order_sweep_lease_seconds
         return 3 * self.order_sweep_seconds
+
+    @field_validator("media_base_url")
+    @classmethod
+    def _base_url_without_slash(cls, value: str) -> str:
+        """Image URLs are this followed by "/media/..."; a final slash would double it."""
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://", "/")):
+            raise ValueError("media_base_url must start with http://, https:// or /")
+        return value
+
+    @property
+    def max_upload_body_bytes(self) -> int:
+        """A multipart request's body: one image and the operation beside it."""
+        return self.max_image_bytes + self.max_body_bytes
 
     @property
     def outbox_dir(self) -> Path:

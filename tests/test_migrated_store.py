@@ -37,8 +37,10 @@ async def migrate(db) -> None:
 
 
 async def everything(db) -> dict[str, list[dict[str, Any]]]:
+    """Every collection's documents in `_id` order, sorted here: the embedded server cannot
+    sort the collections of a GridFS bucket (the images' files)."""
     return {
-        name: await db[name].find().sort("_id", 1).to_list()
+        name: sorted(await db[name].find().to_list(), key=lambda document: str(document["_id"]))
         for name in sorted(await db.list_collection_names())
     }
 

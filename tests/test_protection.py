@@ -781,7 +781,6 @@ async def test_mutation_over_post_is_executed(http):
     [
         "text/plain",
         "application/x-www-form-urlencoded",
-        "multipart/form-data; boundary=x",
         "application/xml",
         None,
     ],

@@ -14,6 +14,7 @@ from shopgraph.datasources.client import Datasources
 from shopgraph.errors import DomainError
 from shopgraph.live.broker import StockBroker, Watched
 from shopgraph.live.feed import StockFeed
+from shopgraph.services import image_storage
 from tests.conftest import account
 from tests.helpers import (
     CANCEL,
@@ -181,6 +182,7 @@ async def test_the_live_feed_sees_a_stock_set_from_the_stock_seen(db):
         datasources.stock_movements,
         SkuClaims(datasources.skus, datasources.products),
         "USD",
+        image_storage(datasources),
     )
     admin_id = ObjectId()
     broker = StockBroker(10)

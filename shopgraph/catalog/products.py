@@ -13,6 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from shopgraph.catalog.image_storage import ImageStorage
 from shopgraph.catalog.product_rules import MAX_STOCK, product_changes
 from shopgraph.catalog.product_updates import shares_sku, variant_changes
 from shopgraph.catalog.refusals import (
@@ -69,6 +70,7 @@ class Catalog:
     movements: StockMovementsDatasource
     claims: SkuClaims
     currency: str
+    images: ImageStorage
 
     async def create_product(
         self,
@@ -197,11 +199,12 @@ class Catalog:
         return document
 
     async def delete_product(self, product_id: ObjectId) -> None:
-        """The product leaves the catalog, and its SKUs are free again; orders keep their own
-        snapshot of it."""
+        """The product leaves the catalog, its SKUs are free again and its images are gone;
+        orders keep their own snapshot of it."""
         if not await self.products.delete(product_id):
             raise not_found("id")
         await self.claims.skus.release_all(product_id)
+        await self.images.remove_product(product_id)
 
     async def adjust_stock(
         self,
@@ -252,6 +255,7 @@ class Catalog:
         if reset:
             await self.products.delete_all()
             await self.claims.skus.delete_all()
+            await self.images.remove_all()
         if only_if_empty and not await self.products.is_empty():
             return 0
         added = await self.products.insert_missing(products)

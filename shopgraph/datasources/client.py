@@ -19,8 +19,10 @@ from shopgraph.datasources.discount_uses import DiscountUsesDatasource
 from shopgraph.datasources.leases import LeasesDatasource
 from shopgraph.datasources.login_attempts import LoginAttemptsDatasource
 from shopgraph.datasources.mail_quota import MailQuotaDatasource
+from shopgraph.datasources.media_blobs import MediaBlobs
 from shopgraph.datasources.orders import OrdersDatasource
 from shopgraph.datasources.outbox import OutboxDatasource
+from shopgraph.datasources.product_images import ProductImagesDatasource
 from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.datasources.refresh_tokens import RefreshTokensDatasource
 from shopgraph.datasources.shipping_methods import ShippingMethodsDatasource
@@ -30,6 +32,7 @@ from shopgraph.datasources.stock_movements import StockMovementsDatasource
 from shopgraph.datasources.stray_charges import StrayChargesDatasource
 from shopgraph.datasources.tax_rates import TaxRatesDatasource
 from shopgraph.datasources.users import UsersDatasource
+from shopgraph.datasources.variant_images import VariantImagesDatasource
 from shopgraph.documents import Document
 
 
@@ -73,6 +76,9 @@ class Datasources:
     discount_codes: DiscountCodesDatasource
     discount_uses: DiscountUsesDatasource
     carts: CartsDatasource
+    product_images: ProductImagesDatasource
+    variant_images: VariantImagesDatasource
+    media_blobs: MediaBlobs
 
     @classmethod
     def for_database(cls, database: AsyncDatabase[Document]) -> "Datasources":
@@ -100,6 +106,9 @@ class Datasources:
             discount_codes=DiscountCodesDatasource(database["discount_codes"]),
             discount_uses=DiscountUsesDatasource(database["discount_uses"]),
             carts=CartsDatasource(database["carts"]),
+            product_images=ProductImagesDatasource(database["product_images"]),
+            variant_images=VariantImagesDatasource(database["variant_images"]),
+            media_blobs=MediaBlobs(database),
         )
 
     async def ensure_indexes(self) -> None:
@@ -121,6 +130,8 @@ class Datasources:
             self.discount_codes,
             self.discount_uses,
             self.carts,
+            self.product_images,
+            self.variant_images,
         ):
             await datasource.ensure_indexes()
 

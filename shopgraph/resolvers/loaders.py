@@ -15,6 +15,7 @@ from shopgraph.datasources.client import Datasources
 from shopgraph.datasources.discount_uses import DiscountUsesDatasource
 from shopgraph.datasources.keyset import Page, PageRequest
 from shopgraph.datasources.orders import OrderQuery, OrdersDatasource
+from shopgraph.datasources.product_images import ProductImagesDatasource
 from shopgraph.documents import Document
 
 
@@ -128,6 +129,18 @@ def _open_cart_loader(carts: CartsDatasource, cache: bool) -> DataLoader[ObjectI
     return DataLoader(load, cache=cache)
 
 
+def _images_of_products_loader(
+    images: ProductImagesDatasource, cache: bool
+) -> DataLoader[ObjectId, list[Document]]:
+    """Each product's images, in order: one query for the products of one tick."""
+
+    async def load(product_ids: Sequence[ObjectId]) -> list[list[Document]]:
+        found = await images.of_products(set(product_ids))
+        return [found.get(product_id, []) for product_id in product_ids]
+
+    return DataLoader(load, cache=cache)
+
+
 class Loaders:
     """`cache=False` for WebSocket connections: their context lives as long as the socket,
     and a cache would serve every later operation data as old as the connection."""
@@ -140,3 +153,6 @@ class Loaders:
         self.address_book = _batch_loader(datasources.address_books, cache)
         self.discount_code_uses = _use_count_loader(datasources.discount_uses, cache)
         self.open_cart = _open_cart_loader(datasources.carts, cache)
+        self.image = _batch_loader(datasources.product_images, cache)
+        self.product_images = _images_of_products_loader(datasources.product_images, cache)
+        self.variant_image = _batch_loader(datasources.variant_images, cache)

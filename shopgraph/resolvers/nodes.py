@@ -9,6 +9,7 @@ from shopgraph.resolvers.addresses import saved_addresses_by_node_ids
 from shopgraph.resolvers.carts import carts_by_node_ids
 from shopgraph.resolvers.context import Info
 from shopgraph.resolvers.discounts import discount_codes_by_node_ids
+from shopgraph.resolvers.images import images_by_node_ids
 from shopgraph.resolvers.orders import orders_by_node_ids
 from shopgraph.resolvers.products import products_by_node_ids, variants_by_node_ids
 from shopgraph.resolvers.shipping import shipping_methods_by_node_ids
@@ -26,6 +27,7 @@ NODE_LOADERS: dict[str, NodeLoader] = {
     "SavedAddress": saved_addresses_by_node_ids,
     "DiscountCode": discount_codes_by_node_ids,
     "Cart": carts_by_node_ids,
+    "Image": images_by_node_ids,
 }
 
 

@@ -9,6 +9,7 @@ from shopgraph.resolvers import (
     catalog_admin,
     checkout,
     discounts,
+    images,
     orders,
     profile,
     recovery,
@@ -81,6 +82,23 @@ class Mutation:
         resolver=catalog_admin.delete_variant,
         permission_classes=[IsAdmin],
         description="Its stock leaves with it; a product keeps at least one variant.",
+    )
+    upload_product_image = strawberry.field(
+        resolver=images.upload_product_image,
+        permission_classes=[IsAdmin],
+        description="Add an image to a product: a multipart request (the GraphQL multipart "
+        "request specification) with an `Apollo-Require-Preflight` header.",
+    )
+    update_product_image = strawberry.field(
+        resolver=images.update_product_image, permission_classes=[IsAdmin]
+    )
+    delete_product_image = strawberry.field(
+        resolver=images.delete_product_image, permission_classes=[IsAdmin]
+    )
+    set_variant_image = strawberry.field(
+        resolver=images.set_variant_image,
+        permission_classes=[IsAdmin],
+        description="Show one of its product's images for a variant, or none.",
     )
     place_order = strawberry.field(
         resolver=orders.place_order,

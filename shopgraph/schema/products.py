@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from shopgraph.datasources.product_variants import VARIANT_FIELDS, stored_variants
 from shopgraph.datasources.products import is_active
+from shopgraph.resolvers import image_fields
 from shopgraph.schema.connections import CountedConnection
 from shopgraph.schema.money import Money
 from shopgraph.schema.nodes import DocumentNode
@@ -42,7 +43,13 @@ class Product(DocumentNode):
         "options": ("options",),
         "variants": VARIANT_FIELDS,
         "priceRange": VARIANT_FIELDS,
+        "images": (),
     }
+
+    images = strawberry.field(
+        resolver=image_fields.product_images,
+        description="Its pictures in display order, at most 20; the first is the main one.",
+    )
 
     @strawberry.field(description="Stock keeping unit, unique in the catalog.")
     def sku(self) -> str:

@@ -47,6 +47,7 @@ from graphql import (
     is_object_type,
 )
 
+from shopgraph.catalog.images import MAX_IMAGES
 from shopgraph.catalog.variant_rules import MAX_OPTIONS, MAX_VARIANTS
 from shopgraph.checkout.address_book import MAX_SAVED_ADDRESSES
 from shopgraph.checkout.cart_lines import MAX_CART_LINES
@@ -70,6 +71,8 @@ DATABASE_FIELDS = frozenset(
         "Order.user",
         "OrderItem.product",
         "OrderItem.variant",
+        "Product.images",
+        "ProductVariant.image",
         "ProductVariant.product",
         "User.orders",
         "User.addresses",
@@ -87,6 +90,7 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Order.items": MAX_LINES,  # an order has at most MAX_LINES lines
     "Product.variants": MAX_VARIANTS,
     "Product.options": MAX_OPTIONS,
+    "Product.images": MAX_IMAGES,
     "ProductVariant.selectedOptions": MAX_OPTIONS,
     "User.addresses": MAX_SAVED_ADDRESSES,
     "*.userErrors": MAX_LINES,  # at most one per order line; other inputs have fewer fields

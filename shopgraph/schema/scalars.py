@@ -1,9 +1,11 @@
-"""Scalar overrides: Decimal parses strings and numbers exactly and refuses NaN/Infinity."""
+"""Scalar overrides: Decimal parses strings and numbers exactly and refuses NaN/Infinity;
+Upload takes files only."""
 
 import re
 from decimal import Decimal, InvalidOperation
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 DECIMAL_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
@@ -31,4 +33,23 @@ DecimalScalar = strawberry.scalar(
     parse_value=parse_decimal,
 )
 
-SCALAR_OVERRIDES = {Decimal: DecimalScalar}
+
+def parse_upload(value: object) -> object:
+    """A file is a part of a multipart request; a string in JSON variables is none."""
+    if not callable(getattr(value, "read", None)):
+        raise ValueError(
+            "Upload takes a file sent as a part of a multipart request (the GraphQL "
+            "multipart request specification), not a value in the JSON variables"
+        )
+    return value
+
+
+UploadScalar = strawberry.scalar(
+    name="Upload",
+    description="A file, sent as a part of a multipart request (the GraphQL multipart "
+    "request specification).",
+    serialize=lambda _: None,
+    parse_value=parse_upload,
+)
+
+SCALAR_OVERRIDES = {Decimal: DecimalScalar, Upload: UploadScalar}

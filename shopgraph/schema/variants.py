@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from shopgraph.datasources.product_variants import StoredVariant
 from shopgraph.documents import Document
-from shopgraph.resolvers import variant_fields
+from shopgraph.resolvers import image_fields, variant_fields
 from shopgraph.schema.money import Money
 
 
@@ -45,6 +45,10 @@ class ProductVariant(relay.Node):
     variant: strawberry.Private[StoredVariant]
 
     product = strawberry.field(resolver=variant_fields.variant_product)
+    image = strawberry.field(
+        resolver=image_fields.variant_image,
+        description="The product's picture that shows this variant, if one was chosen.",
+    )
 
     @classmethod
     def resolve_id(cls, root: Self, *, info: Info) -> str:

@@ -24,9 +24,14 @@ from shopgraph.schema.query_cost import CostLimits
 from shopgraph.server import graphiql
 from shopgraph.server.background import Background
 from shopgraph.server.body_limit import BodySizeLimit
-from shopgraph.server.graphql_view import REQUEST_ID_HEADER, ShopgraphGraphQL
+from shopgraph.server.graphql_view import (
+    PREFLIGHT_HEADERS,
+    REQUEST_ID_HEADER,
+    ShopgraphGraphQL,
+)
 from shopgraph.server.health import healthz, readyz
 from shopgraph.server.leased_work import LeasedWork
+from shopgraph.server.media import media
 from shopgraph.server.metrics.exposition import metrics_endpoint
 from shopgraph.server.metrics.labels import BoundedLabels
 from shopgraph.server.metrics.mongodb import CommandTimings
@@ -148,6 +153,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/media/{image_id}/{name}", media, methods=["GET", "HEAD"]),
     ]
     if settings.metrics_on_public_port:
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
@@ -158,7 +164,11 @@ def create_app(
     middleware = [
         Middleware(RequestMetrics),
         Middleware(ProcessHeader),
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            multipart_max_bytes=settings.max_upload_body_bytes,
+        ),
     ]
     if settings.cors_origins:
         middleware.append(
@@ -166,7 +176,12 @@ def create_app(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    REQUEST_ID_HEADER,
+                    *PREFLIGHT_HEADERS,
+                ],
                 expose_headers=[REQUEST_ID_HEADER],
                 max_age=600,
             )

@@ -38,15 +38,25 @@ def message_size_over(message: Message, max_bytes: int) -> bool:
 
 class BodySizeLimit:
     """Checks Content-Length up front and counts streamed (chunked) bodies as they arrive;
-    checks each WebSocket message as it arrives."""
+    checks each WebSocket message as it arrives. A multipart body (a file upload) has a
+    limit of its own, `multipart_max_bytes` (default: the same)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, multipart_max_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.multipart_max_bytes = multipart_max_bytes or max_bytes
 
-    def _refusal(self) -> PlainTextResponse:
+    def _limit_of(self, scope: Scope) -> int:
+        for name, value in scope["headers"]:
+            if name == b"content-type" and value.lower().startswith(b"multipart/form-data"):
+                return self.multipart_max_bytes
+        return self.max_bytes
+
+    def _refusal(self, limit: int) -> PlainTextResponse:
         return PlainTextResponse(
-            f"Request body too large: the limit is {self.max_bytes} bytes.", status_code=413
+            f"Request body too large: the limit is {limit} bytes.", status_code=413
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -56,9 +66,10 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit_of(scope)
         for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
-                await self._refusal()(scope, receive, send)
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
+                await self._refusal(limit)(scope, receive, send)
                 return
 
         received = 0
@@ -69,7 +80,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -84,7 +95,7 @@ class BodySizeLimit:
             return
         except BodyTooLarge:
             if not response_started:
-                await self._refusal()(scope, receive, send)
+                await self._refusal(limit)(scope, receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An oversized message closes the socket with 1009; the app then receives a

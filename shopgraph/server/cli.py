@@ -20,6 +20,7 @@ from shopgraph.auth.account_rules import normalize_email
 from shopgraph.auth.accounts import DemoAccount, Promotion
 from shopgraph.auth.passwords import passwords_from
 from shopgraph.auth.secret import MissingSecret
+from shopgraph.catalog.image_work import ImageWork
 from shopgraph.datasources.client import Datasources, connect
 from shopgraph.errors import DomainError, ErrorCode
 from shopgraph.integrations.payments import GatewayNotAllowed
@@ -27,7 +28,7 @@ from shopgraph.migrations import MIGRATIONS, Applied, MigrationError
 from shopgraph.schema.build import build_schema
 from shopgraph.server.announce import announce_demo_accounts, say
 from shopgraph.server.app import create_app
-from shopgraph.server.demo_catalog import demo_products
+from shopgraph.server.demo_catalog import demo_image, demo_products
 from shopgraph.server.demo_store import seed_checkout_terms
 from shopgraph.server.embedded import EmbeddedMongo, EmbeddedMongoError
 from shopgraph.server.logs import configure_logging, logging_config
@@ -38,7 +39,7 @@ from shopgraph.server.metrics.exposition import (
 )
 from shopgraph.server.migrating import migrate_at_start, refusal, run_migrations
 from shopgraph.server.workers import WorkerFailed, run_workers
-from shopgraph.services import accounts_service, catalog_service
+from shopgraph.services import accounts_service, catalog_service, images_service
 from shopgraph.settings import LogFormat, Settings
 
 logger = logging.getLogger("shopgraph")
@@ -104,9 +105,12 @@ async def prepare_database(
         if seeding is Seeding.NOTHING:
             return 0, []
         catalog = catalog_service(settings, datasources)
-        added = await catalog.seed(
-            demo_products(), reset=reset, only_if_empty=seeding is Seeding.IF_EMPTY
-        )
+        products = demo_products()
+        added = await catalog.seed(products, reset=reset, only_if_empty=seeding is Seeding.IF_EMPTY)
+        if added:  # a picture for each product just added
+            work = ImageWork(settings.image_work_concurrency)
+            images = images_service(settings, datasources, work)
+            await images.add_missing((product["_id"] for product in products), demo_image)
         if seeding is Seeding.IF_EMPTY and not added:
             return 0, []
         await seed_checkout_terms(datasources, settings.currency)

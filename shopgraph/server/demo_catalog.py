@@ -1,13 +1,18 @@
 """A deterministic demo catalog: six categories, varied prices and tags, some sold out,
 a few inactive. Some shoes come in sizes (the largest cost more) and some shirts in sizes
-and colours, with a few variants sold out; every other product has one variant."""
+and colours, with a few variants sold out; every other product has one variant. Each
+product gets a picture drawn from its colour and name (`demo_image`), so a storefront
+shows images with no network."""
 
-from collections.abc import Sequence
+import io
+import textwrap
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import product as combinations
 from typing import Any
 
 from bson import ObjectId
+from PIL import Image, ImageDraw, ImageFont
 
 from shopgraph.catalog.variant_rules import OptionSpec, options_document, variants_document
 from shopgraph.datasources.product_variants import StoredVariant, new_product
@@ -109,3 +114,45 @@ def demo_products(now: datetime | None = None) -> list[dict[str, Any]]:
                 new_product(fields, options_document(options), variants_document(variants), stocks)
             )
     return products
+
+
+# The demo colours (the first tag of each product), as drawn.
+_RGB = {
+    "red": (196, 58, 49),
+    "blue": (46, 99, 168),
+    "green": (52, 128, 78),
+    "black": (38, 38, 42),
+    "white": (232, 230, 224),
+    "grey": (128, 131, 136),
+}
+IMAGE_SIZE = (800, 600)
+
+
+def _ink_on(background: tuple[int, int, int]) -> tuple[int, int, int]:
+    light = sum(background) / 3 > 150
+    return (30, 30, 30) if light else (250, 250, 250)
+
+
+def demo_image(product: Mapping[str, Any]) -> bytes:
+    """A JPEG of the product's colour with its name and category written on it."""
+    colour = next((_RGB[tag] for tag in product.get("tags") or () if tag in _RGB), _RGB["grey"])
+    width, height = IMAGE_SIZE
+    backdrop = tuple(round(c * 0.35 + 255 * 0.65) for c in colour)
+    image = Image.new("RGB", IMAGE_SIZE, backdrop)  # type: ignore[arg-type]
+    draw = ImageDraw.Draw(image)
+    margin = 60
+    draw.rounded_rectangle((margin, margin, width - margin, height - margin), 48, fill=colour)
+    name = "\n".join(textwrap.wrap(str(product.get("name", "")), 16)) or "?"
+    font = ImageFont.load_default(size=64)
+    draw.multiline_text(
+        (width / 2, height / 2 - 20), name, font=font, fill=_ink_on(colour), anchor="mm",
+        align="center", spacing=12,
+    )  # fmt: skip
+    small = ImageFont.load_default(size=30)
+    label = str(product.get("category", "")).upper()
+    draw.text(
+        (width / 2, height - margin - 50), label, font=small, fill=_ink_on(colour), anchor="mm"
+    )
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()

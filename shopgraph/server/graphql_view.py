@@ -53,6 +53,9 @@ from shopgraph.settings import Settings
 logger = logging.getLogger("shopgraph.server")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# A multipart request must carry one of these (any value): a browser sends a custom header
+# only after a CORS preflight, which a plain cross-site form post never makes.
+PREFLIGHT_HEADERS = ("Apollo-Require-Preflight", "X-Apollo-Operation-Name")
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
@@ -79,6 +82,7 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
                 seconds=settings.ws_connection_init_timeout_seconds
             ),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            multipart_uploads_enabled=True,  # image uploads; see parse_multipart
         )
         self.settings = settings
         self.tokens = tokens
@@ -174,6 +178,19 @@ class ShopgraphGraphQL(GraphQL[Context, None]):
         if not isinstance(parsed, (dict, list)):
             raise HTTPException(400, "Expected a JSON object.")
         return parsed
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        """File uploads (the GraphQL multipart request specification), from pages of other
+        sites only after a CORS preflight: an HTML form can post multipart/form-data to any
+        site, but cannot add a header. Refused with 400 before the body is read."""
+        if not any(request.headers.get(name, "").strip() for name in PREFLIGHT_HEADERS):
+            raise HTTPException(
+                400,
+                "A multipart request needs an `Apollo-Require-Preflight` (or "
+                "`X-Apollo-Operation-Name`) header, so that browsers ask first whether the "
+                "page may send it (protection against cross-site request forgery).",
+            )
+        return await super().parse_multipart(request)
 
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
         """On GET, `variables` and `extensions` are JSON in the query string: a parse error
