@@ -22,7 +22,7 @@ from tests.cart_helpers import (
     ready_cart,
     store_for_checkout,
 )
-from tests.helpers import adjust, poll, without_messages
+from tests.helpers import add_product, adjust, poll, without_messages
 
 PAY = """mutation Pay($id: ID!, $token: String!, $orderToken: String) {
   payOrder(id: $id, payment: {token: $token}, token: $orderToken) {
@@ -244,3 +244,36 @@ async def test_another_customers_cart_cannot_be_checked_out(
     anonymous = await gql(CHECKOUT, {"cartId": cart["id"]})
     assert anonymous["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await db.orders.count_documents({}) == 0
+
+
+FULL_CART = """query Cart($id: ID!) { cart(id: $id) {
+  lines { id quantity available unitPrice { amount } variant { id sku stock } product { name } }
+  availableShippingMethods { id name } shippingMethod { name } discountCodes
+  cost { subtotal { amount } shipping { amount } tax { amount } discount { amount }
+         total { amount } }
+  problems { lineId code }
+} }"""
+
+
+async def test_reading_a_cart_takes_as_many_queries_for_20_lines_as_for_1(
+    gql, as_admin, db, command_log
+):
+    store = await store_for_checkout(as_admin, db)
+    products = [
+        await add_product(db, sku=f"P-{n}", name=f"P {n}", price=100, stock=5) for n in range(20)
+    ]
+    queries = {}
+    for count in (1, 20):
+        lines = [line_of(product, 1) for product in products[:count]]
+        cart = await ready_cart(gql, store)
+        body = await gql(LINES_ADD, {"cartId": cart["id"], "lines": lines})
+        assert body["data"]["cartLinesAdd"]["userErrors"] == []
+        command_log.clear()
+        read = await gql(FULL_CART, {"id": cart["id"]})
+        assert len(read["data"]["cart"]["lines"]) == count + 2
+        queries[count] = sorted(
+            (event.command_name, event.command.get(event.command_name))
+            for event in command_log.commands
+        )
+    assert queries[1] == queries[20]
+    assert len(queries[20]) <= 8, queries[20]

@@ -2,7 +2,7 @@
 per request, whichever fields ask for it: lines, cost and problems come from one pricing."""
 
 import asyncio
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import strawberry
 from strawberry import relay
@@ -17,9 +17,6 @@ from shopgraph.schema.money import Money
 from shopgraph.schema.products import Product
 from shopgraph.schema.shipping import ShippingMethod
 from shopgraph.schema.variants import ProductVariant
-
-if TYPE_CHECKING:
-    from shopgraph.schema.carts import CartCost, CartLine, CartProblem
 
 
 class OfCart(Protocol):
@@ -44,14 +41,8 @@ async def view_of(root: OfCart, info: Info) -> CartView:
     return await root.view_task
 
 
-def _money(info: Info, minor: int) -> Money:
+def money(info: Info, minor: int) -> Money:
     return Money.from_minor_units(minor, info.context.settings.currency)
-
-
-async def cart_lines(root: OfCart, info: Info) -> list["CartLine"]:
-    from shopgraph.schema.carts import CartLine
-
-    return [CartLine(line=line) for line in (await view_of(root, info)).lines]
 
 
 def total_quantity(root: OfCart) -> int:
@@ -90,33 +81,6 @@ def discount_codes(root: OfCart) -> list[str]:
     return [code] if code else []
 
 
-async def cart_cost(root: OfCart, info: Info) -> "CartCost":
-    from shopgraph.schema.carts import CartCost
-
-    cost = (await view_of(root, info)).cost
-    return CartCost(
-        subtotal=_money(info, cost.subtotal),
-        shipping=_money(info, cost.shipping),
-        tax=_money(info, cost.tax),
-        discount=_money(info, cost.discount),
-        total=_money(info, cost.total),
-        tax_included=cost.tax_included,
-    )
-
-
-async def cart_problems(root: OfCart, info: Info) -> list["CartProblem"]:
-    from shopgraph.schema.carts import CartProblem, CartProblemCode
-
-    return [
-        CartProblem(
-            line_id=None if problem.line_id is None else line_global_id(problem.line_id),
-            code=CartProblemCode(problem.code.value),
-            message=problem.message,
-        )
-        for problem in (await view_of(root, info)).problems
-    ]
-
-
 def completed(root: OfCart) -> bool:
     return root.document["status"] != CartStatus.OPEN
 
@@ -142,11 +106,11 @@ def line_quantity(root: OfLine) -> int:
 
 
 def line_unit_price(root: OfLine, info: Info) -> Money:
-    return _money(info, root.line.unit_price)
+    return money(info, root.line.unit_price)
 
 
 def line_total(root: OfLine, info: Info) -> Money:
-    return _money(info, root.line.line_total)
+    return money(info, root.line.line_total)
 
 
 def line_available(root: OfLine) -> bool:

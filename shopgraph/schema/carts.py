@@ -6,6 +6,7 @@ from enum import Enum
 from typing import ClassVar
 
 import strawberry
+from strawberry.types import Info
 
 from shopgraph.checkout.cart_view import CartLineView, CartView
 from shopgraph.checkout.cart_view import CartProblemCode as ProblemCode
@@ -74,7 +75,6 @@ class Cart(DocumentNode):
     FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {}
     view_task: strawberry.Private["asyncio.Future[CartView] | None"] = None
 
-    lines: list[CartLine] = strawberry.field(resolver=cart_fields.cart_lines)
     total_quantity: int = strawberry.field(resolver=cart_fields.total_quantity)
     email: str | None = strawberry.field(resolver=cart_fields.cart_email)
     shipping_address: Address | None = strawberry.field(resolver=cart_fields.shipping_address)
@@ -87,12 +87,39 @@ class Cart(DocumentNode):
     discount_codes: list[str] = strawberry.field(
         resolver=cart_fields.discount_codes, description="At most one code per cart."
     )
-    cost: CartCost = strawberry.field(resolver=cart_fields.cart_cost)
-    problems: list[CartProblem] = strawberry.field(resolver=cart_fields.cart_problems)
     completed: bool = strawberry.field(
         resolver=cart_fields.completed,
         description="Checked out (or merged into the customer's cart): it can no longer change.",
     )
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[CartLine]:
+        return [CartLine(line=line) for line in (await cart_fields.view_of(self, info)).lines]
+
+    @strawberry.field
+    async def cost(self, info: Info) -> CartCost:
+        cost = (await cart_fields.view_of(self, info)).cost
+        return CartCost(
+            subtotal=cart_fields.money(info, cost.subtotal),
+            shipping=cart_fields.money(info, cost.shipping),
+            tax=cart_fields.money(info, cost.tax),
+            discount=cart_fields.money(info, cost.discount),
+            total=cart_fields.money(info, cost.total),
+            tax_included=cost.tax_included,
+        )
+
+    @strawberry.field
+    async def problems(self, info: Info) -> list[CartProblem]:
+        return [
+            CartProblem(
+                line_id=None
+                if problem.line_id is None
+                else cart_fields.line_global_id(problem.line_id),
+                code=CartProblemCode(problem.code.value),
+                message=problem.message,
+            )
+            for problem in (await cart_fields.view_of(self, info)).problems
+        ]
 
     @strawberry.field
     def created_at(self) -> datetime:
