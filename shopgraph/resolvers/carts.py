@@ -10,7 +10,7 @@ from bson import ObjectId
 
 from shopgraph.auth.permissions import is_admin
 from shopgraph.checkout.carts import Caller, NotYourCart
-from shopgraph.checkout.order_lines import LineTarget, RequestedLine
+from shopgraph.checkout.order_lines import RequestedLine
 from shopgraph.errors import DomainError, ErrorCode, Problem
 from shopgraph.resolvers.addresses import address_of
 from shopgraph.resolvers.context import Info
@@ -18,8 +18,8 @@ from shopgraph.resolvers.ids import (
     decode_input_id,
     decode_input_id_pair,
     input_id,
-    input_variant_id,
 )
+from shopgraph.resolvers.orders import line_target
 from shopgraph.resolvers.user_errors import refusals_as_user_errors
 from shopgraph.schema.addresses import AddressInput
 from shopgraph.schema.carts import (
@@ -78,18 +78,8 @@ def forbidden_when_not_yours(
 
 def _line_targets(lines: Sequence[CartLineInput], field: str) -> list[RequestedLine]:
     return [
-        (_line_target(line, f"{field}.{index}"), line.quantity) for index, line in enumerate(lines)
+        (line_target(line, f"{field}.{index}"), line.quantity) for index, line in enumerate(lines)
     ]
-
-
-def _line_target(line: CartLineInput, field: str) -> LineTarget | Problem:
-    if (line.product_id is None) == (line.variant_id is None):
-        return Problem(f"{field}.variantId", "Give exactly one of productId and variantId.")
-    if line.variant_id is not None:
-        ids = input_variant_id(line.variant_id, f"{field}.variantId")
-        return ids if isinstance(ids, Problem) else LineTarget(*ids)
-    product_id = input_id(str(line.product_id), "Product", f"{field}.productId")
-    return product_id if isinstance(product_id, Problem) else LineTarget(product_id)
 
 
 def _line_id(global_id: str, field: str) -> ObjectId | Problem:

@@ -2,6 +2,7 @@
 
 import hmac
 from collections.abc import Sequence
+from typing import Protocol
 
 import strawberry
 from bson import ObjectId
@@ -27,7 +28,6 @@ from shopgraph.schema.errors import Forbidden
 from shopgraph.schema.orders import (
     Order,
     OrderConnection,
-    OrderLineInput,
     OrderPayload,
     OrderStatus,
     PaymentInput,
@@ -38,15 +38,23 @@ from shopgraph.schema.orders import (
 @refusals_as_user_errors
 async def place_order(info: Info, input: PlaceOrderInput) -> OrderPayload:
     """Takes the stock of every line or of none, and holds it until the order is paid."""
-    items = [(_line_target(item, index), item.quantity) for index, item in enumerate(input.items)]
+    items = [
+        (line_target(item, f"input.items.{index}"), item.quantity)
+        for index, item in enumerate(input.items)
+    ]
     user = await info.context.viewer.require_user()
     order = await info.context.services.orders.place(user["_id"], items, input.idempotency_key)
     return OrderPayload(order=Order(document=order))
 
 
-def _line_target(item: OrderLineInput, index: int) -> LineTarget | Problem:
-    """What a line orders: a variant, or the product (with one variant) it names."""
-    field = f"input.items.{index}"
+class NamesLineTarget(Protocol):
+    product_id: strawberry.ID | None
+    variant_id: strawberry.ID | None
+
+
+def line_target(item: NamesLineTarget, field: str) -> LineTarget | Problem:
+    """What an order's or a cart's line takes: a variant, or the product (with one
+    variant) it names."""
     if (item.product_id is None) == (item.variant_id is None):
         return Problem(f"{field}.variantId", "Give exactly one of productId and variantId.")
     if item.variant_id is not None:
