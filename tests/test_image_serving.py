@@ -10,7 +10,7 @@ from PIL import Image
 
 from shopgraph.catalog.image_renditions import ImageFormat, Rendition
 from shopgraph.catalog.media import answer_for
-from tests.helpers import gid
+from tests.helpers import gid, poll
 from tests.images_harness import (
     app_and_client,
     picture,
@@ -169,29 +169,35 @@ async def test_twenty_first_requests_at_once_make_the_rendition_once(media_app, 
 async def test_renditions_waiting_their_turn_hold_no_original(
     make_settings, command_log, admin, mug
 ):
-    """One decoding at a time: each rendition reads the original only once its turn has
-    come, so no more originals are read than renditions written, but for the one being
-    made and the one being stored."""
-    async with app_and_client(make_settings(image_work_concurrency=1), command_log) as (_, http):
+    """While every place for image work is taken, first requests for renditions wait
+    without reading their original; each reads it once its turn comes."""
+    settings = make_settings(image_work_concurrency=1)
+    async with app_and_client(settings, command_log) as (app, http):
         image = await uploaded_image(http, admin, mug)
         media_id = image["url"].split("/")[2]
         widths = (128, 256, 384, 512)
+        work = app.state.services.media.work
+
+        def originals_read() -> int:
+            return sum(
+                1
+                for event in command_log.commands
+                if event.command_name == "find"
+                and event.command.get("find") == "media.files"
+                and "_id" in event.command.get("filter", {})
+            )
+
         command_log.clear()
-
-        answers = await asyncio.gather(
-            *(http.get(f"/media/{media_id}/mug_w{width}.webp") for width in widths)
-        )
-
-    assert {answer.status_code for answer in answers} == {200}
-    files = [  # the original's reads (by its id) and the renditions' writes
-        "read" if event.command_name == "find" else "write"
-        for event in command_log.commands
-        if event.command.get(event.command_name) == "media.files"
-        and (event.command_name == "insert" or "_id" in event.command.get("filter", {}))
-    ]
-    assert files.count("read") == files.count("write") == len(widths)
-    held = [files[: n + 1].count("read") - files[: n + 1].count("write") for n in range(len(files))]
-    assert max(held) <= 2  # one in its turn, and one whose rendition is being written
+        async with work.turn():  # the one place is taken
+            requests = [
+                asyncio.create_task(http.get(f"/media/{media_id}/mug_w{width}.webp"))
+                for width in widths
+            ]
+            assert await poll(lambda: work.waiting == len(widths))
+            assert originals_read() == 0
+        answers = await asyncio.gather(*requests)
+        assert {answer.status_code for answer in answers} == {200}
+        assert originals_read() == len(widths)
 
 
 async def test_a_rendition_another_process_made_meanwhile_is_read_not_made_again(

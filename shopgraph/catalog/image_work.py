@@ -22,13 +22,21 @@ class ImageWork:
     def __init__(self, concurrency: int) -> None:
         self._slots = asyncio.Semaphore(concurrency)
         self.started = 0  # turns taken since the process started: tests count decodes
+        self.waiting = 0  # jobs waiting for their turn now
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """One of the `concurrency` places; run the image's reading and work inside it."""
-        async with self._slots:
+        self.waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
             self.started += 1
             yield
+        finally:
+            self._slots.release()
 
     async def in_thread(self, job: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """`job` in a thread; call it within a `turn`."""
