@@ -299,8 +299,7 @@ async def main() -> None:
         rows = await schema_caches() + await http_requests(db.uri, Path(tmp))
     print(f"{'benchmark':<52}{'ms/op':>10}{'ratio':>10}")
     for label, ms, ratio in rows:
-        print(f"{label:<42}{ms:>10.3f}{ratio:>10.2f}" if ms else label)
-        print(f"{label:<52}{ms:>10.3f}{ratio:>10.2f}")
+        print(f"{label:<52}{ms:>10.3f}{ratio:>10.2f}" if ms else label)
 
 
 asyncio.run(main())
