@@ -96,9 +96,6 @@ class Carts:
     async def open_cart_of(self, user_id: ObjectId) -> Document | None:
         return await self.carts.open_of(user_id, utc_now())
 
-    async def open_carts_of(self, user_ids: Sequence[ObjectId]) -> dict[ObjectId, Document]:
-        return await self.carts.open_of_users(user_ids, utc_now())
-
     async def create(
         self, caller: Caller, lines: Sequence[RequestedLine], email: str | None
     ) -> Document:

@@ -78,7 +78,3 @@ class CartsDatasource(CollectionDatasource):
         except DuplicateKeyError as error:
             raise CustomerHasOpenCart(changes.get("openFor")) from error
         return written if result.modified_count == 1 else None
-
-    async def delete_if(self, cart_id: str, version: int) -> bool:
-        result = await self.collection.delete_one({"_id": cart_id, "version": version})
-        return result.deleted_count == 1
