@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from bson import ObjectId
 
+from shopgraph.checkout.line_variants import chosen_variant
 from shopgraph.checkout.order_lines import MAX_LINES, LineTarget, RequestedLine
-from shopgraph.datasources.product_variants import stored_variant, stored_variants
 from shopgraph.datasources.products import is_active
 from shopgraph.documents import Document
 from shopgraph.errors import ErrorCode, Problem, reject_any
@@ -56,20 +56,9 @@ def resolved(
         if product is None or not is_active(product):
             problems.append(Problem(id_field, "There is no such product.", ErrorCode.NOT_FOUND))
             continue
-        variants = stored_variants(product)
-        if target.variant_id is None and len(variants) > 1:
-            message = (
-                f"{product['name']} comes in {len(variants)} variants: add one of them "
-                "by its variantId."
-            )
-            problems.append(Problem(id_field, message))
-            continue
-        variant = (
-            variants[0] if target.variant_id is None else stored_variant(product, target.variant_id)
-        )
-        if variant is None:
-            message = "There is no such variant of this product."
-            problems.append(Problem(id_field, message, ErrorCode.NOT_FOUND))
+        variant = chosen_variant(product, target.variant_id, id_field, "add")
+        if isinstance(variant, Problem):
+            problems.append(variant)
             continue
         found.append((product["_id"], variant.id, quantity, variant.price))
     reject_any(problems)

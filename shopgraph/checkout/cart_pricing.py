@@ -13,14 +13,15 @@ from shopgraph.checkout.cart_view import (
     DiscountState,
     PricingTerms,
     cart_view,
+    goods_subtotal,
+    priced_lines,
 )
 from shopgraph.checkout.discount_codes import DiscountCode, DiscountCodes, why_not_applicable
 from shopgraph.checkout.discount_uses import DiscountUses
 from shopgraph.checkout.shipping_methods import ShippingMethod, ShippingMethods
 from shopgraph.checkout.tax_rates import TaxRates
 from shopgraph.clock import utc_now
-from shopgraph.datasources.product_variants import stored_variant
-from shopgraph.datasources.products import ProductsDatasource, is_active
+from shopgraph.datasources.products import ProductsDatasource
 from shopgraph.documents import Document
 from shopgraph.errors import ErrorCode
 from shopgraph.money import format_amount
@@ -58,9 +59,10 @@ class CartPricing:
             self.tax_rates.rate_for(country, region) if country else _none(),
             self.discount_codes.find(cart["discountCode"]) if cart.get("discountCode") else _none(),
         )
+        lines = priced_lines(cart, products)
         discount = None
         if cart.get("discountCode"):
-            goods = _goods_subtotal(cart, products)
+            goods = goods_subtotal(lines)
             why_not = await self.why_not(code, goods, discount_customer(cart))
             discount = DiscountState(cart["discountCode"], code, why_not)
         terms = PricingTerms(
@@ -71,7 +73,13 @@ class CartPricing:
             shipping_methods=methods,
             discount=discount,
         )
-        return cart_view(cart, products, terms)
+        return cart_view(cart, lines, terms)
+
+    async def goods_subtotal(self, cart: Document) -> int:
+        """The cart's goods at today's prices, from one read of its products."""
+        ids = {line["productId"] for line in cart["lines"]}
+        products = await self.products.by_ids(ids, None) if ids else {}
+        return goods_subtotal(priced_lines(cart, products))
 
     async def why_not(
         self, code: DiscountCode | None, goods_subtotal: int, customer: str | None
@@ -103,17 +111,6 @@ class CartPricing:
             message = f"it needs a subtotal of at least {minimum}."
             return DiscountRefusal(message, ErrorCode.DISCOUNT_CODE_INVALID, below_minimum=True)
         return None
-
-
-def _goods_subtotal(cart: Document, products: dict[ObjectId, Document]) -> int:
-    total = 0
-    for line in cart["lines"]:
-        product = products.get(line["productId"])
-        if product is not None and is_active(product):
-            variant = stored_variant(product, line["variantId"])
-            if variant is not None:
-                total += variant.price * line["quantity"]
-    return total
 
 
 async def _nothing_found() -> dict[ObjectId, Document]:

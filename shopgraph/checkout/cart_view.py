@@ -138,8 +138,16 @@ class CartView:
         return None if discount is None else discount.why_not
 
 
-def cart_view(cart: Document, products: dict[ObjectId, Document], terms: PricingTerms) -> CartView:
-    lines = tuple(_line(line, products.get(line["productId"])) for line in cart["lines"])
+def priced_lines(cart: Document, products: dict[ObjectId, Document]) -> tuple[CartLineView, ...]:
+    """The cart's lines at today's prices; a line no longer sold costs nothing."""
+    return tuple(_line(line, products.get(line["productId"])) for line in cart["lines"])
+
+
+def goods_subtotal(lines: Sequence[CartLineView]) -> int:
+    return sum(line.line_total for line in lines)
+
+
+def cart_view(cart: Document, lines: tuple[CartLineView, ...], terms: PricingTerms) -> CartView:
     problems = [
         problem
         for line, stored in zip(lines, cart["lines"], strict=True)

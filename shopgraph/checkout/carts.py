@@ -207,7 +207,7 @@ class Carts:
         for _ in range(CHANGE_RETRIES):
             cart = await self.get(cart_id, caller)
             if cart is None:
-                raise _no_cart()
+                raise no_cart()
             if cart.get("userId") == user_id and cart["status"] == CartStatus.OPEN:
                 return cart
             if cart["status"] == CartStatus.MERGED and cart.get("userId") == user_id:
@@ -272,7 +272,7 @@ class Carts:
         for _ in range(CHANGE_RETRIES):
             cart = await self.carts.by_id(cart_id, utc_now())
             if cart is None:
-                raise _no_cart()
+                raise no_cart()
             if not may_change(caller, cart):
                 raise NotYourCart(cart_id)
             _check_open(cart)
@@ -317,7 +317,7 @@ def _check_open(cart: Document) -> None:
         )
 
 
-def _no_cart() -> DomainError:
+def no_cart() -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, "There is no such cart, or it expired.", "cartId")
 
 

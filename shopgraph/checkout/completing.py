@@ -25,10 +25,10 @@ from bson import ObjectId
 
 from shopgraph.checkout.cart_pricing import CartPricing, discount_customer
 from shopgraph.checkout.cart_view import CartProblemCode, CartView
-from shopgraph.checkout.carts import Caller, Carts, CartStatus, NotYourCart, may_change
+from shopgraph.checkout.carts import Caller, Carts, CartStatus, NotYourCart, may_change, no_cart
 from shopgraph.checkout.discount_codes import DiscountCode, DiscountCodes
 from shopgraph.checkout.discount_uses import DiscountUses
-from shopgraph.checkout.order_lines import MAX_KEY_LENGTH, OrderLine, cart_key
+from shopgraph.checkout.order_lines import MAX_KEY_LENGTH, OrderLine, cart_key, line_order
 from shopgraph.checkout.orders import Orders
 from shopgraph.checkout.placing import (
     check_amounts,
@@ -127,9 +127,7 @@ class CartCheckout:
         code = code.strip()
         cart = await self.carts.get(cart_id, caller)
         if cart is None:
-            raise DomainError(
-                ErrorCode.NOT_FOUND, "There is no such cart, or it expired.", "cartId"
-            )
+            raise no_cart()
         if cart.get("discountFailures", 0) >= MAX_CODE_FAILURES:
             raise DomainError(
                 ErrorCode.TOO_MANY_ATTEMPTS,
@@ -140,8 +138,8 @@ class CartCheckout:
         if found is None:
             await self.carts.change(cart_id, caller, _one_more_failure)
             raise DomainError(ErrorCode.DISCOUNT_CODE_INVALID, "There is no such code.", "code")
-        view = await self.pricing.view(cart)
-        why_not = await self.pricing.why_not(found, view.cost.subtotal, discount_customer(cart))
+        goods = await self.pricing.goods_subtotal(cart)
+        why_not = await self.pricing.why_not(found, goods, discount_customer(cart))
         if why_not is not None and not why_not.below_minimum:
             message = f"The code {found.code} cannot be used: {why_not.message}"
             raise DomainError(why_not.code, message, "code")
@@ -160,9 +158,7 @@ class CartCheckout:
             raise DomainError(ErrorCode.INVALID, message, "idempotencyKey")
         cart = await self.carts.get(cart_id, caller)
         if cart is None:
-            raise DomainError(
-                ErrorCode.NOT_FOUND, "There is no such cart, or it expired.", "cartId"
-            )
+            raise no_cart()
         if not may_change(caller, cart):
             raise NotYourCart(cart_id)
         if cart["status"] != CartStatus.OPEN:
@@ -174,7 +170,7 @@ class CartCheckout:
             OrderLine(line.product_id, line.variant_id, line.quantity, f"lines.{index}", True)
             for index, line in enumerate(view.lines)
         ]
-        lines.sort(key=lambda line: (str(line.product_id), str(line.variant_id)))
+        lines.sort(key=line_order)
         checkout = self.orders.checkout
         within_held_units(checkout, lines)
         products = {line.product_id: line.product for line in view.lines if line.product}

@@ -32,24 +32,34 @@ def with_variants(
         product = products.get(line.product_id)
         if product is None or not is_active(product):
             raise not_found(line)
-        variants = stored_variants(product)
-        if line.variant_id is None and len(variants) > 1:
-            message = (
-                f"{product['name']} comes in {len(variants)} variants: order one of them "
-                "by its variantId."
-            )
-            problems.append(Problem(line.id_field, message))
-            continue
-        variant_id = variants[0].id if line.variant_id is None else line.variant_id
-        if stored_variant(product, variant_id) is None:
-            problems.append(Problem(line.id_field, NO_SUCH_VARIANT, ErrorCode.NOT_FOUND))
+        variant = chosen_variant(product, line.variant_id, line.id_field, "order")
+        if isinstance(variant, Problem):
+            problems.append(variant)
             continue
         resolved.append(
-            OrderLine(line.product_id, variant_id, line.quantity, line.field, line.by_variant)
+            OrderLine(line.product_id, variant.id, line.quantity, line.field, line.by_variant)
         )
     merged, too_many = merge_lines(resolved, max_quantity)
     reject_any(problems + too_many)
     return merged
+
+
+def chosen_variant(
+    product: Document, variant_id: ObjectId | None, id_field: str, verb: str
+) -> StoredVariant | Problem:
+    """The variant a line names, or the only one of a product it names; what is wrong
+    otherwise (`verb`: what the line does with it, "order" or "add")."""
+    variants = stored_variants(product)
+    if variant_id is None and len(variants) > 1:
+        message = (
+            f"{product['name']} comes in {len(variants)} variants: {verb} one of them "
+            "by its variantId."
+        )
+        return Problem(id_field, message)
+    variant = variants[0] if variant_id is None else stored_variant(product, variant_id)
+    if variant is None:
+        return Problem(id_field, NO_SUCH_VARIANT, ErrorCode.NOT_FOUND)
+    return variant
 
 
 def variant_of(products: dict[ObjectId, Document], line: OrderLine) -> StoredVariant:

@@ -97,8 +97,13 @@ def merge_lines(
         for line in merged.values()
         if line.quantity > max_quantity
     ]
-    ordered = sorted(merged.values(), key=lambda line: (str(line.product_id), str(line.variant_id)))
-    return ordered, problems
+    return sorted(merged.values(), key=line_order), problems
+
+
+def line_order(line: OrderLine) -> tuple[str, str]:
+    """Lines are placed by product, then variant: each product's lines take its stock in
+    one update, and every order takes products in the same order."""
+    return str(line.product_id), str(line.variant_id)
 
 
 def cart_key(lines: Sequence[OrderLine]) -> str:

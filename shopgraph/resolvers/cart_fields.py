@@ -7,7 +7,6 @@ from typing import Protocol
 import strawberry
 from strawberry import relay
 
-from shopgraph.checkout.addresses import Address as AddressValue
 from shopgraph.checkout.cart_view import CartLineView, CartView
 from shopgraph.checkout.carts import CartStatus
 from shopgraph.documents import Document
@@ -53,16 +52,12 @@ def cart_email(root: OfCart) -> str | None:
     return root.document.get("email")
 
 
-def _address(document: Document | None) -> Address | None:
-    return None if document is None else Address.from_value(AddressValue.from_document(document))
-
-
 def shipping_address(root: OfCart) -> Address | None:
-    return _address(root.document.get("shippingAddress"))
+    return Address.from_stored(root.document.get("shippingAddress"))
 
 
 def billing_address(root: OfCart) -> Address | None:
-    return _address(root.document.get("billingAddress"))
+    return Address.from_stored(root.document.get("billingAddress"))
 
 
 async def shipping_method(root: OfCart, info: Info) -> ShippingMethod | None:

@@ -8,6 +8,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from shopgraph.checkout import address_book, addresses
+from shopgraph.documents import Document
 from shopgraph.schema.user_errors import UserError
 
 
@@ -37,6 +38,13 @@ class Address:
             postal_code=address.postal_code,
             country=address.country,
             phone=address.phone,
+        )
+
+    @classmethod
+    def from_stored(cls, document: Document | None) -> Self | None:
+        """An address as a cart or an order stores it; None for none."""
+        return (
+            None if document is None else cls.from_value(addresses.Address.from_document(document))
         )
 
 

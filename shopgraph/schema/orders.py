@@ -6,7 +6,6 @@ from typing import ClassVar
 
 import strawberry
 
-from shopgraph.checkout.addresses import Address as AddressValue
 from shopgraph.checkout.order_states import UNPLACED
 from shopgraph.checkout.order_states import OrderStatus as Status
 from shopgraph.documents import Document
@@ -89,10 +88,6 @@ class OrderDiscount:
     amount: Money
 
 
-def _address(document: Document | None) -> Address | None:
-    return None if document is None else Address.from_value(AddressValue.from_document(document))
-
-
 @strawberry.type(description="What a customer bought.")
 class Order(DocumentNode):
     FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -150,11 +145,11 @@ class Order(DocumentNode):
 
     @strawberry.field
     def shipping_address(self) -> Address | None:
-        return _address(self.document.get("shippingAddress"))
+        return Address.from_stored(self.document.get("shippingAddress"))
 
     @strawberry.field
     def billing_address(self) -> Address | None:
-        return _address(self.document.get("billingAddress"))
+        return Address.from_stored(self.document.get("billingAddress"))
 
     @strawberry.field(description="The method chosen at checkout, as it was then.")
     def shipping_method(self) -> OrderShippingMethod | None:
