@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS := graphiql/node_modules/.installed
 
-.PHONY: install assets run test lint bench audit schema clean
+.PHONY: install assets run test lint bench bench-tools audit schema clean
 
 install: $(INSTALLED) assets
 
@@ -56,8 +56,14 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check shopgraph tests bench
 	$(BIN)/ruff format --check shopgraph tests bench
 
-bench: install
+# The served rows drive a real `shopgraph serve` with wrk, from Debian's packages.
+bench: install bench-tools
 	$(BIN)/python -m bench
+
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; }
 
 # Hostile requests against a real `shopgraph serve`: what each got, and how long it took.
 audit: install
