@@ -9,8 +9,15 @@ as its own process: `python -m bench.raw_handler --port P` with `MONGODB_URI` se
 import argparse
 import base64
 import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
+import httpx
 import orjson
 import uvicorn
 from pymongo import AsyncMongoClient
@@ -62,6 +69,36 @@ def create_raw_app(mongodb_uri: str) -> Starlette:
         return Response(body, media_type="application/json")
 
     return Starlette(routes=[Route("/graphql", product_page, methods=["GET", "POST"])])
+
+
+@contextmanager
+def serving_raw(env: dict[str, str]) -> Iterator[str]:
+    """The raw handler as its own process on a free port, with `env` (which must hold
+    `MONGODB_URI`); yields its URL."""
+    from shopgraph.server.embedded import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.raw_handler", "--port", str(port)],
+        env=env,
+        cwd=Path(__file__).parents[1],  # where `bench` is importable
+        stdin=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/graphql"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.post(url, json={}, timeout=2).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def main() -> None:
