@@ -13,10 +13,12 @@ from strawberry.extensions import (
 
 from shopgraph.schema.cost_limit import QueryCostLimit
 from shopgraph.schema.document_limits import limits_rule
+from shopgraph.schema.execution_plans import PlannedExecutionContext
 from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
 from shopgraph.schema.mutation import Mutation
 from shopgraph.schema.parser_cache import ReportingParserCache
 from shopgraph.schema.password_fields import OnePasswordField
+from shopgraph.schema.plain_fields import plain_field_resolvers
 from shopgraph.schema.query import Query
 from shopgraph.schema.query_cost import CostLimits
 from shopgraph.schema.scalars import SCALAR_OVERRIDES
@@ -40,12 +42,14 @@ def build_schema(
     *,
     introspection: bool = True,
     observers: Sequence[Callable[[], SchemaExtension]] = (),
+    plans: bool = True,
 ) -> LoggingSchema:
     """The rules are built once so the validation cache, which keys on them, really hits.
 
     Without `introspection`, a document selecting `__schema` or `__type` fails validation
     with an error naming the field; `__typename` still works. `observers` make extensions
-    that run around all the others (metrics, logs), in the order given."""
+    that run around all the others (metrics, logs), in the order given. With `plans`,
+    plain objects are completed through execution plans (see execution_plans)."""
     limits = limits or QueryLimits()
     cost_limits = cost_limits or CostLimits()
     rules = [limits_rule(limits.max_depth, limits.max_aliases), OnePasswordField]
@@ -62,10 +66,13 @@ def build_schema(
         SubscriptionsOverWebSocket,
         RequestErrorMasking,
     ]
-    return LoggingSchema(
+    schema = LoggingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
         scalar_overrides=SCALAR_OVERRIDES,
+        execution_context_class=PlannedExecutionContext if plans else None,
     )
+    plain_field_resolvers(schema._schema, schema.config.info_class)
+    return schema
