@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)  # server processes `serve` runs on one port
     shutdown_seconds: int = Field(default=20, ge=1)  # on SIGTERM: in-flight work's deadline
 
+    # Execution (docs/performance.md): plain objects completed through per-request plans
+    execution_plans: bool = True
+
     # Migrations (README: Migrations)
     migrate_on_start: bool = True  # `serve` applies pending migrations before serving
     migration_wait_seconds: float = Field(default=600.0, gt=0)  # while another one migrates

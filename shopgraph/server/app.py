@@ -84,6 +84,7 @@ def create_app(
         QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
         CostLimits(settings.max_query_cost, settings.default_page_size, settings.max_page_size),
         introspection=settings.introspection_enabled,
+        plans=settings.execution_plans,
         # Tracing first, so an operation's span covers the metrics' observer too.
         observers=[
             *([tracing.extension] if tracing is not None else []),
