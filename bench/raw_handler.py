@@ -1,9 +1,11 @@
-"""The baseline of the served rows: a hand-written Starlette handler for the storefront's
-product page, the fastest a Python server on the same database can answer it.
+"""The baseline of the served rows: hand-written Starlette handlers for the storefront's
+product pages, the fastest a Python server on the same database can answer them.
 
-It makes the same MongoDB `find` as Shopgraph (same filter, projection, sort and limit)
-and encodes the same JSON with orjson, but parses, validates and checks nothing. Run it
-as its own process: `python -m bench.raw_handler --port P` with `MONGODB_URI` set.
+Each makes the same MongoDB `find` as Shopgraph (same filter, projection, sort and limit)
+and encodes the same JSON with orjson, but parses, validates and checks nothing:
+`/graphql` answers `PRODUCT_PAGE`, `/variant-page` answers `VARIANT_PAGE` for the cursor in
+the body's variables. Run it as its own process: `python -m bench.raw_handler --port P`
+with `MONGODB_URI` set.
 """
 
 import argparse
@@ -14,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,12 +29,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from shopgraph.datasources.product_variants import VARIANT_FIELDS, stored_variants
 from shopgraph.datasources.products import INACTIVE_VALUES
+from shopgraph.resolvers.pagination import Ordering, decode_cursor, encode_cursor
 
 PAGE = 20
 CURRENCY = "USD"
+PRODUCT_PAGE = (
+    "{ products(first: 20) { edges { node { id name price { amount currency } stock } } } }"
+)
+VARIANT_PAGE = """query Page($after: String) { products(first: 20, after: $after) {
+  edges { cursor node { id name price { amount currency } stock
+    variants { id title price { amount currency } stock } } }
+  pageInfo { hasNextPage endCursor } } }"""
 # What Shopgraph adds to each answer: the query's cost against the limit.
-EXTENSIONS = {"cost": {"requestedQueryCost": 62, "maximumAvailable": 10000}}
+PRODUCT_PAGE_COST = {"cost": {"requestedQueryCost": 62, "maximumAvailable": 10000}}
+VARIANT_PAGE_COST = {"cost": {"requestedQueryCost": 4063, "maximumAvailable": 10000}}
+NEWEST_FIRST = Ordering("products:CREATED_AT:DESC", "createdAt", datetime, descending=True)
 
 
 def _global_id(type_name: str, id_: object) -> str:
@@ -43,8 +57,52 @@ def _money(minor: int) -> dict[str, str]:
 
 
 def create_raw_app(mongodb_uri: str) -> Starlette:
-    client: AsyncMongoClient = AsyncMongoClient(mongodb_uri)
+    client: AsyncMongoClient = AsyncMongoClient(mongodb_uri, tz_aware=True)  # as Shopgraph
     products = client[os.environ.get("SHOPGRAPH_DB_NAME", "shopgraph")]["products"]
+
+    async def variant_page(request: Request) -> Response:
+        after = decode_cursor(
+            orjson.loads(await request.body())["variables"]["after"], NEWEST_FIRST
+        )
+        documents = await products.find(
+            {
+                "active": {"$nin": INACTIVE_VALUES},
+                "$or": [
+                    {"createdAt": {"$lt": after.value}},
+                    {"createdAt": after.value, "_id": {"$lt": after.id}},
+                ],
+            },
+            dict.fromkeys(["name", "price", "stock", "active", "createdAt", *VARIANT_FIELDS], 1),
+            sort=[("createdAt", -1), ("_id", -1)],
+            limit=PAGE + 1,
+        ).to_list()
+        edges = [
+            {
+                "cursor": encode_cursor(NEWEST_FIRST, document),
+                "node": {
+                    "id": _global_id("Product", document["_id"]),
+                    "name": document["name"],
+                    "price": _money(document["price"]),
+                    "stock": document["stock"],
+                    "variants": [
+                        {
+                            "id": _global_id("ProductVariant", f"{document['_id']}:{variant.id}"),
+                            "title": variant.title,
+                            "price": _money(variant.price),
+                            "stock": variant.stock,
+                        }
+                        for variant in stored_variants(document)
+                    ],
+                },
+            }
+            for document in documents[:PAGE]
+        ]
+        page_info = {
+            "hasNextPage": len(documents) > PAGE,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        }
+        answer = {"data": {"products": {"edges": edges, "pageInfo": page_info}}}
+        return Response(orjson.dumps(answer | {"extensions": VARIANT_PAGE_COST}))
 
     async def product_page(request: Request) -> Response:
         await request.body()
@@ -65,10 +123,17 @@ def create_raw_app(mongodb_uri: str) -> Starlette:
             }
             for document in documents[:PAGE]
         ]
-        body = orjson.dumps({"data": {"products": {"edges": edges}}, "extensions": EXTENSIONS})
+        body = orjson.dumps(
+            {"data": {"products": {"edges": edges}}, "extensions": PRODUCT_PAGE_COST}
+        )
         return Response(body, media_type="application/json")
 
-    return Starlette(routes=[Route("/graphql", product_page, methods=["GET", "POST"])])
+    return Starlette(
+        routes=[
+            Route("/graphql", product_page, methods=["GET", "POST"]),
+            Route("/variant-page", variant_page, methods=["POST"]),
+        ]
+    )
 
 
 @contextmanager
