@@ -11,7 +11,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from shopgraph.schema.cost_limit import QueryCostLimit
+from shopgraph.schema.cost_limit import CostCache, QueryCostLimit
 from shopgraph.schema.document_limits import limits_rule
 from shopgraph.schema.execution_plans import PlannedExecutionContext
 from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
@@ -55,13 +55,14 @@ def build_schema(
     rules = [limits_rule(limits.max_depth, limits.max_aliases), OnePasswordField]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+    costs = CostCache(CACHE_SIZE)
     extensions: list[type[SchemaExtension] | object] = [
         *observers,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ReportingParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
-        lambda: QueryCostLimit(cost_limits),  # after validation: prices valid documents only
+        lambda: QueryCostLimit(cost_limits, costs),  # after validation: prices valid ones only
         RejectInvalidTokens,
         SubscriptionsOverWebSocket,
         RequestErrorMasking,

@@ -8,8 +8,10 @@ refusal is a request error like the other document limits: over HTTP an answer w
 data, over WebSocket the protocol's `error` message, and no resolver ever runs.
 """
 
+from collections import OrderedDict
 from collections.abc import Iterator
 
+import orjson
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
@@ -35,24 +37,62 @@ class QueryTooCostly(GraphQLError):
         )
 
 
+class CostCache:
+    """The costs of recent (document, operation, variables): a storefront sends the same
+    few queries again and again, and pricing walks the whole document. Bounded in entries
+    and in the size of each key, so that no request can make it grow."""
+
+    MAX_KEY_BYTES = 2048
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self.max_entries = max_entries
+        self._costs: OrderedDict[bytes, int | None] = OrderedDict()
+
+    @staticmethod
+    def key(query: str | None, operation: str | None, variables: object) -> bytes | None:
+        key = orjson.dumps([query, operation, variables], option=orjson.OPT_SORT_KEYS)
+        return key if len(key) <= CostCache.MAX_KEY_BYTES else None
+
+    def get(self, key: bytes) -> tuple[bool, int | None]:
+        if key not in self._costs:
+            return False, None
+        self._costs.move_to_end(key)
+        return True, self._costs[key]
+
+    def put(self, key: bytes, cost: int | None) -> None:
+        self._costs[key] = cost
+        if len(self._costs) > self.max_entries:
+            self._costs.popitem(last=False)
+
+
 class QueryCostLimit(SchemaExtension):
     """Must come after `ValidationCache` among the schema's extensions: a document that
     failed validation is reported as invalid and not priced."""
 
-    def __init__(self, limits: CostLimits) -> None:
+    def __init__(self, limits: CostLimits, cache: CostCache | None = None) -> None:
         self.limits = limits
+        self.cache = cache or CostCache(max_entries=0)
         self.cost: int | None = None
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if not context.pre_execution_errors and context.graphql_document is not None:
-            self.cost = operation_cost(
-                context.schema._schema,
-                context.graphql_document,
-                context.operation_name,
-                context.variables,
-                self.limits,
-            )
+            try:
+                key = CostCache.key(context.query, context.operation_name, context.variables)
+            except TypeError:  # variables orjson cannot encode: priced, not kept
+                key = None
+            known, cost = (False, None) if key is None else self.cache.get(key)
+            if not known:
+                cost = operation_cost(
+                    context.schema._schema,
+                    context.graphql_document,
+                    context.operation_name,
+                    context.variables,
+                    self.limits,
+                )
+                if key is not None:
+                    self.cache.put(key, cost)
+            self.cost = cost
             if self.cost is not None and self.cost > self.limits.max_cost:
                 context.pre_execution_errors = [QueryTooCostly(self.cost, self.limits)]
         yield
