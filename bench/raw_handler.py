@@ -140,6 +140,13 @@ def create_raw_app(mongodb_uri: str) -> Starlette:
 def serving_raw(env: dict[str, str]) -> Iterator[str]:
     """The raw handler as its own process on a free port, with `env` (which must hold
     `MONGODB_URI`); yields its URL."""
+    with raw_process(env) as (url, _pid):
+        yield url
+
+
+@contextmanager
+def raw_process(env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """`serving_raw`, yielding the process id too (to read its CPU time)."""
     from shopgraph.server.embedded import free_port
 
     port = free_port()
@@ -160,7 +167,7 @@ def serving_raw(env: dict[str, str]) -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)
