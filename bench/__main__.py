@@ -20,7 +20,9 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from strawberry import Schema
 
+from bench import served
 from bench.carts import Commands, cart_rows
+from bench.record import Row, table
 from shopgraph.auth.passwords import passwords_from
 from shopgraph.auth.secret import access_tokens_from
 from shopgraph.auth.tokens import new_session_id
@@ -32,6 +34,8 @@ from shopgraph.server.embedded import EmbeddedMongo
 from shopgraph.settings import Settings
 
 ROUNDS = 5
+# Modules whose `rows(work_dir)` measure the goals on a real `shopgraph serve`.
+SERVED = [served]
 METRIC_FAMILIES = {
     "shopgraph_http_request_duration_seconds",
     "shopgraph_graphql_operations",
@@ -294,7 +298,7 @@ async def _order_input(app: Starlette) -> dict[str, object]:
     }
 
 
-async def main() -> None:
+async def in_process() -> None:
     with tempfile.TemporaryDirectory() as tmp, EmbeddedMongo("memory", log_dir=Path(tmp)) as db:
         rows = await schema_caches() + await http_requests(db.uri, Path(tmp))
     print(f"{'benchmark':<52}{'ms/op':>10}{'ratio':>10}")
@@ -302,4 +306,17 @@ async def main() -> None:
         print(f"{label:<52}{ms:>10.3f}{ratio:>10.2f}" if ms else label)
 
 
-asyncio.run(main())
+def served_goals() -> None:
+    """The goal rows, each module starting what it measures (a real `shopgraph serve`)."""
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for module in SERVED:
+            rows += module.rows(Path(tmp) / module.__name__)
+    print()
+    print(table(rows))
+    missed = [row.label for row in rows if row.met is False]
+    print(f"\n{len(rows)} rows, goals missed: {', '.join(missed) if missed else 'none'}")
+
+
+asyncio.run(in_process())
+served_goals()
