@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     ws_keep_alive_seconds: float = Field(default=15.0, gt=0)
     live_buffer_products: int = Field(default=1000, ge=1)
 
+    # Anonymous catalog answers kept in memory (docs/operations/response-cache.md)
+    response_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)  # 0: no cache
+    response_cache_entry_bytes: int = Field(default=256 * 1024, ge=1024)  # larger: not kept
+    response_cache_max_age_seconds: int = Field(default=0, ge=0, le=3600)  # for CDNs; 0: revalidate
+
     # Logs and metrics (docs/operations/observability.md)
     log_format: LogFormat | None = None  # None: text in development, json in production
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # /metrics only there

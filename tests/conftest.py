@@ -120,6 +120,10 @@ def make_settings(
             "argon2_parallelism": 1,
             # Tests that need the order sweep or the mailer run them explicitly.
             "background_tasks": False,
+            # Served from memory, an answer is as new as the last write the change stream
+            # delivered; tests that write and read at once would race it.
+            # tests/test_response_cache.py turns it on.
+            "response_cache_bytes": 0,
         }
         return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
 

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from bson import ObjectId
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
@@ -38,10 +38,23 @@ STOCK_FIELDS = frozenset({"stock", VARIANT_STOCK})
 IDLE_POLL_SECONDS = 0.05
 
 
+class ProductWrites(Protocol):
+    """Told of every product write the stream delivers, and of whether the stream is open
+    (a write may go unseen while it is not: before it opens, between an error and its
+    resumption, and for good when MongoDB cannot stream changes)."""
+
+    def stream_opened(self) -> None: ...
+
+    def stream_lost(self) -> None: ...
+
+    def product_written(self, product_id: ObjectId | None) -> None: ...
+
+
 class StockFeed:
     def __init__(self, datasources: Datasources, broker: StockBroker) -> None:
         self.datasources = datasources
         self.broker = broker
+        self.product_writes: list[ProductWrites] = []  # e.g. the response cache
         self.last_stock: dict[ObjectId, dict[ObjectId, int]] = {}  # per product, per variant
         self.fallback = False
         self.started = asyncio.Event()  # set once the stream is open (or fallen back)
@@ -59,6 +72,7 @@ class StockFeed:
                 if resume_token is None:
                     await self._remember_every_stock()
                 async with await self.datasources.products.watch_writes(resume_token) as stream:
+                    self._tell_opened()
                     self.started.set()
                     failures = 0
                     while stream.alive and not self._stopping:
@@ -68,6 +82,7 @@ class StockFeed:
                         if change is None:
                             await self._pause_if_answered_at_once(asked)
                             continue
+                        self._tell_written(change)
                         try:
                             await self._consider(change)
                         except PyMongoError:
@@ -81,8 +96,23 @@ class StockFeed:
                 resume_token = self._after_failure(error, resume_token, failures)
             except PyMongoError as error:
                 resume_token = self._after_failure(error, resume_token, failures)
+            finally:
+                self._tell_lost()
             failures += 1
             await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS)) - 1])
+
+    def _tell_opened(self) -> None:
+        for watcher in self.product_writes:
+            watcher.stream_opened()
+
+    def _tell_lost(self) -> None:
+        for watcher in self.product_writes:
+            watcher.stream_lost()
+
+    def _tell_written(self, change: Mapping[str, Any]) -> None:
+        product_id = (change.get("documentKey") or {}).get("_id")
+        for watcher in self.product_writes:
+            watcher.product_written(product_id if isinstance(product_id, ObjectId) else None)
 
     async def _remember_every_stock(self) -> None:
         """The stock of every variant as it is before the stream opens, so the first change

@@ -44,6 +44,7 @@ from shopgraph.server.metrics.store import (
     StoreGauges,
 )
 from shopgraph.server.process_header import ProcessHeader
+from shopgraph.server.response_cache import AnswerStore, ResponseCaching
 from shopgraph.server.session_watch import SessionWatch
 from shopgraph.server.shutdown_signals import ShutdownSignals
 from shopgraph.server.tracing import Tracing, tracing_from_environment
@@ -95,6 +96,7 @@ def create_app(
     tokens = access_tokens_from(settings)
     gateway = payment_gateway(settings)
     graphql = ShopgraphGraphQL(schema, settings, tokens)
+    answers = AnswerStore(settings.response_cache_bytes, settings.response_cache_entry_bytes)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -113,6 +115,7 @@ def create_app(
         signals = ShutdownSignals(before_shutdown) if handle_signals else None
         app.state.stock_broker = MeteredStockBroker(settings.live_buffer_products)
         feed = StockFeed(datasources, app.state.stock_broker)
+        feed.product_writes.append(answers)  # empties it, and keeps it off while not streaming
         background.start(feed.run(), "stock feed", stop=feed.stop)
         watch = SessionWatch(datasources.users, graphql.session_sockets)
         background.start(watch.run(), "session watch", stop=watch.stop)
@@ -150,7 +153,11 @@ def create_app(
                 await asyncio.to_thread(tracing.shutdown)  # sends the spans still queued
 
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            ResponseCaching(graphql, answers, settings.response_cache_max_age_seconds),
+            methods=["GET", "POST"],
+        ),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -189,6 +196,7 @@ def create_app(
         )
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.serves_graphiql_assets = graphql.serves_graphiql_assets
+    app.state.response_cache = answers
     return app
 
 

@@ -101,3 +101,17 @@ MONGODB_COMMAND_FAILURES = Counter(
     "MongoDB commands that failed, by command and collection.",
     ["command", "collection"],
 )
+RESPONSE_CACHE_LOOKUPS = Counter(
+    "shopgraph_response_cache_lookups",
+    "Anonymous catalog queries looked up in the response cache, by outcome (hit or miss).",
+    ["outcome"],
+)
+RESPONSE_CACHE_EVICTIONS = Counter(
+    "shopgraph_response_cache_evictions",
+    "Answers dropped from the response cache to stay within SHOPGRAPH_RESPONSE_CACHE_BYTES.",
+)
+RESPONSE_CACHE_BYTES = Gauge(
+    "shopgraph_response_cache_bytes",
+    "Bytes the response cache holds (keys, headers, bodies and a fixed cost per entry).",
+    multiprocess_mode="livesum",
+)
