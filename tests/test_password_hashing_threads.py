@@ -61,3 +61,18 @@ async def test_a_full_queue_still_refuses_at_once_on_the_hashing_threads():
     )
 
     assert [type(r) for r in results] == [str, HashingBusy, HashingBusy]
+
+
+async def test_at_the_lowest_nice_value_hashing_threads_are_in_the_idle_scheduling_class():
+    passwords = Passwords(concurrency=1, queue=0, nice=19, **HEAVY)
+
+    await passwords.hash("password one")
+
+    [thread] = [t for t in hashing_threads() if t.ident in _threads_of(passwords)]
+    assert os.sched_getscheduler(thread.native_id) == os.SCHED_IDLE
+    assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == 19
+    assert os.sched_getscheduler(threading.get_native_id()) == os.SCHED_OTHER
+
+
+def _threads_of(passwords: Passwords) -> set[int | None]:
+    return {thread.ident for thread in passwords._threads._threads}

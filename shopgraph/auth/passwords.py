@@ -18,16 +18,22 @@ from shopgraph.settings import Settings
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
+LOWEST_NICE = 19
 
 
 def lower_this_threads_priority(nice: int) -> None:
     """Raises the calling thread's nice value to `nice` (Linux keeps one per thread; a
-    thread may always lower its own priority). Elsewhere the call would change the whole
-    process, so it does nothing there."""
+    thread may always lower its own priority); at the lowest, 19, also puts it in Linux's
+    idle scheduling class, below every nice value. Elsewhere the calls would change the
+    whole process, so it does nothing there."""
     if nice > 0 and sys.platform == "linux":
+        thread = threading.get_native_id()
         # A sandbox that forbids it leaves hashing working, at normal priority.
         with suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+            os.setpriority(os.PRIO_PROCESS, thread, nice)
+        if nice >= LOWEST_NICE:
+            with suppress(OSError):
+                os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
 
 
 @dataclass(frozen=True, slots=True)
