@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     login_client_max_failures: int = Field(default=20, ge=1)  # per client address, any email
     password_hashing_queue: int = Field(default=8, ge=0)  # waiting hashes beyond the running
     password_checks_per_client: int = Field(default=2, ge=1)  # running at once, per process
+    password_hashing_nice: int = Field(default=19, ge=0, le=19)  # hashing threads' priority
     session_max_days: int = Field(default=90, ge=1)  # however often a session rotates
     password_reset_minutes: int = Field(default=60, ge=1)
     email_verification_hours: int = Field(default=48, ge=1)

@@ -54,16 +54,34 @@ def _union_of_fields(fields: Iterable[frozenset[str] | None]) -> frozenset[str] 
     return frozenset(union)
 
 
+def _covers(have: frozenset[str] | None, want: frozenset[str] | None) -> bool:
+    """Whether a document read with projection `have` holds every field of `want`."""
+    return have is None or (want is not None and want <= have)
+
+
 def _batch_loader(
     datasource: CollectionDatasource, cache: bool
 ) -> DataLoader[DocumentKey, Document | None]:
-    """Each event-loop tick's keys become one `find`, with one projection serving them all."""
+    """Each event-loop tick's keys become one `find`, with one projection serving them all.
+
+    With the cache on, a key whose document this request already read with every field it
+    needs is answered from that read: the viewer's own account (read whole for the session
+    check) serves `me { orders { edges { node { user { name } } } } }` without a second read.
+    """
+    read: dict[ObjectId, tuple[frozenset[str] | None, Document | None]] = {}
 
     async def load(keys: Sequence[DocumentKey]) -> list[Document | None]:
-        found = await datasource.by_ids(
-            {key.id for key in keys}, _union_of_fields(key.fields for key in keys)
-        )
-        return [found.get(key.id) for key in keys]
+        missing = [
+            key for key in keys if key.id not in read or not _covers(read[key.id][0], key.fields)
+        ]
+        answered: dict[ObjectId, Document | None] = {}
+        if missing:
+            fields = _union_of_fields(key.fields for key in missing)
+            found = await datasource.by_ids({key.id for key in missing}, fields)
+            answered = {key.id: found.get(key.id) for key in missing}
+            if cache:
+                read.update((id_, (fields, document)) for id_, document in answered.items())
+        return [answered[key.id] if key.id in answered else read[key.id][1] for key in keys]
 
     return DataLoader(load, cache=cache)
 
