@@ -4,6 +4,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from bson import ObjectId
 from strawberry.dataloader import DataLoader
@@ -161,16 +162,50 @@ def _images_of_products_loader(
 
 class Loaders:
     """`cache=False` for WebSocket connections: their context lives as long as the socket,
-    and a cache would serve every later operation data as old as the connection."""
+    and a cache would serve every later operation data as old as the connection.
+
+    Each loader is made the first time a request uses it: a product page needs one of ten."""
 
     def __init__(self, datasources: Datasources, cache: bool = True) -> None:
-        self.product = _batch_loader(datasources.products, cache)
-        self.user = _batch_loader(datasources.users, cache)
-        self.user_order_page = _order_page_loader(datasources.orders, cache)
-        self.user_order_count = _order_count_loader(datasources.orders, cache)
-        self.address_book = _batch_loader(datasources.address_books, cache)
-        self.discount_code_uses = _use_count_loader(datasources.discount_uses, cache)
-        self.open_cart = _open_cart_loader(datasources.carts, cache)
-        self.image = _batch_loader(datasources.product_images, cache)
-        self.product_images = _images_of_products_loader(datasources.product_images, cache)
-        self.variant_image = _batch_loader(datasources.variant_images, cache)
+        self._datasources = datasources
+        self._cache = cache
+
+    @cached_property
+    def product(self) -> DataLoader[DocumentKey, Document | None]:
+        return _batch_loader(self._datasources.products, self._cache)
+
+    @cached_property
+    def user(self) -> DataLoader[DocumentKey, Document | None]:
+        return _batch_loader(self._datasources.users, self._cache)
+
+    @cached_property
+    def user_order_page(self) -> DataLoader[OrderPageKey, Page]:
+        return _order_page_loader(self._datasources.orders, self._cache)
+
+    @cached_property
+    def user_order_count(self) -> DataLoader[UserOrdersKey, int]:
+        return _order_count_loader(self._datasources.orders, self._cache)
+
+    @cached_property
+    def address_book(self) -> DataLoader[DocumentKey, Document | None]:
+        return _batch_loader(self._datasources.address_books, self._cache)
+
+    @cached_property
+    def discount_code_uses(self) -> DataLoader[ObjectId, int]:
+        return _use_count_loader(self._datasources.discount_uses, self._cache)
+
+    @cached_property
+    def open_cart(self) -> DataLoader[ObjectId, Document | None]:
+        return _open_cart_loader(self._datasources.carts, self._cache)
+
+    @cached_property
+    def image(self) -> DataLoader[DocumentKey, Document | None]:
+        return _batch_loader(self._datasources.product_images, self._cache)
+
+    @cached_property
+    def product_images(self) -> DataLoader[ObjectId, list[Document]]:
+        return _images_of_products_loader(self._datasources.product_images, self._cache)
+
+    @cached_property
+    def variant_image(self) -> DataLoader[DocumentKey, Document | None]:
+        return _batch_loader(self._datasources.variant_images, self._cache)
