@@ -171,6 +171,7 @@ class Group:
         self.extensions = extensions
         self.subscriber = subscriber
         self.members: set[Member] = set()
+        self.executions = 0
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
@@ -192,6 +193,7 @@ class Group:
         result = execute_subscription_event(self.executor.build_per_event_executor(event))
         if optimized_is_awaitable(result):
             result = await result
+        self.executions += 1
         self.shared.executions += 1
         SUBSCRIPTION_EXECUTIONS.inc()
         response: dict[str, object] = {"data": result.data}
