@@ -60,7 +60,8 @@ async def stock_updated(
     go on.
 
     The lists are capped (a storefront watches what its page shows); the counts are checked
-    before any ID is decoded."""
+    before any ID is decoded. Where the transport shares subscriptions (`SHARED_STOCK_STREAM`),
+    this one joins its group and yields nothing itself."""
     _within(product_ids, info.context.settings.max_page_size, "products", "productIds")
     _within(variant_ids, MAX_VARIANTS, "variants", "variantIds")
     watched = Watched(
