@@ -83,12 +83,7 @@ class Outbox:
     async def _drain(self) -> None:
         try:
             while self._ready:
-                member = self._ready.popleft()
-                message = member.take()
-                if member.has_pending():
-                    self._ready.append(member)
-                else:
-                    member.queued = False
+                message = self._next_message()
                 if message is not None:
                     await self._send(message)
         except Exception:  # the socket went away: its handler cleans up
@@ -97,6 +92,16 @@ class Outbox:
             self._ready.clear()
         finally:
             self._task = None
+
+    def _next_message(self) -> str | None:
+        """Holds no member while the message is sent, so one that leaves meanwhile is freed."""
+        member = self._ready.popleft()
+        message = member.take()
+        if member.has_pending():
+            self._ready.append(member)
+        else:
+            member.queued = False
+        return message
 
     async def close(self) -> None:
         task, self._task = self._task, None
