@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_keep_alive_seconds: float = Field(default=15.0, gt=0)
     live_buffer_products: int = Field(default=1000, ge=1)
+    # Compressing costs each socket its own zlib state (about 37 KB measured) and each
+    # shared payload one compression per socket: off unless asked for.
+    ws_per_message_deflate: bool = False
 
     # Anonymous catalog answers kept in memory (docs/operations/response-cache.md)
     response_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)  # 0: no cache

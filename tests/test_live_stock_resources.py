@@ -30,6 +30,7 @@ from shopgraph.datasources.client import Datasources
 from shopgraph.live.broker import StockBroker, StockChange, Subscriber, Watched
 from shopgraph.live.feed import StockFeed
 from shopgraph.resolvers.context import Context
+from shopgraph.server.fanout import Member
 from tests.conftest import live_server
 from tests.factories import global_id
 from tests.helpers import LEGACY_WS, TRANSPORT_WS, add_product, eventually
@@ -88,8 +89,9 @@ def live_objects(kind: type) -> int:
 
 
 def live_subscribers() -> int:
-    """Subscribers still alive anywhere in the process (their buffers with them)."""
-    return live_objects(Subscriber)
+    """Subscribers still alive anywhere in the process (their buffers with them): the
+    broker's own, and the members of shared subscriptions (server.fanout)."""
+    return live_objects(Subscriber) + live_objects(Member)
 
 
 def broker_of(app: Starlette) -> StockBroker:

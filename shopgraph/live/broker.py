@@ -70,22 +70,48 @@ class StockBroker:
     def __init__(self, capacity_per_subscriber: int) -> None:
         self._capacity = capacity_per_subscriber
         self._subscribers: set[Subscriber] = set()
+        self._shared: set[Subscriber] = set()  # each serving a group of subscriptions
+        self._shared_members = 0  # the subscriptions those groups serve
+
+    @property
+    def capacity_per_subscriber(self) -> int:
+        return self._capacity
 
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        """Subscriptions served: one per own subscriber, one per member of a shared one."""
+        return len(self._subscribers) - len(self._shared) + self._shared_members
 
     def publish(self, change: StockChange) -> None:
         for subscriber in tuple(self._subscribers):
             if subscriber.watched.covers(change):
                 subscriber.offer(change)
 
+    def open(self, watched: Watched, *, shared: bool = False) -> Subscriber:
+        """A subscriber that receives changes from now on, until `close`. A `shared` one
+        serves many subscriptions, each counted with `joined` and `left`."""
+        subscriber = Subscriber(watched, self._capacity)
+        self._subscribers.add(subscriber)
+        if shared:
+            self._shared.add(subscriber)
+        return subscriber
+
+    def close(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+        self._shared.discard(subscriber)
+
+    def joined(self) -> None:
+        """A subscription joined a shared subscriber."""
+        self._shared_members += 1
+
+    def left(self) -> None:
+        self._shared_members -= 1
+
     @asynccontextmanager
     async def subscribe(self, watched: Watched) -> AsyncIterator[Subscriber]:
         """Leaving the block (a client disconnecting) frees the subscriber at once."""
-        subscriber = Subscriber(watched, self._capacity)
-        self._subscribers.add(subscriber)
+        subscriber = self.open(watched)
         try:
             yield subscriber
         finally:
-            self._subscribers.discard(subscriber)
+            self.close(subscriber)

@@ -1,7 +1,8 @@
 """`stockUpdated`: live stock changes, from every server process and any other writer."""
 
 from collections.abc import AsyncGenerator
-from typing import Annotated
+from contextvars import ContextVar
+from typing import Annotated, Protocol
 
 import strawberry
 
@@ -28,6 +29,21 @@ VariantIds = Annotated[
 ]
 
 
+class SharedStockStream(Protocol):
+    """A transport's way to deliver one subscription's events together with every other
+    subscription of the same document, variables and visibility."""
+
+    async def follow(self, info: Info, watched: Watched, sees_inactive: bool) -> None:
+        """Delivers this subscription's events until the operation is cancelled."""
+
+
+# Set by the graphql-transport-ws handler in each operation's task; unset elsewhere (the
+# legacy graphql-ws protocol), where each subscriber's events are executed on their own.
+SHARED_STOCK_STREAM: ContextVar[SharedStockStream | None] = ContextVar(
+    "shared_stock_stream", default=None
+)
+
+
 def _within(ids: list[strawberry.ID] | None, limit: int, noun: str, argument: str) -> None:
     if ids is not None and len(ids) > limit:
         raise BadUserInput(
@@ -44,7 +60,8 @@ async def stock_updated(
     go on.
 
     The lists are capped (a storefront watches what its page shows); the counts are checked
-    before any ID is decoded."""
+    before any ID is decoded. Where the transport shares subscriptions (`SHARED_STOCK_STREAM`),
+    this one joins its group and yields nothing itself."""
     _within(product_ids, info.context.settings.max_page_size, "products", "productIds")
     _within(variant_ids, MAX_VARIANTS, "variants", "variantIds")
     watched = Watched(
@@ -56,6 +73,10 @@ async def stock_updated(
         else frozenset(decode_variant_id(raw)[1] for raw in variant_ids),
     )
     sees_inactive = await info.context.viewer.is_admin()
+    shared = SHARED_STOCK_STREAM.get()
+    if shared is not None:
+        await shared.follow(info, watched, sees_inactive)
+        return
     async with info.context.stock_broker.subscribe(watched) as subscriber:
         while True:
             change = await subscriber.next()

@@ -24,6 +24,7 @@ from shopgraph.schema.query_cost import CostLimits
 from shopgraph.server import graphiql
 from shopgraph.server.background import Background
 from shopgraph.server.body_limit import BodySizeLimit
+from shopgraph.server.fanout import SharedSubscriptions
 from shopgraph.server.graphql_view import (
     PREFLIGHT_HEADERS,
     REQUEST_ID_HEADER,
@@ -114,6 +115,7 @@ def create_app(
 
         signals = ShutdownSignals(before_shutdown) if handle_signals else None
         app.state.stock_broker = MeteredStockBroker(settings.live_buffer_products)
+        app.state.shared_subscriptions = SharedSubscriptions(app.state.stock_broker)
         feed = StockFeed(datasources, app.state.stock_broker)
         feed.product_writes.append(answers)  # empties it, and keeps it off while not streaming
         background.start(feed.run(), "stock feed", stop=feed.stop)

@@ -157,6 +157,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
             # A WebSocket frame or message over the body limit is refused from its header
             # (close 1009), before it is buffered; the app checks again (BodySizeLimit).
             ws_max_size=settings.max_body_bytes,
+            ws_per_message_deflate=settings.ws_per_message_deflate,
             # The client's address is ours to resolve (SHOPGRAPH_TRUSTED_PROXIES): uvicorn
             # would otherwise believe X-Forwarded-For from any local peer.
             proxy_headers=False,

@@ -26,6 +26,7 @@ from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -38,6 +39,8 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage
 
 from shopgraph.resolvers.context import Context
+from shopgraph.resolvers.stock_updates import SHARED_STOCK_STREAM
+from shopgraph.server.fanout import Outbox, SharedSubscription
 from shopgraph.server.going_away import OpenSockets
 from shopgraph.server.session_watch import SessionSockets, WatchedSocket
 
@@ -132,6 +135,10 @@ class _ClosesWhenTheTokenEnds:
 
 
 class TransportWSHandler(_ClosesWhenTheTokenEnds, BaseGraphQLTransportWSHandler[Context, None]):
+    """`stockUpdated` subscriptions share their events' payloads (`server.fanout`)."""
+
+    _outbox: Outbox | None = None
+
     async def handle(self) -> None:
         self.view.open_sockets.add(self.websocket)
         try:
@@ -139,6 +146,28 @@ class TransportWSHandler(_ClosesWhenTheTokenEnds, BaseGraphQLTransportWSHandler[
         finally:
             self.view.open_sockets.discard(self.websocket)
             await self._stop_watching()
+            if self._outbox is not None:
+                await self._outbox.close()
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Runs in the operation's own task, so the shared stream is this operation's."""
+        if self._outbox is None:
+            self._outbox = Outbox(self._send_text)
+        SHARED_STOCK_STREAM.set(
+            SharedSubscription(
+                self.context.request.app.state.shared_subscriptions,
+                self._outbox,
+                operation.id,
+                operation.query,
+                operation.operation_name,
+                operation.variables,
+            )
+        )
+        await super().run_operation(operation)
+
+    async def _send_text(self, message: str) -> None:
+        assert isinstance(self.websocket, ShopgraphWebSocketAdapter)
+        await self.websocket.send_text(message)
 
     async def handle_message(self, message: Message) -> None:
         problem = message_problem(message)
@@ -198,5 +227,9 @@ def fit_close_reason(reason: str) -> str:
 
 
 class ShopgraphWebSocketAdapter(ASGIWebSocketAdapter):
+    async def send_text(self, message: str) -> None:
+        """A message already encoded (a shared subscription payload with its id)."""
+        await self.ws.send_text(message)
+
     async def close(self, code: int, reason: str) -> None:
         await super().close(code, fit_close_reason(reason))

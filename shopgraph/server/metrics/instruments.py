@@ -53,6 +53,15 @@ SUBSCRIPTIONS = Gauge(
     "Running stockUpdated subscriptions.",
     multiprocess_mode="livesum",
 )
+SUBSCRIPTION_GROUPS = Gauge(
+    "shopgraph_subscription_groups_active",
+    "Distinct stockUpdated subscriptions (document, variables, visibility) sharing payloads.",
+    multiprocess_mode="livesum",
+)
+SUBSCRIPTION_EXECUTIONS = Counter(
+    "shopgraph_subscription_executions",
+    "Stock changes executed and encoded for a group of subscribers (once per group).",
+)
 LIVE_EVENTS = Counter(
     "shopgraph_live_stock_events",
     "Stock changes published to this process's subscribers (one per variant changed).",

@@ -86,6 +86,14 @@ class MeteredStockBroker(StockBroker):
             finally:
                 SUBSCRIPTIONS.dec()
 
+    def joined(self) -> None:
+        super().joined()
+        SUBSCRIPTIONS.inc()
+
+    def left(self) -> None:
+        super().left()
+        SUBSCRIPTIONS.dec()
+
 
 class MeteredMailTransport:
     def __init__(self, transport: MailTransport) -> None:
