@@ -20,7 +20,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from strawberry import Schema
 
-from bench import response_cache, round_trips, served, stalls
+from bench import fanout, response_cache, round_trips, served, stalls
 from bench.carts import Commands, cart_rows
 from bench.record import Row, table
 from shopgraph.auth.passwords import passwords_from
@@ -35,7 +35,7 @@ from shopgraph.settings import Settings
 
 ROUNDS = 5
 # Modules whose `rows(work_dir)` measure the goals on a real `shopgraph serve`.
-SERVED = [served, response_cache, round_trips, stalls]
+SERVED = [served, response_cache, fanout, round_trips, stalls]
 METRIC_FAMILIES = {
     "shopgraph_http_request_duration_seconds",
     "shopgraph_graphql_operations",
