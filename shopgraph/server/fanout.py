@@ -189,8 +189,13 @@ class Group:
             except Exception:  # a bug: the group goes on with the next change
                 logger.exception("request %s: could not execute a stock change", self.request_id)
                 continue
-            for member in tuple(self.members):
-                member.offer(change.key, payload)
+            self._offer(change.key, payload)
+
+    def _offer(self, key: ChangeKey, payload: str) -> None:
+        """Apart from `_run`, whose frame lives as long as the group: a member that leaves
+        must not stay referenced from it."""
+        for member in tuple(self.members):
+            member.offer(key, payload)
 
     async def _payload(self, change: StockChange) -> str:
         """The event executed once, with graphql-core, and encoded once."""
