@@ -86,11 +86,20 @@ async def written_seen(store: AnswerStore, before: int) -> None:
     await eventually(lambda: store.generation > before, 5, "the feed saw the write")
 
 
+async def added(db: Any, cached: Cached, **fields: Any) -> dict[str, Any]:
+    """A product, once the feed has told the cache of it: the write cannot then empty the
+    cache in the middle of the test."""
+    generation = cached.store.generation
+    product = await add_product(db, **fields)
+    await written_seen(cached.store, generation)
+    return product
+
+
 # --- hits and misses --------------------------------------------------------------------------
 
 
 async def test_a_repeated_anonymous_catalog_query_reads_nothing_from_mongodb(db, cached):
-    await add_product(db, name="Kettle", stock=4)
+    await added(db, cached, name="Kettle", stock=4)
     first = await cached.post(PAGE, {"first": 5})
     cached.commands.clear()
 
@@ -110,8 +119,8 @@ async def test_a_repeated_anonymous_catalog_query_reads_nothing_from_mongodb(db,
 
 
 async def test_other_variables_and_other_media_types_miss(db, cached):
-    await add_product(db, name="Kettle")
-    await add_product(db, name="Teapot")
+    await added(db, cached, name="Kettle")
+    await added(db, cached, name="Teapot")
     one = await cached.post(PAGE, {"first": 1})
     cached.commands.clear()
 
@@ -131,7 +140,7 @@ async def test_other_variables_and_other_media_types_miss(db, cached):
 async def test_admins_and_anonymous_callers_never_read_each_others_answers(
     db, cached, admin, customer
 ):
-    hidden = await add_product(db, name="Prototype", active=False)
+    hidden = await added(db, cached, name="Prototype", active=False)
     variables = {"id": gid(hidden)}
 
     as_admin = await cached.post(ONE, variables, headers=admin.headers)
@@ -160,7 +169,7 @@ async def test_admins_and_anonymous_callers_never_read_each_others_answers(
 async def test_a_product_written_by_another_program_is_read_fresh_once_the_feed_saw_it(
     db, cached, write
 ):
-    kettle = await add_product(db, name="Kettle", stock=4)
+    kettle = await added(db, cached, name="Kettle", stock=4)
     before = (await cached.post(PAGE, {"first": 5})).json()
     assert (await cached.post(PAGE, {"first": 5})).json() == before
     generation = cached.store.generation
@@ -172,7 +181,7 @@ async def test_a_product_written_by_another_program_is_read_fresh_once_the_feed_
     elif write == "replace":
         await db.products.replace_one({"_id": kettle["_id"]}, {**kettle, "name": "Kettle 2"})
     elif write == "insert":
-        await add_product(db, name="Teapot")
+        await added(db, cached, name="Teapot")
     else:
         await db.products.delete_one({"_id": kettle["_id"]})
     await written_seen(cached.store, generation)
@@ -210,7 +219,7 @@ class HeldAnswers:
 
 
 async def test_an_answer_read_before_a_write_the_feed_saw_meanwhile_is_not_kept(db, cached):
-    kettle = await add_product(db, name="Kettle", stock=4)
+    kettle = await added(db, cached, name="Kettle", stock=4)
     caching = cached.caching
     held = HeldAnswers(caching.app)
     caching.app = held
@@ -269,7 +278,7 @@ async def test_mutations_and_subscriptions_are_untouched(cached):
     ],
 )
 async def test_documents_reading_more_than_products_are_not_kept(db, cached, query):
-    kettle = await add_product(db, name="Kettle")
+    kettle = await added(db, cached, name="Kettle")
     query = query.replace("PRODUCT", gid(kettle))
     for _ in range(2):
         cached.commands.clear()
@@ -280,7 +289,7 @@ async def test_documents_reading_more_than_products_are_not_kept(db, cached, que
 
 
 async def test_catalog_fields_through_fragments_are_kept(db, cached):
-    await add_product(db, name="Kettle")
+    await added(db, cached, name="Kettle")
     query = (
         "query P { ... on Query { ...Names } } fragment Names on Query {"
         " products(first: 3) { edges { node { name } } } }"
@@ -347,7 +356,7 @@ def test_the_store_holds_no_more_memory_after_ten_times_as_many_answers():
 
 
 async def test_get_answers_carry_cache_headers_and_a_matching_tag_gets_304(db, cached, admin):
-    await add_product(db, name="Kettle")
+    await added(db, cached, name="Kettle")
     first = await cached.get(PAGE, {"first": 2})
     assert first.status_code == 200
     etag = first.headers["etag"]
@@ -452,7 +461,7 @@ async def test_nothing_is_served_or_kept_between_a_stream_error_and_its_resumpti
 
 
 async def test_hits_and_misses_are_counted(db, cached):
-    await add_product(db)
+    await added(db, cached)
 
     def count(outcome: str) -> float:
         from shopgraph.server.metrics.instruments import RESPONSE_CACHE_LOOKUPS
