@@ -46,20 +46,21 @@ class CostCache:
 
     def __init__(self, max_entries: int = 1024) -> None:
         self.max_entries = max_entries
-        self._costs: OrderedDict[bytes, int | None] = OrderedDict()
+        self._costs: OrderedDict[str, int | None] = OrderedDict()
 
     @staticmethod
-    def key(query: str | None, operation: str | None, variables: object) -> bytes | None:
+    def key(query: str | None, operation: str | None, variables: object) -> str | None:
+        """A str: the bytes orjson returns keep a 4 KB buffer each."""
         key = orjson.dumps([query, operation, variables], option=orjson.OPT_SORT_KEYS)
-        return key if len(key) <= CostCache.MAX_KEY_BYTES else None
+        return key.decode() if len(key) <= CostCache.MAX_KEY_BYTES else None
 
-    def get(self, key: bytes) -> tuple[bool, int | None]:
+    def get(self, key: str) -> tuple[bool, int | None]:
         if key not in self._costs:
             return False, None
         self._costs.move_to_end(key)
         return True, self._costs[key]
 
-    def put(self, key: bytes, cost: int | None) -> None:
+    def put(self, key: str, cost: int | None) -> None:
         self._costs[key] = cost
         if len(self._costs) > self.max_entries:
             self._costs.popitem(last=False)

@@ -53,14 +53,15 @@ class GroupKey:
 
     query: str
     operation_name: str | None
-    variables: bytes  # canonical JSON
+    variables: str  # canonical JSON
     sees_inactive: bool
 
 
 def group_key(
     query: str, operation_name: str | None, variables: object, sees_inactive: bool
 ) -> GroupKey:
-    canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    # As a str: the bytes orjson returns keep a 4 KB buffer each, for as long as the key.
+    canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()
     return GroupKey(query, operation_name, canonical, sees_inactive)
 
 
