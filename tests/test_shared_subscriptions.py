@@ -142,7 +142,7 @@ async def test_other_variables_and_admins_get_their_own_execution_and_inactive_p
             anonymous_hidden = next(
                 group
                 for group in shared.groups.values()
-                if not group.key.sees_inactive and hidden.encode() in group.key.variables
+                if not group.key.sees_inactive and hidden in group.key.variables
             )
 
             await set_stock(db, hidden_id, 9)
