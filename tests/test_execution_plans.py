@@ -5,6 +5,7 @@ without (SHOPGRAPH_EXECUTION_PLANS=false); every query is sent to both and the a
 must be equal, byte for byte once parsed.
 """
 
+import itertools
 import signal
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import queries
 from hypothesis_graphql.nodes import String
 
+from shopgraph.schema.execution_plans import PlanCache
 from shopgraph.server.demo_catalog import demo_products
 from tests.conftest import TEST_JWT_SECRET, Account
 from tests.served import READY_SECONDS, Served, serve_env, start
@@ -114,6 +116,35 @@ def test_a_storefront_page_with_broken_products_answers_as_graphql_core_does(
     assert nameless["errors"][0]["path"] == ["products", "edges", 1, "node", "price"]
 
 
+DIRECTED = """query Page($details: Boolean!) { products(first: 5) { edges { node {
+  id name ... on Product @include(if: $details) { stock variants { title } }
+  price @skip(if: $details) { amount } } } } }"""
+# The only directives are in the fragment.
+DIRECTED_FRAGMENT = """query Page($details: Boolean!) { products(first: 5) { edges { node {
+  id name ...Details } } } }
+fragment Details on Product { stock @include(if: $details) variants @include(if: $details)
+  { title } price @skip(if: $details) { amount } }"""
+
+
+@pytest.fixture
+async def healthy_catalog(db: Any) -> None:
+    await db.products.insert_many(demo_products())
+
+
+@pytest.mark.usefixtures("healthy_catalog")
+def test_a_document_with_directives_follows_its_variables_each_time(
+    servers: tuple[Served, Served],
+) -> None:
+    """Plans are kept across requests only for documents without directives: here the
+    selection changes with the variables, request after request."""
+    for query, details in itertools.product((DIRECTED, DIRECTED_FRAGMENT), (True, False) * 2):
+        answer = _both(servers, {"query": query, "variables": {"details": details}}, {})
+        for edge in answer["data"]["products"]["edges"]:
+            node = edge["node"]
+            shown = ("stock" in node, "variants" in node, "price" in node)
+            assert shown == (details, details, not details)
+
+
 @pytest.mark.usefixtures("catalog")
 @settings(
     max_examples=400,
@@ -125,3 +156,10 @@ def test_generated_queries_answer_the_same_with_and_without_plans(
     servers: tuple[Served, Served], admin: Account, query: str, as_admin: bool
 ) -> None:
     _both(servers, {"query": query}, admin.headers if as_admin else {})
+
+
+def test_the_plan_cache_keeps_a_bounded_number_of_plans() -> None:
+    cache = PlanCache(max_entries=2)
+    for n in range(5):
+        cache.put(("Product", (n,)), None, None)
+    assert [cache.get(("Product", (n,)))[0] for n in range(5)] == [False] * 3 + [True] * 2

@@ -13,7 +13,7 @@ from strawberry.extensions import (
 
 from shopgraph.schema.cost_limit import CostCache, QueryCostLimit
 from shopgraph.schema.document_limits import limits_rule
-from shopgraph.schema.execution_plans import PlannedExecutionContext
+from shopgraph.schema.execution_plans import PlanCache, planned
 from shopgraph.schema.masking import LoggingSchema, RequestErrorMasking
 from shopgraph.schema.mutation import Mutation
 from shopgraph.schema.parser_cache import ReportingParserCache
@@ -73,7 +73,7 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,
         scalar_overrides=SCALAR_OVERRIDES,
-        execution_context_class=PlannedExecutionContext if plans else None,
+        execution_context_class=planned(PlanCache()) if plans else None,
     )
     plain_field_resolvers(schema._schema, schema.config.info_class)
     return schema
