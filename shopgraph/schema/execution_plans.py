@@ -54,9 +54,11 @@ class PlanCache:
     """Plans of recent documents, by the identity of the parsed nodes they were built for.
 
     An entry keeps those nodes (and the schema) alive, so their ids cannot be reused for
-    other nodes while it exists. Bounded: the oldest entries go first."""
+    other nodes while it exists. Bounded: the oldest entries go first. A storefront's
+    few dozen documents make a few hundred entries; an entry anchors at most one document,
+    as the parser cache does."""
 
-    def __init__(self, max_entries: int = 4096) -> None:
+    def __init__(self, max_entries: int = 512) -> None:
         self.max_entries = max_entries
         self._plans: OrderedDict[Hashable, tuple[object, Plan | None]] = OrderedDict()
         self._directives: OrderedDict[int, tuple[object, bool]] = OrderedDict()
