@@ -23,6 +23,7 @@ DEFINITION = "strawberry-definition"
 _NEEDS_INFO = "shopgraph_needs_info"
 
 Resolve = Callable[[Any, GraphQLResolveInfo], Any]
+RELAY_ID = relay.Node._id.__func__  # the `id` a Node type does not define itself
 
 
 def _plain(resolve: Resolve, *, reads_info: bool) -> Resolve:
@@ -87,16 +88,17 @@ def _node_id(type_name: str, origin: type) -> Resolve | None:
 
 
 def _field_resolve(
-    object_type: GraphQLObjectType, name: str, field: GraphQLField, info_class: type[Info]
+    object_type: GraphQLObjectType, field: GraphQLField, info_class: type[Info]
 ) -> Resolve | None:
     definition = field.extensions.get(DEFINITION)
     if not isinstance(definition, StrawberryField):
         return None
     owner = object_type.extensions.get(DEFINITION)
+    resolver = definition.base_resolver
     if (
-        name == "id"
-        and isinstance(owner, StrawberryObjectDefinition)
-        and issubclass(owner.origin, relay.Node)
+        isinstance(owner, StrawberryObjectDefinition)
+        and resolver is not None
+        and getattr(resolver.wrapped_func, "__func__", None) is RELAY_ID
         and not definition.permission_classes
         and not definition.extensions
     ):
@@ -112,8 +114,8 @@ def plain_field_resolvers(schema: GraphQLSchema, info_class: type[Info] = Info) 
     for graphql_type in schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type in roots:
             continue
-        for name, field in graphql_type.fields.items():
-            resolve = _field_resolve(graphql_type, name, field, info_class)
+        for field in graphql_type.fields.values():
+            resolve = _field_resolve(graphql_type, field, info_class)
             if resolve is not None:
                 field.resolve = resolve
                 changed += 1
