@@ -69,6 +69,21 @@ class Commands(CommandListener):
         pass
 
 
+async def data_of(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, object],
+    headers: dict[str, str] | None = None,
+) -> dict:
+    """The `data` of a request that must not fail."""
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    body = response.json()
+    assert "errors" not in body, response.text
+    return body["data"]
+
+
 async def cart_rows(
     app: Starlette,
     client: httpx.AsyncClient,
@@ -78,12 +93,7 @@ async def cart_rows(
     baseline: float,
 ) -> list[Row]:
     async def post(query: str, variables: dict[str, object], headers=None) -> dict:
-        response = await client.post(
-            "/graphql", json={"query": query, "variables": variables}, headers=headers
-        )
-        body = response.json()
-        assert "errors" not in body, response.text
-        return body["data"]
+        return await data_of(client, query, variables, headers)
 
     method = (await post(CREATE_METHOD, {}, admin))["createShippingMethod"]["shippingMethod"]["id"]
     await post(CREATE_CODE, {}, admin)

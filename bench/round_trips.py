@@ -21,7 +21,7 @@ from asgi_lifespan import LifespanManager
 from bson import ObjectId
 from pymongo.monitoring import CommandListener, CommandStartedEvent
 
-from bench.carts import CREATE, CREATE_CODE, CREATE_METHOD, FULL_CART, SET_TAX, SETUP
+from bench.carts import CREATE, CREATE_CODE, CREATE_METHOD, FULL_CART, SET_TAX, SETUP, data_of
 from bench.record import Row
 from shopgraph.auth.passwords import passwords_from
 from shopgraph.auth.secret import access_tokens_from
@@ -183,12 +183,7 @@ async def _measure(uri: str, work_dir: pathlib.Path) -> dict[str, dict[int, tupl
         await datasources.orders.collection.insert_many(orders)
 
         async def post(query: str, variables: dict[str, object], headers=None) -> dict:
-            response = await client.post(
-                "/graphql", json={"query": query, "variables": variables}, headers=headers
-            )
-            body = response.json()
-            assert "errors" not in body, response.text
-            return body["data"]
+            return await data_of(client, query, variables, headers)
 
         counts: dict[str, dict[int, tuple[int, int]]] = {"admin": {}, "me": {}, "cart": {}}
         for size in (1, SIZES):
