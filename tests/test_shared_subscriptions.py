@@ -8,6 +8,7 @@ real change stream of the session's MongoDB. The process's executions are counte
 """
 
 import asyncio
+import gc
 import json
 import time
 from datetime import timedelta
@@ -17,12 +18,14 @@ import httpx
 import pytest
 from bson import ObjectId
 from starlette.applications import Starlette
+from strawberry.types.execution import ExecutionContext
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from bench.fanout_client import client_frame
 from shopgraph.auth.tokens import AccessTokens
 from shopgraph.server.fanout import Group, SharedSubscriptions
+from shopgraph.server.metrics.instruments import OPERATIONS
 from tests.conftest import LOGIN, TEST_JWT_SECRET, create_user, live_server
 from tests.factories import global_id
 from tests.helpers import TRANSPORT_WS, add_product, eventually
@@ -268,3 +271,43 @@ async def test_a_shared_subscription_ends_with_4403_when_its_token_expires(db, m
             assert shared_of(app).groups == {}
         finally:
             await ws.close()
+
+
+def live_execution_contexts() -> int:
+    """Strawberry's execution contexts still alive: one per operation whose pipeline runs."""
+    gc.collect()
+    return sum(isinstance(obj, ExecutionContext) for obj in gc.get_objects())
+
+
+async def test_an_idle_shared_subscription_keeps_no_operation_pipeline(db, make_settings):
+    """Once a subscription is in its group, its operation's Strawberry pipeline (task,
+    extensions, executor) is closed: what stays is its membership. It still gets every
+    change, ends on `complete`, and its operation is counted once, when it ends."""
+    product_id = (await add_product(db, stock=30))["_id"]
+    product = global_id("Product", product_id)
+    async with live_server(make_settings()) as (app, url):
+        sockets = [await opened(url) for _ in range(5)]
+        try:
+            before = live_execution_contexts()
+            for ws in sockets:
+                await subscribe(ws, "1", [product])
+            await subscriptions(app, 5)
+            await eventually(
+                lambda: live_execution_contexts() <= before, WITHIN, "pipelines closed"
+            )
+            counted = OPERATIONS.labels("Of", "subscription", "ok")._value.get()
+
+            await set_stock(db, product_id, 29)
+            for ws in sockets:
+                await until_stock(ws, 29)
+            await sockets[0].send(json.dumps({"id": "1", "type": "complete"}))
+            await subscriptions(app, 4)
+            assert OPERATIONS.labels("Of", "subscription", "ok")._value.get() == counted + 1
+            await set_stock(db, product_id, 28)
+            for ws in sockets[1:]:
+                await until_stock(ws, 28)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(sockets[0].recv(), 0.3)
+        finally:
+            await close_all(sockets)
+        await subscriptions(app, 0)

@@ -1,6 +1,6 @@
 """`stockUpdated`: live stock changes, from every server process and any other writer."""
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextvars import ContextVar
 from typing import Annotated, Protocol
 
@@ -33,8 +33,14 @@ class SharedStockStream(Protocol):
     """A transport's way to deliver one subscription's events together with every other
     subscription of the same document, variables and visibility."""
 
+    # True once the transport keeps the subscription itself and has ended its operation.
+    detached: bool
+
     async def follow(self, info: Info, watched: Watched, sees_inactive: bool) -> None:
         """Delivers this subscription's events until the operation is cancelled."""
+
+    def when_left(self, callback: Callable[[], None]) -> None:
+        """`callback` runs once, when a detached subscription ends."""
 
 
 # Set by the graphql-transport-ws handler in each operation's task; unset elsewhere (the

@@ -13,7 +13,8 @@ payload wrapped with its own operation id.
 Publishing never waits on a socket: each member keeps the newest payload per variant in a
 bounded buffer (as `StockBroker`'s subscribers do), and each socket's `Outbox` sends from
 its members' buffers in a task of its own that exists only while it has something to send.
-An idle subscriber costs a `Member` and its operation's task, waiting on nothing.
+An idle subscriber costs a `Member` and its `SharedSubscription`: the socket's handler
+closes the operation's Strawberry pipeline once the subscription has joined its group.
 
 The group is dropped with its executor and broker subscriber when its last member leaves.
 """
@@ -300,7 +301,26 @@ class SharedSubscriptions:
 
 class SharedSubscription:
     """What the `stockUpdated` resolver of one graphql-transport-ws operation joins (see
-    `SHARED_STOCK_STREAM`)."""
+    `SHARED_STOCK_STREAM`).
+
+    Once it has joined its group, the socket's handler may take it over (`detach`): the
+    operation's Strawberry pipeline (its task, extensions and executor, about 20 KB) is
+    then closed, and the member stays in its group until the handler calls `leave` (the
+    client completes the operation, or the socket ends)."""
+
+    __slots__ = (
+        "_joined",
+        "_when_left",
+        "detached",
+        "key",
+        "member",
+        "operation_id",
+        "operation_name",
+        "outbox",
+        "query",
+        "shared",
+        "variables",
+    )
 
     def __init__(
         self,
@@ -317,12 +337,43 @@ class SharedSubscription:
         self.query = query
         self.operation_name = operation_name
         self.variables = variables
+        self.key: GroupKey | None = None
+        self.member: Member | None = None
+        self.detached = False
+        self._joined: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._when_left: Callable[[], None] | None = None
+
+    def joined(self) -> "asyncio.Future[None]":
+        """Done once the subscription is in its group."""
+        return self._joined
 
     async def follow(self, info: Info, watched: Watched, sees_inactive: bool) -> None:
-        key = group_key(self.query, self.operation_name, self.variables, sees_inactive)
-        member = Member(self.operation_id, self.outbox, self.shared.broker.capacity_per_subscriber)
-        self.shared.join(key, member, info, watched, self.variables)
+        self.key = group_key(self.query, self.operation_name, self.variables, sees_inactive)
+        self.member = Member(
+            self.operation_id, self.outbox, self.shared.broker.capacity_per_subscriber
+        )
+        self.shared.join(self.key, self.member, info, watched, self.variables)
+        self._joined.set_result(None)
         try:
             await asyncio.get_running_loop().create_future()  # until the operation ends
         finally:
-            self.shared.leave(key, member)
+            if not self.detached:
+                self.leave()
+
+    def detach(self) -> None:
+        """The handler keeps the subscription from now on; ending `follow` leaves it be."""
+        self.detached = True
+        self.query = ""  # the group key holds what is needed
+        self.variables = None
+
+    def when_left(self, callback: Callable[[], None]) -> None:
+        """Called once, when a detached subscription leaves (its operation's metrics)."""
+        self._when_left = callback
+
+    def leave(self) -> None:
+        member, self.member = self.member, None
+        if member is not None and self.key is not None:
+            self.shared.leave(self.key, member)
+        callback, self._when_left = self._when_left, None
+        if callback is not None:
+            callback()

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 from types import NoneType
-from typing import Protocol
+from typing import Any, Protocol
 
 from bson import ObjectId
 from strawberry.asgi import ASGIWebSocketAdapter
@@ -139,6 +139,10 @@ class TransportWSHandler(_ClosesWhenTheTokenEnds, BaseGraphQLTransportWSHandler[
 
     _outbox: Outbox | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._detached: dict[str, SharedSubscription] = {}
+
     async def handle(self) -> None:
         self.view.open_sockets.add(self.websocket)
         try:
@@ -150,20 +154,45 @@ class TransportWSHandler(_ClosesWhenTheTokenEnds, BaseGraphQLTransportWSHandler[
                 await self._outbox.close()
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
-        """Runs in the operation's own task, so the shared stream is this operation's."""
+        """Runs in the operation's own task, so the shared stream is this operation's.
+
+        Strawberry's pipeline runs in a task of its own. When the operation is a shared
+        `stockUpdated` subscription that has joined its group, the subscription is kept
+        here instead and the pipeline is closed: an idle subscriber then costs its group
+        membership, not a suspended operation. Errors before that (bad IDs, limits, a
+        refused document) reach the client through the pipeline as before."""
         if self._outbox is None:
             self._outbox = Outbox(self._send_text)
-        SHARED_STOCK_STREAM.set(
-            SharedSubscription(
-                self.context.request.app.state.shared_subscriptions,
-                self._outbox,
-                operation.id,
-                operation.query,
-                operation.operation_name,
-                operation.variables,
-            )
+        shared = SharedSubscription(
+            self.context.request.app.state.shared_subscriptions,
+            self._outbox,
+            operation.id,
+            operation.query,
+            operation.operation_name,
+            operation.variables,
         )
-        await super().run_operation(operation)
+        SHARED_STOCK_STREAM.set(shared)  # the pipeline's task starts with a copy of it
+        pipeline = asyncio.create_task(super().run_operation(operation))
+        try:
+            await asyncio.wait({pipeline, shared.joined()}, return_when=asyncio.FIRST_COMPLETED)
+            if not pipeline.done() and operation.id in self.operations:
+                shared.detach()
+                self._detached[operation.id] = shared
+        finally:
+            if pipeline.done():
+                pipeline.result()  # its exceptions, as when it ran in this task
+            else:
+                pipeline.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pipeline
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        """A completed operation, or every one when the socket ends; a detached shared
+        subscription leaves its group."""
+        shared = self._detached.pop(operation_id, None)
+        if shared is not None:
+            shared.leave()
+        await super().cleanup_operation(operation_id)
 
     async def _send_text(self, message: str) -> None:
         assert isinstance(self.websocket, ShopgraphWebSocketAdapter)

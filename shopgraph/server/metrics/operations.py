@@ -10,13 +10,14 @@ its duration is how long the client watched.
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import StreamExecutionResult
 from strawberry.types.graphql import OperationType
 
+from shopgraph.resolvers.stock_updates import SHARED_STOCK_STREAM
 from shopgraph.schema.errors import RequestErrorCode
 from shopgraph.schema.masking import is_unexpected
 from shopgraph.server.logs import OPERATION, VIEWER_ID
@@ -67,7 +68,13 @@ class OperationObserver(SchemaExtension):
             failed = True
             raise
         finally:
-            self._finish(time.perf_counter() - started, failed)
+            shared = SHARED_STOCK_STREAM.get()
+            if shared is not None and shared.detached:
+                # The subscription goes on in its group: counted when it leaves it.
+                record = self._recorder(failed)
+                shared.when_left(lambda: record(time.perf_counter() - started))
+            else:
+                self._recorder(failed)(time.perf_counter() - started)
 
     def on_execute(self) -> Iterator[None]:
         OPERATION.set(self._logged_name())  # known now that the document is parsed
@@ -101,20 +108,27 @@ class OperationObserver(SchemaExtension):
         except Exception:  # not parsed, or no such operation
             return UNKNOWN_TYPE
 
-    def _finish(self, seconds: float, failed: bool) -> None:
+    def _recorder(self, failed: bool) -> Callable[[float], None]:
+        """What to count and log for the operation, given its duration; it keeps nothing of
+        the operation but its name, type and error codes."""
         if not self.streamed:
             result = self.execution_context.result
             self.errors.extend(getattr(result, "errors", None) or ())
         codes = [error_code(error) for error in self.errors]
-        for code in codes:
-            GRAPHQL_ERRORS.labels(code).inc()
         outcome = "error" if failed or codes else "ok"
         kind = self._type()
         name = self.names.label(self._name())
-        OPERATIONS.labels(name, kind, outcome).inc()
-        if kind != OperationType.SUBSCRIPTION.value:
-            OPERATION_SECONDS.labels(name, kind).observe(seconds)
-        _log(self._logged_name(), kind, outcome, seconds, codes)
+        logged = self._logged_name()
+
+        def record(seconds: float) -> None:
+            for code in codes:
+                GRAPHQL_ERRORS.labels(code).inc()
+            OPERATIONS.labels(name, kind, outcome).inc()
+            if kind != OperationType.SUBSCRIPTION.value:
+                OPERATION_SECONDS.labels(name, kind).observe(seconds)
+            _log(logged, kind, outcome, seconds, codes)
+
+        return record
 
 
 def _log(name: str | None, kind: str, outcome: str, seconds: float, codes: Iterable[str]) -> None:
