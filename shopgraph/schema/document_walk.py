@@ -5,8 +5,10 @@ walking it with an explicit stack keeps Python's recursion limit out of reach, a
 each node's value means a fragment spread many times is measured once.
 """
 
-from collections.abc import Callable, Hashable, Iterable, MutableMapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, MutableMapping
 from typing import TypeVar
+
+from graphql import SelectionNode, SelectionSetNode
 
 Node = TypeVar("Node")
 Key = TypeVar("Key", bound=Hashable)
@@ -44,3 +46,15 @@ def post_order(
         stack.append((node, True))
         stack.extend((part, False) for part in parts(node))
     return known[key(root)]
+
+
+def every_selection(selection_sets: Iterable[SelectionSetNode | None]) -> Iterator[SelectionNode]:
+    """Every selection in these sets and in those below them, with an explicit stack.
+    Fragment spreads are not followed: give the fragments' own sets too."""
+    pending = [selection_set for selection_set in selection_sets if selection_set is not None]
+    while pending:
+        for selection in pending.pop().selections:
+            yield selection
+            inner = getattr(selection, "selection_set", None)
+            if inner is not None:
+                pending.append(inner)

@@ -20,25 +20,23 @@ only read, so executing them twice changes nothing.
 """
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from graphql import (
-    FieldNode,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
-    InlineFragmentNode,
-    SelectionSetNode,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from shopgraph.schema.document_walk import every_selection
 from shopgraph.schema.plain_fields import needs_info, plain_resolver
 
 # A completed value from a resolved one, in a request, at a path (None where none is needed).
@@ -82,19 +80,12 @@ class PlanCache:
             return known[1]
         sets = [operation.selection_set, *(f.selection_set for f in fragments.values())]
         plain = not operation.directives and not any(
-            node.directives for selection_set in sets for node in _selections(selection_set)
+            node.directives for node in every_selection(sets)
         )
         self._directives[id(operation)] = (operation, plain)
         if len(self._directives) > self.max_entries:
             self._directives.popitem(last=False)
         return plain
-
-
-def _selections(selection_set: SelectionSetNode | None) -> Iterator[Any]:
-    for node in selection_set.selections if selection_set else ():
-        yield node
-        if isinstance(node, (FieldNode, InlineFragmentNode)):
-            yield from _selections(node.selection_set)
 
 
 def _leaf(leaf_type: GraphQLLeafType) -> Complete:

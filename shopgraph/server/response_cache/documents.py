@@ -24,6 +24,8 @@ from graphql.language import (
     SelectionSetNode,
 )
 
+from shopgraph.schema.document_walk import every_selection
+
 CATALOG_ROOT_FIELDS = frozenset({"product", "products", "__typename"})
 # Fields that read collections other than `products`.
 UNSEEN_FIELDS = frozenset({"images", "image"})
@@ -95,15 +97,11 @@ def _fields(
 
 
 def _every_field_name(document: DocumentNode) -> Iterator[str]:
-    pending = [
-        definition.selection_set
+    definitions = (
+        definition
         for definition in document.definitions
         if isinstance(definition, (OperationDefinitionNode, FragmentDefinitionNode))
-    ]
-    while pending:
-        for selection in pending.pop().selections:
-            if isinstance(selection, FieldNode):
-                yield selection.name.value
-            selection_set = getattr(selection, "selection_set", None)
-            if selection_set is not None:
-                pending.append(selection_set)
+    )
+    for selection in every_selection(definition.selection_set for definition in definitions):
+        if isinstance(selection, FieldNode):
+            yield selection.name.value
