@@ -56,6 +56,7 @@ from shopgraph.checkout.shipping_methods import MAX_SHIPPING_METHODS
 from shopgraph.checkout.tax_rates import MAX_TAX_RATES
 from shopgraph.schema.document_limits import operations
 from shopgraph.schema.document_walk import Unmeasurable, post_order
+from shopgraph.settings import Settings
 
 OBJECT = 1
 READ = 2
@@ -109,6 +110,11 @@ class CostLimits:
     max_cost: int = 10_000
     default_page_size: int = 20
     max_page_size: int = 100
+
+    @classmethod
+    def of(cls, settings: Settings) -> "CostLimits":
+        """The process's limits, as its schema and its shared subscriptions price them."""
+        return cls(settings.max_query_cost, settings.default_page_size, settings.max_page_size)
 
 
 def _coordinate(table: Mapping[str, int] | frozenset[str], type_name: str, field: str) -> str:

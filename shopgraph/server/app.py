@@ -84,7 +84,7 @@ def create_app(
         mongo_listeners = [*mongo_listeners, tracing.command_listener]
     schema = build_schema(
         QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens),
-        CostLimits(settings.max_query_cost, settings.default_page_size, settings.max_page_size),
+        CostLimits.of(settings),
         introspection=settings.introspection_enabled,
         plans=settings.execution_plans,
         # Tracing first, so an operation's span covers the metrics' observer too.

@@ -287,10 +287,7 @@ class SharedSubscriptions:
         )
         if isinstance(executor, list):  # validated before: cannot happen
             raise executor[0]
-        settings = context.settings
-        limits = CostLimits(
-            settings.max_query_cost, settings.default_page_size, settings.max_page_size
-        )
+        limits = CostLimits.of(context.settings)
         cost = operation_cost(info.schema._schema, document, key.operation_name, raw, limits)
         # What `QueryCostLimit` adds to each of the operation's results.
         extensions = {} if cost is None else {"cost": cost_report(cost, limits)}
