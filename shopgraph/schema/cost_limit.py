@@ -50,8 +50,12 @@ class CostCache:
 
     @staticmethod
     def key(query: str | None, operation: str | None, variables: object) -> str | None:
-        """A str: the bytes orjson returns keep a 4 KB buffer each."""
-        key = orjson.dumps([query, operation, variables], option=orjson.OPT_SORT_KEYS)
+        """A str (the bytes orjson returns keep a 4 KB buffer each); None for long keys and
+        for variables orjson cannot write, which are priced each time."""
+        try:
+            key = orjson.dumps([query, operation, variables], option=orjson.OPT_SORT_KEYS)
+        except TypeError:
+            return None
         return key.decode() if len(key) <= CostCache.MAX_KEY_BYTES else None
 
     def get(self, key: str) -> tuple[bool, int | None]:
@@ -70,18 +74,15 @@ class QueryCostLimit(SchemaExtension):
     """Must come after `ValidationCache` among the schema's extensions: a document that
     failed validation is reported as invalid and not priced."""
 
-    def __init__(self, limits: CostLimits, cache: CostCache | None = None) -> None:
+    def __init__(self, limits: CostLimits, cache: CostCache) -> None:
         self.limits = limits
-        self.cache = cache or CostCache(max_entries=0)
+        self.cache = cache
         self.cost: int | None = None
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if not context.pre_execution_errors and context.graphql_document is not None:
-            try:
-                key = CostCache.key(context.query, context.operation_name, context.variables)
-            except TypeError:  # variables orjson cannot encode: priced, not kept
-                key = None
+            key = CostCache.key(context.query, context.operation_name, context.variables)
             known, cost = (False, None) if key is None else self.cache.get(key)
             if not known:
                 cost = operation_cost(
