@@ -203,12 +203,14 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if known is not None:
             return known[1]
         shared = self._shared
-        nodes = tuple(details.node for details in field_details_list)
-        shared_key = (object_type.name, tuple(map(id, nodes)))
-        found, plan = (False, None) if shared is None else shared.get(shared_key)
-        if not found:
+        if shared is None:
             plan = self._build_plan(object_type, field_details_list)
-            if shared is not None:
+        else:
+            nodes = tuple(details.node for details in field_details_list)
+            shared_key = (object_type.name, tuple(map(id, nodes)))
+            found, plan = shared.get(shared_key)
+            if not found:
+                plan = self._build_plan(object_type, field_details_list)
                 shared.put(shared_key, (self.schema, self.operation, nodes), plan)
         self._plans[local_key] = (field_details_list, plan)
         return plan
