@@ -9,7 +9,6 @@ with `MONGODB_URI` set.
 """
 
 import argparse
-import base64
 import os
 import subprocess
 import sys
@@ -17,7 +16,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -28,9 +26,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from strawberry.relay import to_base64
 
 from shopgraph.datasources.product_variants import VARIANT_FIELDS, stored_variants
 from shopgraph.datasources.products import INACTIVE_VALUES
+from shopgraph.money import from_minor_units
 from shopgraph.resolvers.pagination import Ordering, decode_cursor, encode_cursor
 
 PAGE = 20
@@ -48,12 +48,8 @@ VARIANT_PAGE_COST = {"cost": {"requestedQueryCost": 4063, "maximumAvailable": 10
 NEWEST_FIRST = Ordering("products:CREATED_AT:DESC", "createdAt", datetime, descending=True)
 
 
-def _global_id(type_name: str, id_: object) -> str:
-    return base64.b64encode(f"{type_name}:{id_}".encode()).decode()
-
-
 def _money(minor: int) -> dict[str, str]:
-    return {"amount": str(Decimal(minor).scaleb(-2)), "currency": CURRENCY}
+    return {"amount": str(from_minor_units(minor, CURRENCY)), "currency": CURRENCY}
 
 
 def create_raw_app(mongodb_uri: str) -> Starlette:
@@ -80,13 +76,13 @@ def create_raw_app(mongodb_uri: str) -> Starlette:
             {
                 "cursor": encode_cursor(NEWEST_FIRST, document),
                 "node": {
-                    "id": _global_id("Product", document["_id"]),
+                    "id": to_base64("Product", document["_id"]),
                     "name": document["name"],
                     "price": _money(document["price"]),
                     "stock": document["stock"],
                     "variants": [
                         {
-                            "id": _global_id("ProductVariant", f"{document['_id']}:{variant.id}"),
+                            "id": to_base64("ProductVariant", f"{document['_id']}:{variant.id}"),
                             "title": variant.title,
                             "price": _money(variant.price),
                             "stock": variant.stock,
@@ -115,7 +111,7 @@ def create_raw_app(mongodb_uri: str) -> Starlette:
         edges = [
             {
                 "node": {
-                    "id": _global_id("Product", document["_id"]),
+                    "id": to_base64("Product", document["_id"]),
                     "name": document["name"],
                     "price": _money(document["price"]),
                     "stock": document["stock"],
