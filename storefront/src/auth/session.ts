@@ -1,0 +1,263 @@
+/**
+ * Who the shopper is, and the tokens that say so.
+ *
+ * The access token lives in this module's memory only: a script injected into the page
+ * cannot find it in storage, and a reload costs one refresh. The refresh token is kept in
+ * localStorage so that a reload or a new tab stays signed in. The server rotates it on
+ * every use and revokes the whole family when a used one comes back, so a stolen copy
+ * works at most until the real tab next refreshes. The page is served with a
+ * Content-Security-Policy that allows only its own scripts. Tabs share the one stored
+ * token, so refreshing takes a Web Lock: two tabs never spend the same token.
+ */
+import { useSyncExternalStore } from "react";
+import { ApiError, post } from "../api/http";
+import { type FragmentType, graphql, readFragment } from "../gql";
+import type { ViewerFieldsFragment } from "../gql/graphql";
+import type { UserError } from "../lib/userErrors";
+
+const REFRESH_KEY = "shopgraph.refreshToken";
+const REFRESH_LOCK = "shopgraph.refresh";
+/** Refresh this long before the access token expires, so no request carries a stale one. */
+const REFRESH_EARLY_MS = 60_000;
+const MIN_REFRESH_DELAY_MS = 5_000;
+
+const ViewerFields = graphql(`
+  fragment ViewerFields on User {
+    id
+    name
+    email
+    role
+  }
+`);
+
+const SessionFields = graphql(`
+  fragment SessionFields on AuthPayload {
+    accessToken
+    refreshToken
+    expiresIn
+    user {
+      ...ViewerFields
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+`);
+
+const LoginMutation = graphql(`
+  mutation Login($email: String!, $password: String!) {
+    login(email: $email, password: $password) {
+      ...SessionFields
+    }
+  }
+`);
+
+const RegisterMutation = graphql(`
+  mutation Register($input: RegisterInput!) {
+    register(input: $input) {
+      ...SessionFields
+    }
+  }
+`);
+
+const RefreshMutation = graphql(`
+  mutation Refresh($refreshToken: String!) {
+    refreshToken(refreshToken: $refreshToken) {
+      ...SessionFields
+    }
+  }
+`);
+
+const LogoutMutation = graphql(`
+  mutation Logout($refreshToken: String!) {
+    logout(refreshToken: $refreshToken) {
+      ok
+    }
+  }
+`);
+
+export type Viewer = ViewerFieldsFragment;
+export type SessionState =
+  | { status: "starting"; viewer: null }
+  | { status: "anonymous"; viewer: null }
+  | { status: "signedIn"; viewer: Viewer };
+
+type Payload = {
+  accessToken?: string | null;
+  refreshToken?: string | null;
+  expiresIn?: number | null;
+  user?: Viewer | null;
+  userErrors: UserError[];
+};
+
+let state: SessionState = { status: "starting", viewer: null };
+let access: { token: string; expiresAt: number } | null = null;
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+let refreshing: Promise<void> | null = null;
+const listeners = new Set<() => void>();
+const signInListeners = new Set<(viewer: Viewer) => void>();
+
+function setState(next: SessionState): void {
+  const changedWho = next.viewer?.id !== state.viewer?.id;
+  state = next;
+  listeners.forEach((listener) => listener());
+  if (changedWho && next.status === "signedIn") {
+    signInListeners.forEach((listener) => listener(next.viewer));
+  }
+}
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** The session, re-rendering the caller when it changes. */
+export function useSession(): SessionState {
+  return useSyncExternalStore(subscribe, () => state);
+}
+
+export function currentSession(): SessionState {
+  return state;
+}
+
+/** Calls `listener` whenever who is signed in changes (sign-in, sign-out, another tab). */
+export function onIdentityChange(listener: () => void): () => void {
+  let who = state.viewer?.id;
+  return subscribe(() => {
+    if (state.status !== "starting" && state.viewer?.id !== who) {
+      who = state.viewer?.id;
+      listener();
+    }
+  });
+}
+
+/** Calls `listener` after each sign-in, e.g. to give a guest cart to the new customer. */
+export function onSignIn(listener: (viewer: Viewer) => void): () => void {
+  signInListeners.add(listener);
+  return () => signInListeners.delete(listener);
+}
+
+/** The access token for a request, or null when signed out or about to expire. */
+export function accessToken(): string | null {
+  return access && access.expiresAt - Date.now() > 10_000 ? access.token : null;
+}
+
+/** True when a request should wait for a refresh first. */
+export function needsRefresh(): boolean {
+  return state.status === "signedIn" && accessToken() === null;
+}
+
+/** An access token fit for a new connection, refreshing first if needed. */
+export async function freshAccessToken(): Promise<string | null> {
+  if (needsRefresh()) await refresh();
+  return accessToken();
+}
+
+/** Forget the access token (the server refused it), so the next use refreshes. */
+export function dropAccessToken(): void {
+  access = null;
+}
+
+function storedRefreshToken(): string | null {
+  return localStorage.getItem(REFRESH_KEY);
+}
+
+function adopt(payload: Payload): void {
+  if (!payload.accessToken || !payload.refreshToken || !payload.user) {
+    throw new ApiError("The server sent no session", undefined);
+  }
+  localStorage.setItem(REFRESH_KEY, payload.refreshToken);
+  const lifetimeMs = (payload.expiresIn ?? 0) * 1000;
+  access = { token: payload.accessToken, expiresAt: Date.now() + lifetimeMs };
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(
+    () => void refresh(),
+    Math.max(lifetimeMs - REFRESH_EARLY_MS, MIN_REFRESH_DELAY_MS),
+  );
+  setState({ status: "signedIn", viewer: payload.user });
+}
+
+function forget(): void {
+  localStorage.removeItem(REFRESH_KEY);
+  clearLocal();
+}
+
+function clearLocal(): void {
+  access = null;
+  clearTimeout(refreshTimer);
+  setState({ status: "anonymous", viewer: null });
+}
+
+/** Trades the stored refresh token for a new pair; signs out if the server refuses it. */
+export function refresh(): Promise<void> {
+  refreshing ??= withRefreshLock(async () => {
+    const token = storedRefreshToken();
+    if (!token) return clearLocal();
+    try {
+      const { refreshToken } = await post(RefreshMutation, { refreshToken: token });
+      const payload = readPayload(refreshToken);
+      if (payload.userErrors.length > 0) return forget();
+      adopt(payload);
+    } catch (error) {
+      // Offline or the server is down: keep the refresh token and try again shortly.
+      if (!(error instanceof ApiError) || error.code === undefined) {
+        clearTimeout(refreshTimer);
+        refreshTimer = setTimeout(() => void refresh(), MIN_REFRESH_DELAY_MS);
+        if (state.status === "starting") clearLocal();
+        return;
+      }
+      forget();
+    }
+  }).finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+async function withRefreshLock(work: () => Promise<void>): Promise<void> {
+  if (!("locks" in navigator)) return work();
+  await navigator.locks.request(REFRESH_LOCK, work);
+}
+
+function readPayload(payload: FragmentType<typeof SessionFields>): Payload {
+  const fields = readFragment(SessionFields, payload);
+  return { ...fields, user: fields.user ? readFragment(ViewerFields, fields.user) : null };
+}
+
+/** Signs in; returns the problems to show, or an empty list when signed in. */
+export async function login(email: string, password: string): Promise<UserError[]> {
+  const { login } = await post(LoginMutation, { email, password });
+  return take(readPayload(login));
+}
+
+/** Creates an account and signs in to it; returns the problems to show, if any. */
+export async function register(email: string, password: string, name: string): Promise<UserError[]> {
+  const { register } = await post(RegisterMutation, { input: { email, password, name } });
+  return take(readPayload(register));
+}
+
+function take(payload: Payload): UserError[] {
+  if (payload.userErrors.length > 0) return payload.userErrors;
+  adopt(payload);
+  return [];
+}
+
+/** Ends this session on the server and forgets it here (in every tab). */
+export async function logout(): Promise<void> {
+  const token = storedRefreshToken();
+  forget();
+  if (token) await post(LogoutMutation, { refreshToken: token }).catch(() => undefined);
+}
+
+/** Restores the session a reload or a new tab starts with, and follows other tabs. */
+export function startSession(): void {
+  window.addEventListener("storage", (event) => {
+    if (event.key !== REFRESH_KEY) return;
+    if (event.newValue === null) clearLocal();
+    else if (state.status !== "signedIn") void refresh();
+  });
+  if (storedRefreshToken()) void refresh();
+  else setState({ status: "anonymous", viewer: null });
+}

@@ -1,0 +1,143 @@
+/**
+ * Which cart this browser is filling. The cart itself lives on the server; the browser
+ * keeps only its ID (unguessable, so it is the guest's key to it) in localStorage, so it
+ * survives reloads and is shared by tabs. After sign-in the guest cart is handed to the
+ * customer (`cartAssignToMe`, merged into the cart they already had); after sign-out the
+ * browser forgets the customer's cart, which a guest could not open anyway.
+ */
+import { useSyncExternalStore } from "react";
+import { client } from "../api/client";
+import { currentSession, onIdentityChange, onSignIn } from "../auth/session";
+import { graphql } from "../gql";
+import type { UserError } from "../lib/userErrors";
+
+const CART_KEY = "shopgraph.cartId";
+
+const CartCreate = graphql(`
+  mutation CartCreate($lines: [CartLineInput!]!) {
+    cartCreate(input: { lines: $lines }) {
+      cart {
+        id
+        totalQuantity
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`);
+
+const CartLinesAdd = graphql(`
+  mutation CartLinesAdd($cartId: ID!, $lines: [CartLineInput!]!) {
+    cartLinesAdd(cartId: $cartId, lines: $lines) {
+      cart {
+        id
+        totalQuantity
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`);
+
+const CartAssignToMe = graphql(`
+  mutation CartAssignToMe($cartId: ID!) {
+    cartAssignToMe(cartId: $cartId) {
+      cart {
+        id
+        totalQuantity
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`);
+
+const MyCart = graphql(`
+  query MyCart {
+    me {
+      id
+      cart {
+        id
+      }
+    }
+  }
+`);
+
+const listeners = new Set<() => void>();
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function currentCartId(): string | null {
+  return localStorage.getItem(CART_KEY);
+}
+
+/** The ID of the cart being filled, or null before the first "add to cart". */
+export function useCartId(): string | null {
+  return useSyncExternalStore(subscribe, currentCartId);
+}
+
+export function setCartId(id: string | null): void {
+  if (id === currentCartId()) return;
+  if (id) localStorage.setItem(CART_KEY, id);
+  else localStorage.removeItem(CART_KEY);
+  listeners.forEach((listener) => listener());
+}
+
+window.addEventListener("storage", (event) => {
+  if (event.key === CART_KEY) listeners.forEach((listener) => listener());
+});
+
+export type LineToAdd = { variantId: string; quantity: number };
+
+/** Adds lines to the cart, starting one when there is none (or the last was checked out). */
+export async function addToCart(lines: LineToAdd[]): Promise<UserError[]> {
+  const cartId = currentCartId();
+  if (cartId) {
+    const result = await client.mutation(CartLinesAdd, { cartId, lines }).toPromise();
+    const payload = result.data?.cartLinesAdd;
+    const stale = payload?.userErrors.some((e) => e.code === "CART_COMPLETED" || e.code === "NOT_FOUND");
+    if (payload && !stale) return payload.userErrors;
+    if (!payload && !result.error?.graphQLErrors.some((e) => e.extensions?.code === "FORBIDDEN")) {
+      return [{ message: result.error?.message ?? "Could not reach the store", code: "NETWORK" }];
+    }
+  }
+  const result = await client.mutation(CartCreate, { lines }).toPromise();
+  const payload = result.data?.cartCreate;
+  if (!payload) return [{ message: result.error?.message ?? "Could not reach the store", code: "NETWORK" }];
+  if (payload.cart) setCartId(payload.cart.id);
+  return payload.userErrors;
+}
+
+/** Forgets a cart that can no longer be filled (checked out, expired or not ours). */
+export function forgetCart(): void {
+  setCartId(null);
+}
+
+// A guest cart becomes the customer's on sign-in; with none, the customer's own is used.
+onSignIn(async () => {
+  const guestCart = currentCartId();
+  if (guestCart) {
+    const result = await client.mutation(CartAssignToMe, { cartId: guestCart }).toPromise();
+    const cart = result.data?.cartAssignToMe.cart;
+    if (cart) return setCartId(cart.id);
+  }
+  const mine = await client.query(MyCart, {}, { requestPolicy: "network-only" }).toPromise();
+  setCartId(mine.data?.me?.cart?.id ?? null);
+});
+
+onIdentityChange(() => {
+  // Signed out (here or in another tab): the customer's cart is not the guest's.
+  if (currentSession().status === "anonymous") setCartId(null);
+});

@@ -1,0 +1,6 @@
+import { usePageTitle } from "../lib/usePageTitle";
+
+export function CatalogPage() {
+  usePageTitle("CatalogPage");
+  return <h1>CatalogPage</h1>;
+}

@@ -1,0 +1,6 @@
+import { usePageTitle } from "../lib/usePageTitle";
+
+export function PasswordResetPage() {
+  usePageTitle("PasswordResetPage");
+  return <h1>PasswordResetPage</h1>;
+}
