@@ -143,6 +143,21 @@ class ProductsDatasource(CollectionDatasource):
         projection = None if fields is None else dict.fromkeys(fields, 1)
         return await self.collection.find_one({"sku": sku}, projection)
 
+    async def active_values(self, field: str, limit: int) -> list[str]:
+        """The distinct non-empty strings in `field` (a string or a list of them) over the
+        active products, sorted, at most `limit`: what a storefront's filters offer. An
+        aggregation rather than `distinct`, whose filter the embedded server ignores."""
+        cursor = await self.collection.aggregate(
+            [
+                {"$match": {"active": {"$nin": INACTIVE_VALUES}}},
+                {"$unwind": f"${field}"},
+                {"$group": {"_id": f"${field}"}},
+                {"$sort": {"_id": ASCENDING}},
+                {"$limit": limit},
+            ]
+        )
+        return [value for doc in await cursor.to_list() if isinstance(value := doc["_id"], str)]
+
     async def sku_used_by_another(self, sku: str, product_id: ObjectId) -> bool:
         """Whether a product other than this one has the SKU, as its own or a variant's."""
         used = await self.collection.find_one(

@@ -132,6 +132,18 @@ async def product(
     return await visible_product(info, document)
 
 
+# Enough for any storefront's filter menu; a catalog with more needs search, not a list.
+MAX_FACET_VALUES = 200
+
+
+async def product_categories(info: Info) -> list[str]:
+    return await info.context.datasources.products.active_values("category", MAX_FACET_VALUES)
+
+
+async def product_tags(info: Info) -> list[str]:
+    return await info.context.datasources.products.active_values("tags", MAX_FACET_VALUES)
+
+
 async def products_by_node_ids(info: Info, node_ids: Sequence[str]) -> list[Product | None]:
     """`node(id)` refetch: invisible and missing products are null alike."""
     fields = wanted_fields(info)

@@ -20,6 +20,16 @@ from shopgraph.schema.permissions import IsAdmin, IsAuthenticated
 @strawberry.type
 class Query:
     node = strawberry.field(resolver=nodes.node, description="Refetch any object by its global ID.")
+    product_categories = strawberry.field(
+        resolver=products.product_categories,
+        description="The categories of the catalog's active products, in alphabetical "
+        "order (at most 200): what a storefront's category filter offers.",
+    )
+    product_tags = strawberry.field(
+        resolver=products.product_tags,
+        description="The tags of the catalog's active products, in alphabetical order "
+        "(at most 200): what a storefront's tag filter offers.",
+    )
     product = strawberry.field(
         resolver=products.product, description="One product, by `id` or by `sku`."
     )
