@@ -232,10 +232,22 @@ export async function login(email: string, password: string): Promise<UserError[
   return take(readPayload(login));
 }
 
-/** Creates an account and signs in to it; returns the problems to show, if any. */
-export async function register(email: string, password: string, name: string): Promise<UserError[]> {
+/** What registering did: the problems to show, or whether the shopper is now signed in
+ * (false when the store first confirms the address by email: no session is given yet). */
+export type Registration = { problems: UserError[]; signedIn: boolean };
+
+/** Creates an account and signs in to it when the store allows that at once. */
+export async function register(
+  email: string,
+  password: string,
+  name: string,
+): Promise<Registration> {
   const { register } = await post(RegisterMutation, { input: { email, password, name } });
-  return take(readPayload(register));
+  const payload = readPayload(register);
+  if (payload.userErrors.length > 0) return { problems: payload.userErrors, signedIn: false };
+  if (!payload.accessToken) return { problems: [], signedIn: false };
+  adopt(payload);
+  return { problems: [], signedIn: true };
 }
 
 function take(payload: Payload): UserError[] {

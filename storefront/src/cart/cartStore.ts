@@ -6,7 +6,7 @@
  * browser forgets the customer's cart, which a guest could not open anyway.
  */
 import { useSyncExternalStore } from "react";
-import { client } from "../api/client";
+import { storeClient } from "../api/client";
 import { currentSession, onIdentityChange, onSignIn } from "../auth/session";
 import { graphql } from "../gql";
 import type { UserError } from "../lib/userErrors";
@@ -105,17 +105,20 @@ export type LineToAdd = { variantId: string; quantity: number };
 export async function addToCart(lines: LineToAdd[]): Promise<UserError[]> {
   const cartId = currentCartId();
   if (cartId) {
-    const result = await client.mutation(CartLinesAdd, { cartId, lines }).toPromise();
+    const result = await storeClient().mutation(CartLinesAdd, { cartId, lines }).toPromise();
     const payload = result.data?.cartLinesAdd;
-    const stale = payload?.userErrors.some((e) => e.code === "CART_COMPLETED" || e.code === "NOT_FOUND");
+    const stale = payload?.userErrors.some(
+      (e) => e.code === "CART_COMPLETED" || e.code === "NOT_FOUND",
+    );
     if (payload && !stale) return payload.userErrors;
     if (!payload && !result.error?.graphQLErrors.some((e) => e.extensions?.code === "FORBIDDEN")) {
       return [{ message: result.error?.message ?? "Could not reach the store", code: "NETWORK" }];
     }
   }
-  const result = await client.mutation(CartCreate, { lines }).toPromise();
+  const result = await storeClient().mutation(CartCreate, { lines }).toPromise();
   const payload = result.data?.cartCreate;
-  if (!payload) return [{ message: result.error?.message ?? "Could not reach the store", code: "NETWORK" }];
+  if (!payload)
+    return [{ message: result.error?.message ?? "Could not reach the store", code: "NETWORK" }];
   if (payload.cart) setCartId(payload.cart.id);
   return payload.userErrors;
 }
@@ -129,11 +132,11 @@ export function forgetCart(): void {
 onSignIn(async () => {
   const guestCart = currentCartId();
   if (guestCart) {
-    const result = await client.mutation(CartAssignToMe, { cartId: guestCart }).toPromise();
+    const result = await storeClient().mutation(CartAssignToMe, { cartId: guestCart }).toPromise();
     const cart = result.data?.cartAssignToMe.cart;
     if (cart) return setCartId(cart.id);
   }
-  const mine = await client.query(MyCart, {}, { requestPolicy: "network-only" }).toPromise();
+  const mine = await storeClient().query(MyCart, {}, { requestPolicy: "network-only" }).toPromise();
   setCartId(mine.data?.me?.cart?.id ?? null);
 });
 

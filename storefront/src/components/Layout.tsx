@@ -15,11 +15,18 @@ const CartCount = graphql(`
 
 function CartLink() {
   const cartId = useCartId();
-  const [{ data }] = useQuery({ query: CartCount, variables: { id: cartId ?? "" }, pause: !cartId });
+  const [{ data }] = useQuery({
+    query: CartCount,
+    variables: { id: cartId ?? "" },
+    pause: !cartId,
+  });
   const count = data?.cart?.totalQuantity ?? 0;
   return (
     <NavLink to="/cart">
-      Cart <span className="count" aria-label={`${count} items`}>{count}</span>
+      Cart{" "}
+      <span className="count" aria-label={`${count} items`}>
+        {count}
+      </span>
     </NavLink>
   );
 }

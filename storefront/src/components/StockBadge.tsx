@@ -11,7 +11,11 @@ export function StockBadge({ level, live = false }: { level: StockLevel; live?: 
       ? [`Only ${level.stock} left`, "low"]
       : ["In stock", "in"];
   return (
-    <span className={`badge badge-${tone}`} data-stock={level.stock} aria-live={live ? "polite" : undefined}>
+    <span
+      className={`badge badge-${tone}`}
+      data-stock={level.stock}
+      aria-live={live ? "polite" : undefined}
+    >
       {text}
     </span>
   );

@@ -21,7 +21,10 @@ const StockUpdated = graphql(`
 
 export type StockLevel = { stock: number; inStock: boolean };
 
-type Levels = { variants: ReadonlyMap<string, StockLevel>; products: ReadonlyMap<string, StockLevel> };
+type Levels = {
+  variants: ReadonlyMap<string, StockLevel>;
+  products: ReadonlyMap<string, StockLevel>;
+};
 
 const NONE: Levels = { variants: new Map(), products: new Map() };
 

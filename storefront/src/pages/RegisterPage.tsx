@@ -7,13 +7,11 @@ import { thrownProblem } from "../account/problems";
 import { SignedInNotice } from "../account/SignedInNotice";
 import { TextField } from "../account/TextField";
 import "../account/account.css";
-import { ApiError } from "../api/http";
 import { register, useSession } from "../auth/session";
 import { errorFor, generalErrors, type UserError } from "../lib/userErrors";
 import { usePageTitle } from "../lib/usePageTitle";
 
 const FIELDS = ["name", "email", "password"] as const;
-const NO_SESSION = "The server sent no session";
 
 export function RegisterPage() {
   usePageTitle("Create an account");
@@ -39,19 +37,19 @@ export function RegisterPage() {
     setErrors([]);
     let found: UserError[];
     try {
-      found = await register(email.trim(), password, name.trim());
-      if (found.length === 0) {
+      const registration = await register(email.trim(), password, name.trim());
+      found = registration.problems;
+      if (registration.signedIn) {
         navigate(next ?? "/account", { replace: true });
         return;
       }
-    } catch (error) {
-      // A store that confirms addresses before the first sign-in answers with no tokens
-      // and no errors; session.register() then throws this (see the report on session.ts).
-      if (error instanceof ApiError && error.code === undefined && error.message === NO_SESSION) {
+      if (found.length === 0) {
+        // The store confirms addresses before the first sign-in.
         setAwaitingConfirmation(email.trim());
         setBusy(false);
         return;
       }
+    } catch (error) {
       found = [thrownProblem(error)];
     }
     setErrors(found);
