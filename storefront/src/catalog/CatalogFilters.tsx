@@ -2,6 +2,7 @@ import { useId, useRef, useState } from "react";
 import { useQuery } from "urql";
 import { graphql } from "../gql";
 import { type CatalogQuery, SORTS, type SortKey, hasFilters } from "./catalogQuery";
+import { errorText } from "./errorText";
 import "./catalog.css";
 
 const CatalogFiltersMenus = graphql(`
@@ -110,7 +111,7 @@ export function CatalogFilters({ query, onChange }: Props) {
       </div>
       {menus.error && (
         <p className="field-error" role="alert">
-          The category and tag menus could not be loaded: {menus.error.message}
+          The category and tag menus could not be loaded: {errorText(menus.error)}
         </p>
       )}
       {hasFilters(query) && (

@@ -10,6 +10,7 @@ import {
   productSort,
   readCatalogQuery,
 } from "../catalog/catalogQuery";
+import { errorText } from "../catalog/errorText";
 import { graphql } from "../gql";
 import type { ProductFilter } from "../gql/graphql";
 import { usePageTitle } from "../lib/usePageTitle";
@@ -114,7 +115,7 @@ export function CatalogPage() {
 
       {result.error && (
         <div role="alert" className="form-error">
-          <p>The products could not be loaded: {result.error.message}</p>
+          <p>The products could not be loaded: {errorText(result.error)}</p>
           {cursor && (
             <p>
               <Link to={pageLink({ after: "", before: "" })}>Go to the first page</Link>

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { useQuery } from "urql";
 import { AddToCartForm } from "../catalog/AddToCartForm";
+import { errorText } from "../catalog/errorText";
 import { ProductGallery } from "../catalog/ProductGallery";
 import { priceText } from "../catalog/ProductCard";
 import { type Selection, VariantPicker, findVariant, readPicker, selectionOf } from "../catalog/VariantPicker";
@@ -84,7 +85,7 @@ export function ProductPage() {
     return (
       <section className="page">
         <div role="alert" className="form-error">
-          <p>The product could not be loaded: {result.error.message}</p>
+          <p>The product could not be loaded: {errorText(result.error)}</p>
         </div>
         <p>
           <Link to="/">Back to the shop</Link>
