@@ -1,6 +1,179 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { Link } from "react-router";
+import { useQuery } from "urql";
+import { useSession } from "../auth/session";
+import { forgetCart, useCartId } from "../cart/cartStore";
+import { CartLineRow, type LineProblem } from "../checkout/CartLineRow";
+import { CostSummary } from "../checkout/CostSummary";
+import { isForbidden, requestErrorText } from "../checkout/errors";
+import { BLOCKING_LINE_PROBLEMS, useRefetchOnStockChange } from "../checkout/cartStock";
+import "../checkout/checkout.css";
+import { graphql } from "../gql";
+import { useLiveStock } from "../live/useLiveStock";
 import { usePageTitle } from "../lib/usePageTitle";
 
+const CartPageQuery = graphql(`
+  query CartPage($id: ID!) {
+    cart(id: $id) {
+      id
+      completed
+      totalQuantity
+      shippingAddress {
+        country
+      }
+      lines {
+        id
+        variant {
+          id
+          stock
+          inStock
+        }
+        ...CartLineRow_line
+      }
+      cost {
+        ...CostSummary_cost
+      }
+      problems {
+        lineId
+        code
+        message
+      }
+    }
+  }
+`);
+
 export function CartPage() {
-  usePageTitle("CartPage");
-  return <h1>CartPage</h1>;
+  usePageTitle("Your cart");
+  const cartId = useCartId();
+  const session = useSession();
+  const [{ data, error, fetching, operation }, reexecute] = useQuery({
+    query: CartPageQuery,
+    variables: { id: cartId ?? "" },
+    // A customer's cart is read with their token: wait until the session is known.
+    pause: !cartId || session.status === "starting",
+  });
+  const cart = cartId && data?.cart && data.cart.id === cartId ? data.cart : null;
+  const answered = !!cartId && !fetching && operation?.variables.id === cartId;
+  const gone = answered && !!data && (!data.cart || data.cart.completed);
+  const notOurs = !!cartId && session.status !== "starting" && isForbidden(error);
+
+  // A cart that was checked out, expired or belongs to someone else cannot be filled.
+  useEffect(() => {
+    if (gone || notOurs) forgetCart();
+  }, [gone, notOurs]);
+
+  const variantIds = cart?.lines.flatMap((line) => (line.variant ? [line.variant.id] : [])) ?? [];
+  const live = useLiveStock({ variantIds });
+  const refetch = useCallback(() => reexecute({ requestPolicy: "network-only" }), [reexecute]);
+  useRefetchOnStockChange(live, variantIds, refetch);
+
+  const [announcement, setAnnouncement] = useState("");
+  const heading = useRef<HTMLHeadingElement>(null);
+  const focusHeadingIfLost = useCallback(() => {
+    // The removed line took the focus with it: put it somewhere sensible.
+    setTimeout(() => {
+      if (document.activeElement === document.body || !document.activeElement) {
+        heading.current?.setAttribute("tabindex", "-1");
+        heading.current?.focus();
+      }
+    }, 0);
+  }, []);
+
+  let body;
+  if (session.status === "starting" || (cartId && !data && !error && !gone)) {
+    body = <p>Loading…</p>;
+  } else if (error && !notOurs && !cart) {
+    body = (
+      <div className="form-error" role="alert">
+        <p>Your cart could not be loaded: {requestErrorText(error)}</p>
+        <button type="button" className="secondary" onClick={refetch}>
+          Try again
+        </button>
+      </div>
+    );
+  } else if (!cart || cart.lines.length === 0) {
+    body = (
+      <div className="stack">
+        <p>Your cart is empty.</p>
+        <p>
+          <Link to="/">Browse the shop</Link> and add something you like.
+        </p>
+      </div>
+    );
+  } else {
+    const byLine = new Map<string, LineProblem[]>();
+    const cartProblems: LineProblem[] = [];
+    for (const problem of cart.problems) {
+      if (problem.lineId) byLine.set(problem.lineId, [...(byLine.get(problem.lineId) ?? []), problem]);
+      else cartProblems.push(problem);
+    }
+    const blocked = cart.problems.some((p) => p.lineId && BLOCKING_LINE_PROBLEMS.has(p.code));
+    body = (
+      <div className="cart-layout">
+        <section aria-labelledby="cart-items-heading" className="stack">
+          <h2 id="cart-items-heading" className="visually-hidden">
+            Items
+          </h2>
+          {error && (
+            <p className="form-error" role="alert">
+              The cart could not be brought up to date: {requestErrorText(error)}
+            </p>
+          )}
+          <ul className="cart-lines">
+            {cart.lines.map((line) => (
+              <CartLineRow
+                key={line.id}
+                cartId={cart.id}
+                line={line}
+                problems={byLine.get(line.id) ?? []}
+                stock={line.variant ? live.variant(line.variant.id, line.variant) : null}
+                announce={setAnnouncement}
+                onRemoved={focusHeadingIfLost}
+              />
+            ))}
+          </ul>
+        </section>
+        <section aria-labelledby="cart-summary-heading" className="panel stack cart-summary">
+          <h2 id="cart-summary-heading">Summary</h2>
+          <CostSummary cost={cart.cost} addressKnown={!!cart.shippingAddress} />
+          {cartProblems.length > 0 && (
+            <ul className="line-problems" aria-live="polite">
+              {cartProblems.map((problem) => (
+                <li key={problem.code} data-code={problem.code}>
+                  {problem.message} You can change this at checkout.
+                </li>
+              ))}
+            </ul>
+          )}
+          {blocked ? (
+            <>
+              <button type="button" disabled aria-describedby="checkout-blocked">
+                Checkout
+              </button>
+              <p id="checkout-blocked" className="field-error">
+                Some items cannot be bought as they are: change their quantity or remove them to check out.
+              </p>
+            </>
+          ) : (
+            <Link to="/checkout" className="button">
+              Checkout
+            </Link>
+          )}
+          <p>
+            <Link to="/">Continue shopping</Link>
+          </p>
+        </section>
+      </div>
+    );
+  }
+
+  return (
+    <section className="page">
+      <h1 ref={heading}>Your cart</h1>
+      <p className="visually-hidden" role="status">
+        {announcement}
+      </p>
+      {body}
+    </section>
+  );
 }
