@@ -1,6 +1,303 @@
+import { type MouseEvent, useCallback, useEffect, useId, useRef, useState } from "react";
+import { Link, useNavigate } from "react-router";
+import { useMutation, useQuery } from "urql";
+import { useSession } from "../auth/session";
+import { forgetCart, useCartId } from "../cart/cartStore";
+import { attemptKey, endAttempt } from "../checkout/attemptKey";
+import { ContactSection } from "../checkout/ContactSection";
+import { DiscountSection } from "../checkout/DiscountSection";
+import { isForbidden, requestErrorText } from "../checkout/errors";
+import {
+  messagesFor,
+  type PlacedError,
+  placeErrors,
+  type Section,
+  SECTION_IDS,
+  SECTION_NAMES,
+} from "../checkout/checkoutErrors";
+import { OrderSummary } from "../checkout/OrderSummary";
+import { usePendingSaves } from "../checkout/pendingSaves";
+import { ShippingAddressSection } from "../checkout/ShippingAddressSection";
+import { ShippingMethodSection } from "../checkout/ShippingMethodSection";
+import { DEFAULT_TEST_CARD, TestCardSelect } from "../checkout/TestCardSelect";
+import "../checkout/checkout.css";
+import { graphql } from "../gql";
 import { usePageTitle } from "../lib/usePageTitle";
+import { orderPath, type PlacedState, rememberOrderToken } from "../orders/orderAccess";
+
+const CheckoutPageQuery = graphql(`
+  query CheckoutPage($id: ID!) {
+    cart(id: $id) {
+      id
+      completed
+      lines {
+        id
+      }
+      problems {
+        lineId
+        code
+        message
+      }
+      ...ContactSection_cart
+      ...ShippingAddressSection_cart
+      ...ShippingMethodSection_cart
+      ...DiscountSection_cart
+      ...OrderSummary_cart
+    }
+  }
+`);
+
+const CheckoutPageMe = graphql(`
+  query CheckoutPageMe {
+    me {
+      id
+      email
+      ...ShippingAddressSection_user
+    }
+  }
+`);
+
+const CheckoutPageComplete = graphql(`
+  mutation CheckoutPageComplete($cartId: ID!, $payment: PaymentInput, $idempotencyKey: String) {
+    checkoutComplete(cartId: $cartId, payment: $payment, idempotencyKey: $idempotencyKey) {
+      order {
+        id
+        token
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`);
 
 export function CheckoutPage() {
-  usePageTitle("CheckoutPage");
-  return <h1>CheckoutPage</h1>;
+  usePageTitle("Checkout");
+  const cartId = useCartId();
+  const session = useSession();
+  const navigate = useNavigate();
+  const signedIn = session.status === "signedIn";
+  const [{ data, error, fetching, operation }, reexecute] = useQuery({
+    query: CheckoutPageQuery,
+    variables: { id: cartId ?? "" },
+    pause: !cartId || session.status === "starting",
+  });
+  const [me] = useQuery({ query: CheckoutPageMe, pause: !signedIn });
+  const cart = cartId && data?.cart && data.cart.id === cartId ? data.cart : null;
+  const answered = !!cartId && !fetching && operation?.variables.id === cartId;
+  const gone = answered && !!data && (!data.cart || data.cart.completed);
+  const notOurs = !!cartId && session.status !== "starting" && isForbidden(error);
+  useEffect(() => {
+    if (gone || notOurs) forgetCart();
+  }, [gone, notOurs]);
+
+  const saves = usePendingSaves();
+  const [errors, setPlaceErrors] = useState<PlacedError[]>([]);
+  /** The last "Place order" got no answer: the order may or may not exist yet. */
+  const [unanswered, setUnanswered] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [card, setCard] = useState<string>(DEFAULT_TEST_CARD);
+  const [placing, setPlacing] = useState(false);
+  const [, complete] = useMutation(CheckoutPageComplete);
+  const shippingHeading = useRef<HTMLHeadingElement>(null);
+  const errorSummary = useRef<HTMLDivElement>(null);
+  const ids = useId();
+
+  const refetch = useCallback(() => reexecute({ requestPolicy: "network-only" }), [reexecute]);
+  const clear = useCallback(
+    (section: Section) => setPlaceErrors((errors) => errors.filter((e) => e.section !== section)),
+    [],
+  );
+
+  async function placeOrder() {
+    if (!cart || placing) return;
+    setPlacing(true);
+    setPlaceErrors([]);
+    setUnanswered(false);
+    await saves.settle();
+    const key = attemptKey(cart.id);
+    const result = await complete({ cartId: cart.id, payment: { token: card }, idempotencyKey: key });
+    const payload = result.data?.checkoutComplete;
+    if (!payload) {
+      // No answer: keep the key, so pressing again retries this same attempt.
+      const message = result.error ? requestErrorText(result.error) : "The store sent no answer.";
+      setUnanswered(true);
+      setPlaceErrors([{ section: "payment", message: `${message} Press "Place order" again: you will not be charged twice.` }]);
+      setPlacing(false);
+      setTimeout(() => errorSummary.current?.focus(), 0);
+      return;
+    }
+    endAttempt(cart.id);
+    const order = payload.order;
+    if (order) {
+      // Placed (paid, or PENDING when the card was declined): the server completed the cart.
+      if (order.token) rememberOrderToken(order.id, order.token);
+      const failed = payload.userErrors.find((e) => e.code === "PAYMENT_DECLINED" || e.code === "PAYMENT_FAILED");
+      const state: PlacedState = {
+        placed: true,
+        payment: failed ? { code: failed.code, message: failed.message } : null,
+      };
+      navigate(orderPath(order.id), { state });
+      forgetCart();
+      return;
+    }
+    setPlacing(false);
+    const completed = payload.userErrors.find((e) => e.code === "CART_COMPLETED");
+    if (completed) {
+      setNotice(completed.message);
+      forgetCart();
+      return;
+    }
+    setPlaceErrors(placeErrors(payload.userErrors));
+    refetch();
+    setTimeout(() => errorSummary.current?.focus(), 0);
+  }
+
+  let body;
+  if (session.status === "starting" || (cartId && !data && !error && !gone)) {
+    body = <p>Loading…</p>;
+  } else if (error && !notOurs && !cart) {
+    body = (
+      <div className="form-error" role="alert">
+        <p>Your cart could not be loaded: {requestErrorText(error)}</p>
+        <button type="button" className="secondary" onClick={refetch}>
+          Try again
+        </button>
+      </div>
+    );
+  } else if (!cart || cart.lines.length === 0) {
+    body = (
+      <div className="stack">
+        {notice && <p className="form-error" role="alert">{notice}</p>}
+        <p>Your cart is empty.</p>
+        <p>
+          <Link to="/">Browse the shop</Link> and add something you like.
+        </p>
+      </div>
+    );
+  } else {
+    const lineProblems = new Map<string, string[]>();
+    const shippingProblems: string[] = [];
+    const discountProblems: string[] = [];
+    for (const problem of cart.problems) {
+      if (problem.lineId) {
+        lineProblems.set(problem.lineId, [...(lineProblems.get(problem.lineId) ?? []), problem.message]);
+      } else if (problem.code === "SHIPPING_METHOD_UNAVAILABLE") shippingProblems.push(problem.message);
+      else discountProblems.push(problem.message);
+    }
+    const lineMessages = new Set([...lineProblems.values()].flat());
+    const sectionsWithErrors = [...new Set(errors.map((e) => e.section))].filter((s) => s !== "payment");
+    const accountEmail = signedIn ? (session.viewer.email ?? null) : null;
+    body = (
+      <div className="checkout-layout">
+        <div className="checkout-main stack">
+          <ContactSection
+            cart={cart}
+            accountEmail={accountEmail}
+            checkoutErrors={messagesFor(errors, "contact")}
+            track={saves.track}
+            onChanged={() => clear("contact")}
+          />
+          <ShippingAddressSection
+            cart={cart}
+            user={me.data?.me ?? null}
+            checkoutErrors={messagesFor(errors, "address")}
+            track={saves.track}
+            onSaved={() => {
+              clear("address");
+              shippingHeading.current?.focus();
+            }}
+          />
+          <ShippingMethodSection
+            cart={cart}
+            problems={shippingProblems}
+            checkoutErrors={messagesFor(errors, "shipping")}
+            track={saves.track}
+            onChanged={() => clear("shipping")}
+            headingRef={shippingHeading}
+          />
+        </div>
+        <div className="checkout-aside stack">
+          <OrderSummary
+            cart={cart}
+            lineProblems={lineProblems}
+            checkoutErrors={messagesFor(errors, "summary").filter((m) => !lineMessages.has(m))}
+          />
+          <DiscountSection
+            cart={cart}
+            problems={discountProblems}
+            checkoutErrors={messagesFor(errors, "discount")}
+            track={saves.track}
+            onChanged={() => clear("discount")}
+          />
+        </div>
+        <section aria-labelledby={`${ids}-payment`} className="checkout-section checkout-payment stack" id={SECTION_IDS.payment}>
+          <h2 id={`${ids}-payment`}>Payment</h2>
+          <form
+            className="stack"
+            onSubmit={(event) => {
+              event.preventDefault();
+              void placeOrder();
+            }}
+          >
+            <p className="muted" id={`${ids}-card-hint`}>
+              This store takes test cards only: choose what the card does.
+            </p>
+            <TestCardSelect id={`${ids}-card`} value={card} onChange={setCard} describedBy={`${ids}-card-hint`} />
+            {errors.length > 0 && (
+              <div className="form-error" role="alert" tabIndex={-1} ref={errorSummary}>
+                <p>
+                  <strong>{unanswered ? "We did not hear back from the store." : "Your order was not placed."}</strong>
+                </p>
+                {messagesFor(errors, "payment").map((message, index) => (
+                  <p key={index}>{message}</p>
+                ))}
+                {sectionsWithErrors.length > 0 && (
+                  <p>
+                    Check:{" "}
+                    {sectionsWithErrors.map((section, index) => (
+                      <span key={section}>
+                        {index > 0 && ", "}
+                        <a href={`#${SECTION_IDS[section]}`} onClick={(event) => focusSection(event, section)}>
+                          {SECTION_NAMES[section]}
+                        </a>
+                      </span>
+                    ))}
+                    .
+                  </p>
+                )}
+              </div>
+            )}
+            <div>
+              <button type="submit" disabled={placing} aria-describedby={`${ids}-total-note`}>
+                {placing ? "Placing order…" : "Place order"}
+              </button>
+            </div>
+            <p className="muted" id={`${ids}-total-note`}>
+              Your card is charged the total in the order summary.
+            </p>
+          </form>
+        </section>
+      </div>
+    );
+  }
+
+  return (
+    <section className="page">
+      <h1>Checkout</h1>
+      {body}
+    </section>
+  );
+}
+
+/** Moves to a section named in the error summary, and puts the focus on its heading. */
+function focusSection(event: MouseEvent<HTMLAnchorElement>, section: Section) {
+  event.preventDefault();
+  const heading = document.getElementById(SECTION_IDS[section])?.querySelector<HTMLElement>("h2");
+  if (!heading) return;
+  heading.tabIndex = -1;
+  heading.scrollIntoView({ block: "start" });
+  heading.focus();
 }

@@ -1,0 +1,187 @@
+import { type Ref, useEffect, useId, useRef, useState } from "react";
+import { useMutation } from "urql";
+import { type FragmentType, graphql, readFragment } from "../gql";
+import { formatMoney } from "../lib/money";
+import { SectionErrors } from "./ContactSection";
+import { countryName } from "./countries";
+import { payloadErrors } from "./errors";
+import type { TrackSave } from "./pendingSaves";
+
+export const ShippingMethodSectionFragment = graphql(`
+  fragment ShippingMethodSection_cart on Cart {
+    id
+    shippingAddress {
+      country
+    }
+    shippingMethod {
+      id
+    }
+    availableShippingMethods {
+      id
+      name
+      description
+      price {
+        amount
+        currency
+      }
+      freeOverSubtotal {
+        amount
+        currency
+      }
+      minDeliveryDays
+      maxDeliveryDays
+    }
+    cost {
+      subtotal {
+        amount
+      }
+    }
+  }
+`);
+
+const ShippingMethodSectionSelect = graphql(`
+  mutation ShippingMethodSectionSelect($cartId: ID!, $shippingMethodId: ID!) {
+    cartSelectShippingMethod(cartId: $cartId, shippingMethodId: $shippingMethodId) {
+      cart {
+        id
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`);
+
+function deliveryText(min: number | null | undefined, max: number | null | undefined): string | null {
+  if (min == null && max == null) return null;
+  const low = min ?? max!;
+  const high = max ?? min!;
+  if (low === high) return `Delivery in ${low} ${low === 1 ? "day" : "days"}`;
+  return `Delivery in ${low}–${high} days`;
+}
+
+/** The methods that ship to the cart's address, as radios; picking one saves it. */
+export function ShippingMethodSection(props: {
+  cart: FragmentType<typeof ShippingMethodSectionFragment>;
+  /** The cart's own problems with its method (e.g. it no longer ships there). */
+  problems: readonly string[];
+  checkoutErrors: readonly string[];
+  track: TrackSave;
+  onChanged: () => void;
+  /** The heading, which the page focuses once an address is saved. */
+  headingRef?: Ref<HTMLHeadingElement>;
+}) {
+  const headingRef = props.headingRef;
+  const cart = readFragment(ShippingMethodSectionFragment, props.cart);
+  const ids = useId();
+  const [choice, setChoice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [, select] = useMutation(ShippingMethodSectionSelect);
+  const wanted = useRef<string | null>(null);
+  const running = useRef<Promise<void> | null>(null);
+  const selectedId = cart.shippingMethod?.id ?? null;
+
+  // Once the cart shows the method picked, it is the cart's choice again.
+  useEffect(() => {
+    if (choice !== null && choice === selectedId) setChoice(null);
+  }, [choice, selectedId]);
+
+  function choose(id: string) {
+    setChoice(id);
+    setError(null);
+    wanted.current = id;
+    // One save at a time; the last pick wins (arrow keys move through several).
+    running.current ??= props.track(
+      (async () => {
+        try {
+          let target: string | null = null;
+          while (wanted.current !== target) {
+            target = wanted.current!;
+            const result = await select({ cartId: cart.id, shippingMethodId: target });
+            const payload = result.data?.cartSelectShippingMethod;
+            const problems = payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+            if (problems.length > 0) {
+              setError(problems.map((p) => p.message).join(" "));
+              setChoice(null);
+              wanted.current = null;
+              return;
+            }
+          }
+          props.onChanged();
+        } finally {
+          running.current = null;
+        }
+      })(),
+    );
+  }
+
+  const heading = (
+    <h2 id={`${ids}-heading`} ref={headingRef} tabIndex={-1}>
+      Shipping method
+    </h2>
+  );
+  const messages = [...new Set([...props.problems, ...props.checkoutErrors])];
+
+  if (!cart.shippingAddress) {
+    return (
+      <section aria-labelledby={`${ids}-heading`} className="checkout-section stack" id="checkout-shipping">
+        {heading}
+        <p className="muted">Save your shipping address to see how we can ship to you.</p>
+        <SectionErrors messages={messages} />
+      </section>
+    );
+  }
+  const methods = cart.availableShippingMethods;
+  const checked = choice ?? selectedId;
+  const subtotal = Number(cart.cost.subtotal.amount);
+  return (
+    <section aria-labelledby={`${ids}-heading`} className="checkout-section stack" id="checkout-shipping">
+      {heading}
+      {methods.length === 0 ? (
+        <p className="form-error">
+          We do not ship to {countryName(cart.shippingAddress.country)}. Choose another address.
+        </p>
+      ) : (
+        <fieldset className="choice-list" aria-describedby={messages.length || error ? `${ids}-errors` : undefined}>
+          <legend className="visually-hidden">Shipping method</legend>
+          {methods.map((method) => {
+            const free = method.freeOverSubtotal && subtotal >= Number(method.freeOverSubtotal.amount);
+            const delivery = deliveryText(method.minDeliveryDays, method.maxDeliveryDays);
+            const id = `${ids}-${method.id}`;
+            return (
+              <div key={method.id} className="choice shipping-choice">
+                <input
+                  type="radio"
+                  id={id}
+                  name={`${ids}-method`}
+                  value={method.id}
+                  checked={checked === method.id}
+                  onChange={() => choose(method.id)}
+                  aria-describedby={`${id}-details`}
+                />
+                <label htmlFor={id}>
+                  <span className="choice-name">{method.name}</span>{" "}
+                  <span className="choice-price">{free ? "Free" : formatMoney(method.price)}</span>
+                </label>
+                <p className="muted choice-details" id={`${id}-details`}>
+                  {[method.description, delivery].filter(Boolean).join(" · ")}
+                  {method.freeOverSubtotal && !free && ` · Free over ${formatMoney(method.freeOverSubtotal)}`}
+                </p>
+              </div>
+            );
+          })}
+        </fieldset>
+      )}
+      <div id={`${ids}-errors`}>
+        {error && (
+          <p className="field-error" role="alert">
+            {error}
+          </p>
+        )}
+        <SectionErrors messages={messages} />
+      </div>
+    </section>
+  );
+}
