@@ -30,10 +30,13 @@ export const EMPTY_ADDRESS: AddressDraft = {
 };
 
 /** A draft from an address the API sent (null fields become empty). */
-export function draftOf(address: { [K in keyof AddressDraft]?: string | null } | null | undefined): AddressDraft {
+export function draftOf(
+  address: { [K in keyof AddressDraft]?: string | null } | null | undefined,
+): AddressDraft {
   if (!address) return EMPTY_ADDRESS;
   const draft = { ...EMPTY_ADDRESS };
-  for (const key of Object.keys(EMPTY_ADDRESS) as (keyof AddressDraft)[]) draft[key] = address[key] ?? "";
+  for (const key of Object.keys(EMPTY_ADDRESS) as (keyof AddressDraft)[])
+    draft[key] = address[key] ?? "";
   return draft;
 }
 
@@ -51,7 +54,13 @@ const FIELDS: FieldSpec[] = [
   { name: "lastName", label: "Last name", autoComplete: "family-name", required: true },
   { name: "company", label: "Company", autoComplete: "organization", required: false, wide: true },
   { name: "line1", label: "Address", autoComplete: "address-line1", required: true, wide: true },
-  { name: "line2", label: "Address line 2", autoComplete: "address-line2", required: false, wide: true },
+  {
+    name: "line2",
+    label: "Address line 2",
+    autoComplete: "address-line2",
+    required: false,
+    wide: true,
+  },
   { name: "city", label: "City", autoComplete: "address-level2", required: true },
   { name: "region", label: "Region", autoComplete: "address-level1", required: false },
   { name: "postalCode", label: "Postal code", autoComplete: "postal-code", required: true },

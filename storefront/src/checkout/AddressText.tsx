@@ -17,7 +17,21 @@ export const AddressTextFragment = graphql(`
 `);
 
 /** Countries that write the postal code before the city ("10115 Berlin"). */
-const CODE_FIRST = new Set(["AT", "BE", "CH", "DE", "DK", "ES", "FI", "FR", "IT", "NL", "NO", "PT", "SE"]);
+const CODE_FIRST = new Set([
+  "AT",
+  "BE",
+  "CH",
+  "DE",
+  "DK",
+  "ES",
+  "FI",
+  "FR",
+  "IT",
+  "NL",
+  "NO",
+  "PT",
+  "SE",
+]);
 
 type AddressValue = {
   firstName: string;
@@ -36,7 +50,9 @@ type AddressValue = {
 export function addressLines(address: AddressValue): string[] {
   const place = CODE_FIRST.has(address.country)
     ? [address.postalCode, address.city, address.region].filter(Boolean).join(" ")
-    : [address.city, [address.region, address.postalCode].filter(Boolean).join(" ")].filter(Boolean).join(", ");
+    : [address.city, [address.region, address.postalCode].filter(Boolean).join(" ")]
+        .filter(Boolean)
+        .join(", ");
   return [
     `${address.firstName} ${address.lastName}`,
     address.company,

@@ -134,14 +134,17 @@ export function CartLineRow(props: {
     sent.current = quantity;
     const result = await updateLines({ cartId, lines: [{ id: line.id, quantity }] });
     const payload = result.data?.cartLinesUpdate;
-    const errors = payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const errors =
+      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
     if (errors.length > 0) {
       sent.current = line.quantity;
       setError(errors.map((e) => e.message).join(" "));
       return;
     }
     setError(null);
-    announce(quantity === 0 ? `Removed ${fullName} from your cart.` : `${fullName}: quantity ${quantity}.`);
+    announce(
+      quantity === 0 ? `Removed ${fullName} from your cart.` : `${fullName}: quantity ${quantity}.`,
+    );
     if (quantity === 0) props.onRemoved();
   }
 
@@ -154,7 +157,8 @@ export function CartLineRow(props: {
   async function remove() {
     const result = await removeLines({ cartId, lineIds: [line.id] });
     const payload = result.data?.cartLinesRemove;
-    const errors = payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const errors =
+      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
     if (errors.length > 0) {
       setError(errors.map((e) => e.message).join(" "));
       return;
@@ -179,7 +183,11 @@ export function CartLineRow(props: {
       </div>
       <div className="cart-line-info">
         <p className="cart-line-name" id={nameId}>
-          {line.product ? <Link to={`/products/${encodeURIComponent(line.product.sku)}`}>{name}</Link> : name}
+          {line.product ? (
+            <Link to={`/products/${encodeURIComponent(line.product.sku)}`}>{name}</Link>
+          ) : (
+            name
+          )}
         </p>
         {title && (
           <p className="muted cart-line-variant" id={`${ids}-variant`}>

@@ -55,7 +55,8 @@ export function ContactSection(props: {
     setSaved(false);
     const result = await props.track(setCartEmail({ cartId: cart.id, email: value }));
     const payload = result.data?.cartSetEmail;
-    const problems = payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const problems =
+      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
     setErrors(problems);
     if (problems.length === 0) {
       setSaved(true);
@@ -65,7 +66,11 @@ export function ContactSection(props: {
 
   if (props.accountEmail) {
     return (
-      <section aria-labelledby={`${ids}-heading`} className="checkout-section stack" id="checkout-contact">
+      <section
+        aria-labelledby={`${ids}-heading`}
+        className="checkout-section stack"
+        id="checkout-contact"
+      >
         <h2 id={`${ids}-heading`}>Contact</h2>
         <p>
           Signed in as <strong>{props.accountEmail}</strong>. The order confirmation goes to{" "}
@@ -78,11 +83,18 @@ export function ContactSection(props: {
 
   const fieldError = errorFor(errors, "email");
   const other = generalErrors(errors, ["email"]);
-  const described = [fieldError ? `${ids}-error` : null, props.checkoutErrors.length ? `${ids}-checkout` : null]
+  const described = [
+    fieldError ? `${ids}-error` : null,
+    props.checkoutErrors.length ? `${ids}-checkout` : null,
+  ]
     .filter(Boolean)
     .join(" ");
   return (
-    <section aria-labelledby={`${ids}-heading`} className="checkout-section stack" id="checkout-contact">
+    <section
+      aria-labelledby={`${ids}-heading`}
+      className="checkout-section stack"
+      id="checkout-contact"
+    >
       <h2 id={`${ids}-heading`}>Contact</h2>
       <form
         className="stack"

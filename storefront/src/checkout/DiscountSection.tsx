@@ -68,7 +68,8 @@ export function DiscountSection(props: {
     setStatus("");
     const result = await props.track(apply({ cartId: cart.id, code: value }));
     const payload = result.data?.cartApplyDiscountCode;
-    const problems = payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const problems =
+      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
     if (problems.length > 0) {
       setError(problems.map((p) => p.message).join(" "));
       return;
@@ -83,7 +84,8 @@ export function DiscountSection(props: {
     setStatus("");
     const result = await props.track(remove({ cartId: cart.id }));
     const payload = result.data?.cartRemoveDiscountCode;
-    const problems = payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const problems =
+      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
     if (problems.length > 0) {
       setError(problems.map((p) => p.message).join(" "));
       return;
@@ -96,7 +98,11 @@ export function DiscountSection(props: {
 
   const messages = [...new Set([...props.problems, ...props.checkoutErrors])];
   return (
-    <section aria-labelledby={`${ids}-heading`} className="checkout-section stack" id="checkout-discount">
+    <section
+      aria-labelledby={`${ids}-heading`}
+      className="checkout-section stack"
+      id="checkout-discount"
+    >
       <h2 id={`${ids}-heading`}>Discount</h2>
       {cart.discountCodes.length > 0 && (
         <ul className="applied-codes">

@@ -43,7 +43,11 @@ export function OrderSummary(props: {
 }) {
   const cart = readFragment(OrderSummaryFragment, props.cart);
   return (
-    <section aria-labelledby="checkout-summary-heading" className="checkout-section panel stack" id="checkout-summary">
+    <section
+      aria-labelledby="checkout-summary-heading"
+      className="checkout-section panel stack"
+      id="checkout-summary"
+    >
       <h2 id="checkout-summary-heading">Order summary</h2>
       <ul className="summary-lines">
         {cart.lines.map((line) => {

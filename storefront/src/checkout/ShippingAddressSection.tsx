@@ -65,7 +65,16 @@ const ShippingAddressSectionSet = graphql(`
 `);
 
 const ADDRESS_FIELDS = [
-  "firstName", "lastName", "company", "line1", "line2", "city", "region", "postalCode", "country", "phone",
+  "firstName",
+  "lastName",
+  "company",
+  "line1",
+  "line2",
+  "city",
+  "region",
+  "postalCode",
+  "country",
+  "phone",
 ];
 const NEW_ADDRESS = "new";
 
@@ -91,7 +100,8 @@ export function ShippingAddressSection(props: {
   // Offer the customer's default address first, once their book has loaded.
   const defaultId = (saved.find((entry) => entry.isDefaultShipping) ?? saved[0])?.id;
   useEffect(() => {
-    if (defaultId && !cart.shippingAddress) setPick((current) => (current === NEW_ADDRESS ? defaultId : current));
+    if (defaultId && !cart.shippingAddress)
+      setPick((current) => (current === NEW_ADDRESS ? defaultId : current));
   }, [defaultId, cart.shippingAddress]);
 
   async function submit() {
@@ -101,10 +111,13 @@ export function ShippingAddressSection(props: {
         : { cartId: cart.id, address: addressInput(draft) };
     const result = await props.track(setAddress(variables));
     const payload = result.data?.cartSetShippingAddress;
-    const problems = payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const problems =
+      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
     setErrors(problems);
     if (problems.length > 0) {
-      const first = problems.find((e) => ADDRESS_FIELDS.includes(e.field?.at(-1) ?? ""))?.field?.at(-1);
+      const first = problems
+        .find((e) => ADDRESS_FIELDS.includes(e.field?.at(-1) ?? ""))
+        ?.field?.at(-1);
       if (first) document.getElementById(`${ids}-${first}`)?.focus();
       return;
     }
@@ -112,13 +125,15 @@ export function ShippingAddressSection(props: {
     props.onSaved();
   }
 
-  const heading = (
-    <h2 id={`${ids}-heading`}>Shipping address</h2>
-  );
+  const heading = <h2 id={`${ids}-heading`}>Shipping address</h2>;
 
   if (!editing && cart.shippingAddress) {
     return (
-      <section aria-labelledby={`${ids}-heading`} className="checkout-section stack" id="checkout-address">
+      <section
+        aria-labelledby={`${ids}-heading`}
+        className="checkout-section stack"
+        id="checkout-address"
+      >
         {heading}
         <AddressText address={cart.shippingAddress} />
         <p>
@@ -144,7 +159,11 @@ export function ShippingAddressSection(props: {
   const other = generalErrors(errors, ADDRESS_FIELDS);
   const useSaved = pick !== NEW_ADDRESS && saved.length > 0;
   return (
-    <section aria-labelledby={`${ids}-heading`} className="checkout-section stack" id="checkout-address">
+    <section
+      aria-labelledby={`${ids}-heading`}
+      className="checkout-section stack"
+      id="checkout-address"
+    >
       {heading}
       <SectionErrors messages={props.checkoutErrors} />
       <form
@@ -187,7 +206,9 @@ export function ShippingAddressSection(props: {
             </div>
           </fieldset>
         )}
-        {!useSaved && <AddressFields idPrefix={ids} value={draft} onChange={setDraft} errors={errors} />}
+        {!useSaved && (
+          <AddressFields idPrefix={ids} value={draft} onChange={setDraft} errors={errors} />
+        )}
         {other.length > 0 && (
           <div className="form-error" role="alert">
             {other.map((message, index) => (

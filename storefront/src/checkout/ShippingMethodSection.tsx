@@ -54,7 +54,10 @@ const ShippingMethodSectionSelect = graphql(`
   }
 `);
 
-function deliveryText(min: number | null | undefined, max: number | null | undefined): string | null {
+function deliveryText(
+  min: number | null | undefined,
+  max: number | null | undefined,
+): string | null {
   if (min == null && max == null) return null;
   const low = min ?? max!;
   const high = max ?? min!;
@@ -101,7 +104,10 @@ export function ShippingMethodSection(props: {
             target = wanted.current!;
             const result = await select({ cartId: cart.id, shippingMethodId: target });
             const payload = result.data?.cartSelectShippingMethod;
-            const problems = payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+            const problems =
+              payload && payload.userErrors.length === 0
+                ? []
+                : payloadErrors(payload, result.error);
             if (problems.length > 0) {
               setError(problems.map((p) => p.message).join(" "));
               setChoice(null);
@@ -126,7 +132,11 @@ export function ShippingMethodSection(props: {
 
   if (!cart.shippingAddress) {
     return (
-      <section aria-labelledby={`${ids}-heading`} className="checkout-section stack" id="checkout-shipping">
+      <section
+        aria-labelledby={`${ids}-heading`}
+        className="checkout-section stack"
+        id="checkout-shipping"
+      >
         {heading}
         <p className="muted">Save your shipping address to see how we can ship to you.</p>
         <SectionErrors messages={messages} />
@@ -137,17 +147,25 @@ export function ShippingMethodSection(props: {
   const checked = choice ?? selectedId;
   const subtotal = Number(cart.cost.subtotal.amount);
   return (
-    <section aria-labelledby={`${ids}-heading`} className="checkout-section stack" id="checkout-shipping">
+    <section
+      aria-labelledby={`${ids}-heading`}
+      className="checkout-section stack"
+      id="checkout-shipping"
+    >
       {heading}
       {methods.length === 0 ? (
         <p className="form-error">
           We do not ship to {countryName(cart.shippingAddress.country)}. Choose another address.
         </p>
       ) : (
-        <fieldset className="choice-list" aria-describedby={messages.length || error ? `${ids}-errors` : undefined}>
+        <fieldset
+          className="choice-list"
+          aria-describedby={messages.length || error ? `${ids}-errors` : undefined}
+        >
           <legend className="visually-hidden">Shipping method</legend>
           {methods.map((method) => {
-            const free = method.freeOverSubtotal && subtotal >= Number(method.freeOverSubtotal.amount);
+            const free =
+              method.freeOverSubtotal && subtotal >= Number(method.freeOverSubtotal.amount);
             const delivery = deliveryText(method.minDeliveryDays, method.maxDeliveryDays);
             const id = `${ids}-${method.id}`;
             return (
@@ -167,7 +185,9 @@ export function ShippingMethodSection(props: {
                 </label>
                 <p className="muted choice-details" id={`${id}-details`}>
                   {[method.description, delivery].filter(Boolean).join(" · ")}
-                  {method.freeOverSubtotal && !free && ` · Free over ${formatMoney(method.freeOverSubtotal)}`}
+                  {method.freeOverSubtotal &&
+                    !free &&
+                    ` · Free over ${formatMoney(method.freeOverSubtotal)}`}
                 </p>
               </div>
             );

@@ -12,8 +12,15 @@ const UNSEEN = { stock: -1, inStock: false };
 
 /** Calls `refetch` whenever the live feed reports a new stock level for one of the
  * variants, so that what the server says about the cart (problems, availability) follows. */
-export function useRefetchOnStockChange(live: LiveStock, variantIds: readonly string[], refetch: () => void) {
-  const levels = variantIds.map((id) => `${id}:${live.variant(id, UNSEEN).stock}`).sort().join(",");
+export function useRefetchOnStockChange(
+  live: LiveStock,
+  variantIds: readonly string[],
+  refetch: () => void,
+) {
+  const levels = variantIds
+    .map((id) => `${id}:${live.variant(id, UNSEEN).stock}`)
+    .sort()
+    .join(",");
   const seen = useRef(new Map<string, number>());
   useEffect(() => {
     let changed = false;

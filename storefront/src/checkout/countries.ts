@@ -5,10 +5,29 @@
  * address is elsewhere (e.g. a saved address) still shows its own country in the list.
  */
 export const SHIPPING_COUNTRIES = [
-  "US", "CA", "AT", "BE", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IT", "NL", "NO", "PT", "SE",
+  "US",
+  "CA",
+  "AT",
+  "BE",
+  "CH",
+  "DE",
+  "DK",
+  "ES",
+  "FI",
+  "FR",
+  "GB",
+  "IE",
+  "IT",
+  "NL",
+  "NO",
+  "PT",
+  "SE",
 ] as const;
 
-const names = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "region" }) : null;
+const names =
+  typeof Intl.DisplayNames === "function"
+    ? new Intl.DisplayNames(["en"], { type: "region" })
+    : null;
 
 /** "Germany" for "DE"; the code itself where the browser has no names. */
 export function countryName(code: string): string {

@@ -19,6 +19,7 @@ export function payloadErrors(
   error: CombinedError | undefined,
 ): UserError[] {
   if (payload) return [...payload.userErrors];
-  if (error) return [{ message: requestErrorText(error), code: error.networkError ? "NETWORK" : "ERROR" }];
+  if (error)
+    return [{ message: requestErrorText(error), code: error.networkError ? "NETWORK" : "ERROR" }];
   return [{ message: "The store sent no answer; try again.", code: "ERROR" }];
 }

@@ -83,7 +83,10 @@ export function OrderDetails(props: { order: FragmentType<typeof OrderDetailsFra
         <div>
           <dt>Status</dt>
           <dd>
-            <span className={`badge order-status order-status-${order.status.toLowerCase()}`} data-status={order.status}>
+            <span
+              className={`badge order-status order-status-${order.status.toLowerCase()}`}
+              data-status={order.status}
+            >
               {order.status}
             </span>
           </dd>
@@ -123,7 +126,9 @@ export function OrderDetails(props: { order: FragmentType<typeof OrderDetailsFra
                 <tr key={`${item.sku}-${index}`}>
                   <td>
                     {item.name}
-                    {item.variantTitle && <span className="muted order-variant">{item.variantTitle}</span>}
+                    {item.variantTitle && (
+                      <span className="muted order-variant">{item.variantTitle}</span>
+                    )}
                   </td>
                   <td className="amount">{item.quantity}</td>
                   <td className="amount">{formatMoney(item.unitPrice)}</td>

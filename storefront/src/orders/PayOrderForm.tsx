@@ -33,7 +33,11 @@ export function PayOrderForm(props: {
   const [{ fetching }, pay] = useMutation(PayOrderFormPay);
 
   async function submit() {
-    const result = await pay({ id: props.orderId, payment: { token: card }, token: props.guestToken });
+    const result = await pay({
+      id: props.orderId,
+      payment: { token: card },
+      token: props.guestToken,
+    });
     const payload = result.data?.payOrder;
     if (payload?.order && payload.userErrors.length === 0) {
       props.onOutcome({ paid: true });

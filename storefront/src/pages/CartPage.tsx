@@ -104,7 +104,8 @@ export function CartPage() {
     const byLine = new Map<string, LineProblem[]>();
     const cartProblems: LineProblem[] = [];
     for (const problem of cart.problems) {
-      if (problem.lineId) byLine.set(problem.lineId, [...(byLine.get(problem.lineId) ?? []), problem]);
+      if (problem.lineId)
+        byLine.set(problem.lineId, [...(byLine.get(problem.lineId) ?? []), problem]);
       else cartProblems.push(problem);
     }
     const blocked = cart.problems.some((p) => p.lineId && BLOCKING_LINE_PROBLEMS.has(p.code));
@@ -151,7 +152,8 @@ export function CartPage() {
                 Checkout
               </button>
               <p id="checkout-blocked" className="field-error">
-                Some items cannot be bought as they are: change their quantity or remove them to check out.
+                Some items cannot be bought as they are: change their quantity or remove them to
+                check out.
               </p>
             </>
           ) : (

@@ -118,13 +118,22 @@ export function CheckoutPage() {
     setUnanswered(false);
     await saves.settle();
     const key = attemptKey(cart.id);
-    const result = await complete({ cartId: cart.id, payment: { token: card }, idempotencyKey: key });
+    const result = await complete({
+      cartId: cart.id,
+      payment: { token: card },
+      idempotencyKey: key,
+    });
     const payload = result.data?.checkoutComplete;
     if (!payload) {
       // No answer: keep the key, so pressing again retries this same attempt.
       const message = result.error ? requestErrorText(result.error) : "The store sent no answer.";
       setUnanswered(true);
-      setPlaceErrors([{ section: "payment", message: `${message} Press "Place order" again: you will not be charged twice.` }]);
+      setPlaceErrors([
+        {
+          section: "payment",
+          message: `${message} Press "Place order" again: you will not be charged twice.`,
+        },
+      ]);
       setPlacing(false);
       setTimeout(() => errorSummary.current?.focus(), 0);
       return;
@@ -134,7 +143,9 @@ export function CheckoutPage() {
     if (order) {
       // Placed (paid, or PENDING when the card was declined): the server completed the cart.
       if (order.token) rememberOrderToken(order.id, order.token);
-      const failed = payload.userErrors.find((e) => e.code === "PAYMENT_DECLINED" || e.code === "PAYMENT_FAILED");
+      const failed = payload.userErrors.find(
+        (e) => e.code === "PAYMENT_DECLINED" || e.code === "PAYMENT_FAILED",
+      );
       const state: PlacedState = {
         placed: true,
         payment: failed ? { code: failed.code, message: failed.message } : null,
@@ -170,7 +181,11 @@ export function CheckoutPage() {
   } else if (!cart || cart.lines.length === 0) {
     body = (
       <div className="stack">
-        {notice && <p className="form-error" role="alert">{notice}</p>}
+        {notice && (
+          <p className="form-error" role="alert">
+            {notice}
+          </p>
+        )}
         <p>Your cart is empty.</p>
         <p>
           <Link to="/">Browse the shop</Link> and add something you like.
@@ -183,12 +198,18 @@ export function CheckoutPage() {
     const discountProblems: string[] = [];
     for (const problem of cart.problems) {
       if (problem.lineId) {
-        lineProblems.set(problem.lineId, [...(lineProblems.get(problem.lineId) ?? []), problem.message]);
-      } else if (problem.code === "SHIPPING_METHOD_UNAVAILABLE") shippingProblems.push(problem.message);
+        lineProblems.set(problem.lineId, [
+          ...(lineProblems.get(problem.lineId) ?? []),
+          problem.message,
+        ]);
+      } else if (problem.code === "SHIPPING_METHOD_UNAVAILABLE")
+        shippingProblems.push(problem.message);
       else discountProblems.push(problem.message);
     }
     const lineMessages = new Set([...lineProblems.values()].flat());
-    const sectionsWithErrors = [...new Set(errors.map((e) => e.section))].filter((s) => s !== "payment");
+    const sectionsWithErrors = [...new Set(errors.map((e) => e.section))].filter(
+      (s) => s !== "payment",
+    );
     const accountEmail = signedIn ? (session.viewer.email ?? null) : null;
     body = (
       <div className="checkout-layout">
@@ -233,7 +254,11 @@ export function CheckoutPage() {
             onChanged={() => clear("discount")}
           />
         </div>
-        <section aria-labelledby={`${ids}-payment`} className="checkout-section checkout-payment stack" id={SECTION_IDS.payment}>
+        <section
+          aria-labelledby={`${ids}-payment`}
+          className="checkout-section checkout-payment stack"
+          id={SECTION_IDS.payment}
+        >
           <h2 id={`${ids}-payment`}>Payment</h2>
           <form
             className="stack"
@@ -245,11 +270,20 @@ export function CheckoutPage() {
             <p className="muted" id={`${ids}-card-hint`}>
               This store takes test cards only: choose what the card does.
             </p>
-            <TestCardSelect id={`${ids}-card`} value={card} onChange={setCard} describedBy={`${ids}-card-hint`} />
+            <TestCardSelect
+              id={`${ids}-card`}
+              value={card}
+              onChange={setCard}
+              describedBy={`${ids}-card-hint`}
+            />
             {errors.length > 0 && (
               <div className="form-error" role="alert" tabIndex={-1} ref={errorSummary}>
                 <p>
-                  <strong>{unanswered ? "We did not hear back from the store." : "Your order was not placed."}</strong>
+                  <strong>
+                    {unanswered
+                      ? "We did not hear back from the store."
+                      : "Your order was not placed."}
+                  </strong>
                 </p>
                 {messagesFor(errors, "payment").map((message, index) => (
                   <p key={index}>{message}</p>
@@ -260,7 +294,10 @@ export function CheckoutPage() {
                     {sectionsWithErrors.map((section, index) => (
                       <span key={section}>
                         {index > 0 && ", "}
-                        <a href={`#${SECTION_IDS[section]}`} onClick={(event) => focusSection(event, section)}>
+                        <a
+                          href={`#${SECTION_IDS[section]}`}
+                          onClick={(event) => focusSection(event, section)}
+                        >
                           {SECTION_NAMES[section]}
                         </a>
                       </span>

@@ -85,8 +85,8 @@ export function OrderPage() {
       <div className="stack">
         <p>We cannot show this order here.</p>
         <p>
-          A customer&apos;s order can be seen after signing in: <Link to="/login">Sign in</Link>. An order placed as a
-          guest can be seen only in the browser tab it was placed in.
+          A customer&apos;s order can be seen after signing in: <Link to="/login">Sign in</Link>. An
+          order placed as a guest can be seen only in the browser tab it was placed in.
         </p>
       </div>
     );
@@ -98,7 +98,10 @@ export function OrderPage() {
         {result.error && !isForbidden(result.error) ? (
           <p>This order could not be loaded: {requestErrorText(result.error)}</p>
         ) : byToken ? (
-          <p>We could not find this order. The link to it works only in the browser tab it was placed in.</p>
+          <p>
+            We could not find this order. The link to it works only in the browser tab it was placed
+            in.
+          </p>
         ) : (
           <p>We could not find this order in your account.</p>
         )}
@@ -116,7 +119,9 @@ export function OrderPage() {
         {paid && (placed || paidHere) && (
           <div className="notice stack" role="status">
             <p>
-              <strong>{paidHere ? "Payment received. " : ""}Thank you — your order is placed.</strong>
+              <strong>
+                {paidHere ? "Payment received. " : ""}Thank you — your order is placed.
+              </strong>
             </p>
             {order.email && <p>A confirmation email is on its way to {order.email}.</p>}
           </div>
@@ -126,8 +131,8 @@ export function OrderPage() {
             <PendingMessage key={attempts} payment={payment} />
             {order.holdExpiresAt && (
               <p>
-                We hold your items until {formatDate(order.holdExpiresAt)}. If the order is not paid by then, it is
-                cancelled.
+                We hold your items until {formatDate(order.holdExpiresAt)}. If the order is not paid
+                by then, it is cancelled.
               </p>
             )}
             <PayOrderForm orderId={order.id} guestToken={guestToken} onOutcome={onOutcome} />
