@@ -101,7 +101,9 @@ export function OrderHistory() {
             </tbody>
           </table>
           <p className="muted" role="status">
-            {settled ? `Showing ${edges.length} of ${settled.totalCount} orders.` : "Loading more orders…"}
+            {settled
+              ? `Showing ${edges.length} of ${settled.totalCount} orders.`
+              : "Loading more orders…"}
           </p>
         </>
       )}

@@ -58,14 +58,21 @@ export function AddToCartForm({ variantId, level, unavailable }: Props) {
     } catch (error) {
       setOutcome({
         added: false,
-        errors: [{ message: error instanceof Error ? error.message : "Could not reach the store", code: "NETWORK" }],
+        errors: [
+          {
+            message: error instanceof Error ? error.message : "Could not reach the store",
+            code: "NETWORK",
+          },
+        ],
       });
     } finally {
       setPending(false);
     }
   }
 
-  const describedBy = [quantityError ? `${id}-quantity-error` : null, `${id}-quantity-hint`].filter(Boolean).join(" ");
+  const describedBy = [quantityError ? `${id}-quantity-error` : null, `${id}-quantity-hint`]
+    .filter(Boolean)
+    .join(" ");
   return (
     <form className="add-to-cart stack" onSubmit={submit} noValidate aria-busy={pending}>
       <div className="field quantity-field">
@@ -94,7 +101,11 @@ export function AddToCartForm({ variantId, level, unavailable }: Props) {
         )}
       </div>
       <div className="row">
-        <button type="submit" disabled={disabled} aria-describedby={disabled ? `${id}-reason` : undefined}>
+        <button
+          type="submit"
+          disabled={disabled}
+          aria-describedby={disabled ? `${id}-reason` : undefined}
+        >
           Add to cart
         </button>
         {pending && <span className="muted">Adding…</span>}

@@ -85,7 +85,11 @@ export function CatalogFilters({ query, onChange }: Props) {
         </div>
         <div className="field">
           <label htmlFor={`${id}-tag`}>Tag</label>
-          <select id={`${id}-tag`} value={query.tag} onChange={(event) => onChange({ tag: event.target.value })}>
+          <select
+            id={`${id}-tag`}
+            value={query.tag}
+            onChange={(event) => onChange({ tag: event.target.value })}
+          >
             <option value="">All tags</option>
             {withCurrent(tags, query.tag).map((tag) => (
               <option key={tag} value={tag}>
@@ -116,11 +120,15 @@ export function CatalogFilters({ query, onChange }: Props) {
       )}
       {hasFilters(query) && (
         <p className="catalog-clear">
-          <button type="button" className="link-button" onClick={() => {
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => {
               onChange({ q: "", category: "", tag: "" });
               // The button goes away: keep the keyboard where the filters start.
               searchBox.current?.focus();
-            }}>
+            }}
+          >
             Clear filters
           </button>
         </p>

@@ -42,14 +42,25 @@ export function priceText(range: {
 }
 
 /** One product in the catalog grid: picture, name (the link), price and live stock. */
-export function ProductCard({ product, live }: { product: FragmentType<typeof ProductCard_product>; live: LiveStock }) {
+export function ProductCard({
+  product,
+  live,
+}: {
+  product: FragmentType<typeof ProductCard_product>;
+  live: LiveStock;
+}) {
   const fields = readFragment(ProductCard_product, product);
   const image = fields.images[0];
   const level = live.product(fields.id, { stock: fields.stock, inStock: fields.inStock });
   return (
     <article className="product-card">
       {image ? (
-        <ProductImage image={image} sizes={CARD_SIZES} fallbackAlt={fields.name} className="card-image" />
+        <ProductImage
+          image={image}
+          sizes={CARD_SIZES}
+          fallbackAlt={fields.name}
+          className="card-image"
+        />
       ) : (
         <NoImage className="card-image" />
       )}

@@ -30,7 +30,9 @@ export function readPicker(product: FragmentType<typeof VariantPicker_product>):
 
 export function selectionOf(product: PickerProduct, variantId: string): Selection {
   const variant = product.variants.find((candidate) => candidate.id === variantId);
-  return Object.fromEntries((variant?.selectedOptions ?? []).map((option) => [option.name, option.value]));
+  return Object.fromEntries(
+    (variant?.selectedOptions ?? []).map((option) => [option.name, option.value]),
+  );
 }
 
 /** The variant with exactly these option values; null when the product has no such combination. */
@@ -38,7 +40,9 @@ export function findVariant(product: PickerProduct, selection: Selection): strin
   if (product.options.length === 0) return product.variants[0]?.id ?? null;
   const match = product.variants.find((variant) =>
     product.options.every((option) =>
-      variant.selectedOptions.some((chosen) => chosen.name === option.name && chosen.value === selection[option.name]),
+      variant.selectedOptions.some(
+        (chosen) => chosen.name === option.name && chosen.value === selection[option.name],
+      ),
     ),
   );
   return match?.id ?? null;
@@ -65,7 +69,8 @@ export function VariantPicker({ product, selection, onSelect, soldOut }: Props) 
             {option.values.map((value) => {
               const next = { ...selection, [option.name]: value };
               const variantId = findVariant(product, next);
-              const state = variantId === null ? "missing" : soldOut(variantId) ? "sold-out" : "available";
+              const state =
+                variantId === null ? "missing" : soldOut(variantId) ? "sold-out" : "available";
               const inputId = `${id}-${index}-${value}`;
               return (
                 <div key={value} className={`option-value option-${state}`}>

@@ -20,7 +20,7 @@ function CartLink() {
     variables: { id: cartId ?? "" },
     pause: !cartId,
   });
-  const count = data?.cart?.totalQuantity ?? 0;
+  const count = cartId ? (data?.cart?.totalQuantity ?? 0) : 0;
   return (
     <NavLink to="/cart">
       Cart{" "}

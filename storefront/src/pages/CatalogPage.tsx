@@ -29,7 +29,14 @@ const CatalogPageProducts = graphql(`
     $filter: ProductFilter
     $sort: ProductSort
   ) {
-    products(first: $first, after: $after, last: $last, before: $before, filter: $filter, sort: $sort) {
+    products(
+      first: $first
+      after: $after
+      last: $last
+      before: $before
+      filter: $filter
+      sort: $sort
+    ) {
       totalCount
       pageInfo {
         hasNextPage
@@ -94,7 +101,10 @@ export function CatalogPage() {
   }, [cursor]);
 
   const change = (next: Partial<CatalogQuery>) =>
-    navigate({ pathname: "/", search: catalogSearch({ ...query, ...next, after: "", before: "" }) });
+    navigate({
+      pathname: "/",
+      search: catalogSearch({ ...query, ...next, after: "", before: "" }),
+    });
   const pageLink = (cursors: Pick<CatalogQuery, "after" | "before">) => ({
     pathname: "/",
     search: catalogSearch({ ...query, ...cursors }),
@@ -160,7 +170,10 @@ export function CatalogPage() {
       {products && (products.pageInfo.hasPreviousPage || products.pageInfo.hasNextPage) && (
         <nav className="catalog-pages" aria-label="Pages">
           {products.pageInfo.hasPreviousPage && products.pageInfo.startCursor && (
-            <Link className="button secondary" to={pageLink({ after: "", before: products.pageInfo.startCursor })}>
+            <Link
+              className="button secondary"
+              to={pageLink({ after: "", before: products.pageInfo.startCursor })}
+            >
               Previous page
             </Link>
           )}

@@ -67,7 +67,10 @@ export function PasswordResetPage() {
     event.preventDefault();
     if (requestState.fetching) return;
     const address = email.trim();
-    if (!address) return setErrors([{ field: ["email"], message: "Enter your email address.", code: "INVALID" }]);
+    if (!address)
+      return setErrors([
+        { field: ["email"], message: "Enter your email address.", code: "INVALID" },
+      ]);
     setErrors([]);
     const result = await requestReset({ email: address });
     const payload = result.data?.requestPasswordReset;
@@ -84,8 +87,14 @@ export function PasswordResetPage() {
     if (resetState.fetching) return;
     const token = code.trim();
     const missing: UserError[] = [];
-    if (!token) missing.push({ field: ["token"], message: "Enter the code from the email.", code: "INVALID" });
-    if (!newPassword) missing.push({ field: ["newPassword"], message: "Enter a new password.", code: "INVALID" });
+    if (!token)
+      missing.push({
+        field: ["token"],
+        message: "Enter the code from the email.",
+        code: "INVALID",
+      });
+    if (!newPassword)
+      missing.push({ field: ["newPassword"], message: "Enter a new password.", code: "INVALID" });
     if (missing.length > 0) return setErrors(missing);
     setErrors([]);
     const result = await setPassword({ token, newPassword });
@@ -118,7 +127,10 @@ export function PasswordResetPage() {
       <h1>Reset your password</h1>
       {step === "request" && (
         <form className="stack panel" onSubmit={sendCode} noValidate>
-          <p>Enter the email address of your account, and we will email you a code to set a new password with.</p>
+          <p>
+            Enter the email address of your account, and we will email you a code to set a new
+            password with.
+          </p>
           <FormAlert messages={generalErrors(errors, ["email"])} />
           <TextField
             id="reset-email"
@@ -206,7 +218,8 @@ export function PasswordResetPage() {
       {step === "done" && (
         <div className="notice" role="status" tabIndex={-1} ref={doneNotice}>
           <p>
-            Your password is changed. Sign in with the new password. <Link to="/login">Sign in</Link>
+            Your password is changed. Sign in with the new password.{" "}
+            <Link to="/login">Sign in</Link>
           </p>
         </div>
       )}
@@ -215,5 +228,8 @@ export function PasswordResetPage() {
 }
 
 function networkProblem(message: string | undefined): UserError {
-  return { message: message ?? "Could not reach the store. Check your connection and try again.", code: "NETWORK" };
+  return {
+    message: message ?? "Could not reach the store. Check your connection and try again.",
+    code: "NETWORK",
+  };
 }

@@ -5,7 +5,13 @@ import { AddToCartForm } from "../catalog/AddToCartForm";
 import { errorText } from "../catalog/errorText";
 import { ProductGallery } from "../catalog/ProductGallery";
 import { priceText } from "../catalog/ProductCard";
-import { type Selection, VariantPicker, findVariant, readPicker, selectionOf } from "../catalog/VariantPicker";
+import {
+  type Selection,
+  VariantPicker,
+  findVariant,
+  readPicker,
+  selectionOf,
+} from "../catalog/VariantPicker";
 import { StockBadge } from "../components/StockBadge";
 import { graphql } from "../gql";
 import type { ProductPageProductQuery } from "../gql/graphql";
@@ -105,7 +111,9 @@ function ProductView({ product }: { product: Product }) {
   const live = useLiveStock({ variantIds: product.variants.map((variant) => variant.id) });
   const levelOf = (variantId: string): StockLevel | null => {
     const variant = product.variants.find((candidate) => candidate.id === variantId);
-    return variant ? live.variant(variant.id, { stock: variant.stock, inStock: variant.inStock }) : null;
+    return variant
+      ? live.variant(variant.id, { stock: variant.stock, inStock: variant.inStock })
+      : null;
   };
 
   // Start on the first variant in stock (else the first); the pickers change it.
@@ -143,7 +151,9 @@ function ProductView({ product }: { product: Product }) {
           <h1>{product.name}</h1>
           <p className="product-price">
             {variant ? formatMoney(variant.price) : priceText(product.priceRange)}
-            {hasOptions && variant && <span className="muted variant-title"> · {variant.title}</span>}
+            {hasOptions && variant && (
+              <span className="muted variant-title"> · {variant.title}</span>
+            )}
           </p>
           <p className="product-stock">{level ? <StockBadge level={level} live /> : null}</p>
           <VariantPicker

@@ -72,7 +72,8 @@ export function RegisterPage() {
         <div className="notice" role="status">
           <p>
             Check your inbox: if {awaitingConfirmation} can be used for a new account, we sent it a
-            code that confirms the address. Once it is confirmed, <Link to={withNext("/login", next)}>sign in</Link>.
+            code that confirms the address. Once it is confirmed,{" "}
+            <Link to={withNext("/login", next)}>sign in</Link>.
           </p>
         </div>
       ) : (
