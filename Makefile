@@ -69,6 +69,18 @@ $(STOREFRONT_MODULES): storefront/package-lock.json
 $(STOREFRONT_BUILT): $(STOREFRONT_MODULES) $(STOREFRONT_SOURCES)
 	cd storefront && npm run --silent build
 
+# The browser tests (tests/storefront) drive Debian's Chromium with playwright-core (from
+# storefront's devDependencies): no browser is downloaded. Where it cannot be installed
+# they skip, saying why.
+.PHONY: chromium
+test: chromium
+chromium:
+	@[ -x /usr/bin/chromium ] || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$SUDO apt-get install -y -q chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }; \
+	} || echo "could not install Debian's chromium (see above): the browser tests will be skipped"
+
 run: install
 	$(BIN)/shopgraph serve
 
