@@ -45,6 +45,42 @@ clean: clean-http-audit
 clean-http-audit:
 	rm -rf tests/http_audit/node_modules
 
+# The storefront (storefront/, served at /) is built from its sources and schema.graphql:
+# `npm ci` when the lock file changed, `npm run build` when a source is newer than the
+# build. A build that fails (an operation the schema no longer allows) stops make.
+STOREFRONT_MODULES := storefront/node_modules/.installed
+STOREFRONT_BUILT := storefront/dist/index.html
+STOREFRONT_SOURCES := $(shell find storefront/src storefront/public -type f -not -path '*/gql/*' 2>/dev/null) \
+	storefront/index.html storefront/package.json storefront/package-lock.json \
+	storefront/vite.config.ts storefront/codegen.ts storefront/tsconfig.json schema.graphql
+.PHONY: storefront
+install: storefront
+ifeq ($(shell command -v npm 2>/dev/null),)
+storefront:
+	@echo "npm not found: the storefront at / needs Node.js and npm (the API and GraphiQL work without it)"
+else
+storefront: $(STOREFRONT_BUILT)
+endif
+
+$(STOREFRONT_MODULES): storefront/package-lock.json
+	npm ci --prefix storefront --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+$(STOREFRONT_BUILT): $(STOREFRONT_MODULES) $(STOREFRONT_SOURCES)
+	cd storefront && npm run --silent build
+
+# The browser tests (tests/storefront) drive Debian's Chromium with playwright-core (from
+# storefront's devDependencies): no browser is downloaded. Where it cannot be installed
+# they skip, saying why.
+.PHONY: chromium
+test: chromium
+chromium:
+	@[ -x /usr/bin/chromium ] || { \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$SUDO apt-get install -y -q chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }; \
+	} || echo "could not install Debian's chromium (see above): the browser tests will be skipped"
+
 run: install
 	$(BIN)/shopgraph serve
 

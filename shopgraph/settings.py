@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     graphiql: bool | None = None
     graphiql_assets_dir: Path = PROJECT_ROOT / "graphiql" / "node_modules"
+    storefront: bool | None = None  # the built storefront at /; None: on in development only
+    storefront_dir: Path = PROJECT_ROOT / "storefront" / "dist"  # `npm run build`'s output
     max_page_size: int = Field(default=100, ge=1, le=1000)
     default_page_size: int = Field(default=20, ge=1)
     max_query_depth: int = Field(default=10, ge=1)
@@ -179,6 +181,13 @@ class Settings(BaseSettings):
         """GraphiQL is on in development and off in production unless asked for."""
         if self.graphiql is not None:
             return self.graphiql
+        return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def storefront_enabled(self) -> bool:
+        """The storefront is served at / in development and off in production unless asked for."""
+        if self.storefront is not None:
+            return self.storefront
         return self.environment is Environment.DEVELOPMENT
 
     @property

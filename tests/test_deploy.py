@@ -107,6 +107,8 @@ def makefile_install_commands() -> list[str]:
     for command in installing(shell_commands(recipes)):
         if "tests/" in command:  # tools for the tests, like the dev extra: not for the image
             continue
+        if "--prefix storefront" in command:  # the image serves the API only (docs/storefront.md)
+            continue
         for make_form, image in image_form.items():
             command = re.sub(make_form, image, command)
         commands.append(command)

@@ -21,7 +21,7 @@ from shopgraph.integrations.payments import payment_gateway
 from shopgraph.live.feed import StockFeed
 from shopgraph.schema.build import QueryLimits, build_schema
 from shopgraph.schema.query_cost import CostLimits
-from shopgraph.server import graphiql
+from shopgraph.server import graphiql, storefront
 from shopgraph.server.background import Background
 from shopgraph.server.body_limit import BodySizeLimit
 from shopgraph.server.fanout import SharedSubscriptions
@@ -197,6 +197,9 @@ def create_app(
             )
         )
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    if settings.storefront_enabled:
+        # The router's default: it sees only what no route matched, never the API's.
+        app.router.default = storefront.StorefrontFiles(settings)
     app.state.serves_graphiql_assets = graphql.serves_graphiql_assets
     app.state.response_cache = answers
     return app

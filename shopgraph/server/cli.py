@@ -38,6 +38,7 @@ from shopgraph.server.metrics.exposition import (
     serving_metrics,
 )
 from shopgraph.server.migrating import migrate_at_start, refusal, run_migrations
+from shopgraph.server.storefront import announce_storefront
 from shopgraph.server.workers import WorkerFailed, run_workers
 from shopgraph.services import accounts_service, catalog_service, images_service
 from shopgraph.settings import LogFormat, Settings
@@ -149,6 +150,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
                 )
         else:
             say(settings, f"Shopgraph: GraphQL at http://{host}:{port}/graphql")
+        announce_storefront(settings, host, port)
         announce_metrics(settings, host, port)
         options = dict(
             host=host,
