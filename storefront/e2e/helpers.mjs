@@ -83,7 +83,9 @@ export async function scenario(name, body) {
       newContext,
       allowConsoleErrors: (pattern) => allowed.push(pattern),
     });
-    if (problems.length) throw new Error(`the pages reported problems:\n  ${problems.join("\n  ")}`);
+    if (problems.length) {
+      throw new Error(`the pages reported problems:\n  ${problems.join("\n  ")}`);
+    }
     step(`PASSED ${name}`);
   } catch (error) {
     process.exitCode = 1;
@@ -204,9 +206,17 @@ export async function graphql(query, variables = {}, { token } = {}) {
 /** Logs in through the API; the access token. */
 export async function logIn(email, password) {
   const body = await graphql(
-    `mutation E2ELogin($email: String!, $password: String!) {
-      login(email: $email, password: $password) { accessToken userErrors { field message } }
-    }`,
+    `
+      mutation E2ELogin($email: String!, $password: String!) {
+        login(email: $email, password: $password) {
+          accessToken
+          userErrors {
+            field
+            message
+          }
+        }
+      }
+    `,
     { email, password },
   );
   const login = body.data?.login;
