@@ -1,7 +1,7 @@
 // The store opens: the catalog at / shows its heading and product cards, and a page of
 // the app (/cart) loads on a direct visit, as from a bookmark. Run by
 // tests/storefront/test_smoke.py.
-import { heading, result, scenario, screenshot, step } from "./helpers.mjs";
+import { VIEWPORT, heading, result, scenario, screenshot, step } from "./helpers.mjs";
 
 await scenario("smoke", async ({ page }) => {
   step("open /");
@@ -15,6 +15,14 @@ await scenario("smoke", async ({ page }) => {
   const skus = [...new Set(paths)].map((path) => decodeURIComponent(path.split("/")[2]));
   step(`the catalog shows ${skus.length} products: ${skus.join(", ")}`);
   await screenshot(page, "catalog");
+  step("the same page on a phone: no sideways scrolling");
+  await page.setViewportSize({ width: 375, height: 812 });
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - window.innerWidth,
+  );
+  if (overflow > 0) throw new Error(`the catalog is ${overflow} px wider than a phone`);
+  await screenshot(page, "catalog-phone");
+  await page.setViewportSize(VIEWPORT);
 
   step("open /cart directly");
   const cart = await page.goto("/cart");
