@@ -1,41 +1,15 @@
 import { authExchange } from "@urql/exchange-auth";
-import { createClient as createSocketClient } from "graphql-ws";
 import { useSyncExternalStore } from "react";
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from "urql";
 import {
   accessToken,
   dropAccessToken,
-  freshAccessToken,
   needsRefresh,
   onIdentityChange,
   refresh,
 } from "../auth/session";
 import { GRAPHQL_PATH } from "./http";
-
-/** The server closes a socket with this code when its access token has run out. */
-const SESSION_ENDED = 4403;
-
-const socketUrl = new URL(GRAPHQL_PATH, window.location.href);
-socketUrl.protocol = socketUrl.protocol === "https:" ? "wss:" : "ws:";
-
-/** One socket for every live query on the page (graphql-transport-ws). It connects when
- * the first subscription starts, and reconnects for good: after a drop, or after the
- * server ends a session whose token ran out, with a fresh token. */
-const socket = createSocketClient({
-  url: socketUrl.href,
-  lazy: true,
-  retryAttempts: Infinity,
-  shouldRetry: () => true,
-  connectionParams: async () => {
-    const token = await freshAccessToken();
-    return token ? { authorization: `Bearer ${token}` } : {};
-  },
-  on: {
-    closed: (event) => {
-      if ((event as CloseEvent).code === SESSION_ENDED) dropAccessToken();
-    },
-  },
-});
+import { socket } from "./socket";
 
 /** A client for one shopper: its cache holds what they may see. */
 function newClient(): Client {

@@ -63,8 +63,8 @@ export function CartPage() {
   }, [gone, notOurs]);
 
   const variantIds = cart?.lines.flatMap((line) => (line.variant ? [line.variant.id] : [])) ?? [];
-  const live = useLiveStock({ variantIds });
   const refetch = useCallback(() => reexecute({ requestPolicy: "network-only" }), [reexecute]);
+  const live = useLiveStock({ variantIds }, refetch);
   useRefetchOnStockChange(live, variantIds, refetch);
 
   const [announcement, setAnnouncement] = useState("");

@@ -79,7 +79,7 @@ export function CatalogPage() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const query = readCatalogQuery(params);
-  const [result] = useQuery({
+  const [result, reexecute] = useQuery({
     query: CatalogPageProducts,
     variables: variablesFor(query),
     // Stock changes all the time: show the cached page at once, then the server's.
@@ -87,7 +87,9 @@ export function CatalogPage() {
   });
   const products = result.data?.products;
   const edges = products?.edges ?? [];
-  const live = useLiveStock({ productIds: edges.map((edge) => edge.node.id) });
+  const live = useLiveStock({ productIds: edges.map((edge) => edge.node.id) }, () =>
+    reexecute({ requestPolicy: "network-only" }),
+  );
 
   // After "Next page" or "Previous page" (or the back button between pages), start
   // reading at the top of the new page, as a page load would.

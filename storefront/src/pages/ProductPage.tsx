@@ -66,7 +66,7 @@ type Product = NonNullable<ProductPageProductQuery["product"]>;
 /** One product: pictures, description, the option pickers and "Add to cart", by SKU. */
 export function ProductPage() {
   const { sku = "" } = useParams();
-  const [result] = useQuery({
+  const [result, reexecute] = useQuery({
     query: ProductPageProduct,
     variables: { sku },
     // The stock on a cached page may be old: show it at once, then the server's.
@@ -75,7 +75,10 @@ export function ProductPage() {
   const product = result.data?.product;
   usePageTitle(product ? product.name : result.data ? "Product not found" : undefined);
 
-  if (product) return <ProductView key={product.id} product={product} />;
+  if (product) {
+    const reload = () => reexecute({ requestPolicy: "network-only" });
+    return <ProductView key={product.id} product={product} reload={reload} />;
+  }
   if (result.data) {
     return (
       <section className="page">
@@ -106,9 +109,9 @@ export function ProductPage() {
   );
 }
 
-function ProductView({ product }: { product: Product }) {
+function ProductView({ product, reload }: { product: Product; reload: () => void }) {
   const picker = readPicker(product);
-  const live = useLiveStock({ variantIds: product.variants.map((variant) => variant.id) });
+  const live = useLiveStock({ variantIds: product.variants.map((variant) => variant.id) }, reload);
   const levelOf = (variantId: string): StockLevel | null => {
     const variant = product.variants.find((candidate) => candidate.id === variantId);
     return variant
