@@ -1,6 +1,16 @@
 // A shopper fills a cart as a guest, signs in as the demo customer, keeps the cart, and
 // finds an earlier order in their history. Run by tests/storefront/test_customer_history.py.
-import { env, fillLabel, heading, press, result, scenario, screenshot, step } from "./helpers.mjs";
+import {
+  env,
+  fillLabel,
+  heading,
+  press,
+  result,
+  scenario,
+  screenshot,
+  step,
+  checkAccessibility,
+} from "./helpers.mjs";
 import { addToCart } from "./shopper.mjs";
 
 const SKU = env("PRODUCT_SKU");
@@ -22,6 +32,7 @@ await scenario("customer_history", async ({ page }) => {
   await link.waitFor();
   await page.getByRole("link", { name: /^Cart/ }).getByText("2", { exact: true }).waitFor();
   await screenshot(page, "account");
+  await checkAccessibility(page, "the account page");
   await link.press("Enter"); // as a keyboard user opens it
   await heading(page, `Order ${ORDER}`);
 

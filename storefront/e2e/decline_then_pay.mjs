@@ -9,6 +9,7 @@ import {
   screenshot,
   step,
   waitForText,
+  checkAccessibility,
 } from "./helpers.mjs";
 import { addToCart, fillCheckout, placeOrder } from "./shopper.mjs";
 
@@ -25,6 +26,7 @@ await scenario("decline_then_pay", async ({ page }) => {
   const alert = page.getByRole("alert").filter({ hasText: "Your card was declined." });
   await alert.waitFor();
   await screenshot(page, "payment-declined", { fullPage: true });
+  await checkAccessibility(page, "a declined order");
 
   step("pay again with a card that pays");
   await page.getByLabel("Test card", { exact: true }).selectOption("tok_visa");

@@ -11,6 +11,7 @@ import {
   screenshot,
   step,
   waitForText,
+  checkAccessibility,
 } from "./helpers.mjs";
 import { addToCart, fillCheckout, placeOrder } from "./shopper.mjs";
 
@@ -30,6 +31,7 @@ await scenario("guest_checkout", async ({ page }) => {
   await page.getByLabel(/^Quantity for .* 40$/).waitFor();
   await page.getByLabel(/^Quantity for .* 41$/).waitFor();
   await screenshot(page, "cart");
+  await checkAccessibility(page, "the cart");
   await page.getByRole("link", { name: "Checkout", exact: true }).click();
 
   step("checkout as a guest, with the code TEN");
@@ -38,6 +40,7 @@ await scenario("guest_checkout", async ({ page }) => {
   await press(page, "Apply");
   await waitForText(page, "Code TEN applied");
   await screenshot(page, "checkout", { fullPage: true });
+  await checkAccessibility(page, "the checkout");
   const number = await placeOrder(page, "tok_visa");
 
   step(`order ${number}: the confirmation shows its totals`);
@@ -53,5 +56,6 @@ await scenario("guest_checkout", async ({ page }) => {
   }
   step(`totals shown: ${JSON.stringify(shown)}`);
   await screenshot(page, "order-confirmation", { fullPage: true });
+  await checkAccessibility(page, "the order confirmation");
   result({ number, totals: shown });
 });

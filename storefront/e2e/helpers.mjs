@@ -11,7 +11,7 @@
 //
 // Chromium is Debian's, /usr/bin/chromium, driven by playwright-core: no browser is
 // downloaded, and a page that asks for anything outside the store fails the scenario.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -238,4 +238,36 @@ export async function admin(query, variables = {}) {
     }
   }
   return body.data;
+}
+
+// --- accessibility ------------------------------------------------------------------------
+
+const AXE_SOURCE = readFileSync(
+  new URL("../node_modules/axe-core/axe.min.js", import.meta.url),
+  "utf8",
+);
+
+/**
+ * Checks the page as it is now with axe-core (WCAG 2.1 A and AA rules) and fails on any
+ * violation: missing labels or names, contrast, landmarks, ARIA misuse. axe is evaluated
+ * through the browser's debugging protocol, so the page's own Content-Security-Policy,
+ * which refuses any script but its own, still holds for the page itself.
+ */
+export async function checkAccessibility(page, what) {
+  await page.evaluate(AXE_SOURCE);
+  const found = await page.evaluate(async () => {
+    const results = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+    });
+    return results.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      nodes: violation.nodes.slice(0, 3).map((node) => node.target.join(" ")),
+    }));
+  });
+  if (found.length) {
+    throw new Error(`accessibility problems on ${what}:\n${JSON.stringify(found, null, 2)}`);
+  }
+  step(`accessibility: no problems on ${what}`);
 }
