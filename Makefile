@@ -88,9 +88,10 @@ test: install
 	$(BIN)/ruff check shopgraph tests bench
 	$(BIN)/python -m pytest
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) storefront
 	$(BIN)/ruff check shopgraph tests bench
 	$(BIN)/ruff format --check shopgraph tests bench
+	@if command -v npm >/dev/null 2>&1; then cd storefront && npm run --silent lint; fi
 
 # The served rows drive a real `shopgraph serve` with wrk, from Debian's packages.
 bench: install bench-tools
