@@ -31,6 +31,9 @@ function newClient(): Client {
         refreshAuth: async () => {
           dropAccessToken();
           await refresh();
+          // Still signed in without a token: the store could not be reached. Fail the
+          // waiting requests rather than send them as a guest's.
+          if (needsRefresh()) throw new Error("Could not reach the store to renew the session");
         },
       })),
       fetchExchange,

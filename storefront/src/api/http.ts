@@ -2,6 +2,9 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 
 export const GRAPHQL_PATH = "/graphql";
+/** A call that has not been answered by then is given up (and tried again by its caller). */
+const TIMEOUT_MS = 15_000;
+const UNREACHABLE = "Could not reach the store. Check your connection and try again.";
 
 /** A GraphQL error the server sent, with its `extensions.code` when it had one. */
 export class ApiError extends Error {
@@ -19,18 +22,24 @@ export async function post<Result, Variables>(
   document: TypedDocumentNode<Result, Variables>,
   variables: Variables,
 ): Promise<Result> {
-  const response = await fetch(GRAPHQL_PATH, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/graphql-response+json" },
-    body: JSON.stringify({ query: print(document), variables }),
-  });
-  const body = (await response.json()) as {
+  let body: {
     data?: Result | null;
     errors?: { message: string; extensions?: { code?: string } }[];
   };
-  const error = body.errors?.[0];
-  if (error || !body.data) {
-    throw new ApiError(error?.message ?? `HTTP ${response.status}`, error?.extensions?.code);
+  try {
+    const response = await fetch(GRAPHQL_PATH, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/graphql-response+json" },
+      body: JSON.stringify({ query: print(document), variables }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    body = await response.json();
+  } catch {
+    // No answer, a timeout, or one that is not GraphQL (a proxy's error page).
+    throw new ApiError(UNREACHABLE, undefined);
   }
+  const error = body.errors?.[0];
+  if (error || !body.data)
+    throw new ApiError(error?.message ?? UNREACHABLE, error?.extensions?.code);
   return body.data;
 }

@@ -19,6 +19,8 @@ const url = new URL(GRAPHQL_PATH, window.location.href);
 url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
 
 let reconnections = 0;
+/** The access token the socket opened with, if any. */
+let connectedWith: string | undefined;
 const listeners = new Set<() => void>();
 
 export const socket = createClient({
@@ -36,12 +38,15 @@ export const socket = createClient({
       ),
     ),
   connectionParams: async () => {
-    const token = await freshAccessToken();
-    return token ? { authorization: `Bearer ${token}` } : {};
+    connectedWith = (await freshAccessToken()) ?? undefined;
+    return connectedWith ? { authorization: `Bearer ${connectedWith}` } : {};
   },
   on: {
     closed: (event) => {
-      if ((event as CloseEvent).code === SESSION_ENDED) dropAccessToken();
+      // The token this socket opened with is done; one refreshed since is still good.
+      if ((event as CloseEvent).code === SESSION_ENDED && connectedWith) {
+        dropAccessToken(connectedWith);
+      }
     },
     connected: (_socket, _payload, wasRetry) => {
       if (!wasRetry) return;

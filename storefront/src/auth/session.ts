@@ -26,7 +26,6 @@ const ViewerFields = graphql(`
     id
     name
     email
-    role
   }
 `);
 
@@ -99,13 +98,16 @@ let refreshing: Promise<void> | null = null;
 const listeners = new Set<() => void>();
 const signInListeners = new Set<(viewer: Viewer) => void>();
 
+const identityListeners = new Set<() => void>();
+
 function setState(next: SessionState): void {
-  const changedWho = next.viewer?.id !== state.viewer?.id;
+  const previous = state;
   state = next;
   listeners.forEach((listener) => listener());
-  if (changedWho && next.status === "signedIn") {
-    signInListeners.forEach((listener) => listener(next.viewer));
-  }
+  // Restoring the session a page starts with changes nobody: only later changes count.
+  if (previous.status === "starting" || previous.viewer?.id === next.viewer?.id) return;
+  identityListeners.forEach((listener) => listener());
+  if (next.status === "signedIn") signInListeners.forEach((listener) => listener(next.viewer));
 }
 
 function subscribe(listener: () => void): () => void {
@@ -122,18 +124,15 @@ export function currentSession(): SessionState {
   return state;
 }
 
-/** Calls `listener` whenever who is signed in changes (sign-in, sign-out, another tab). */
+/** Calls `listener` whenever who is signed in changes (sign-in, sign-out, another tab),
+ * not when a page restores the session it starts with. */
 export function onIdentityChange(listener: () => void): () => void {
-  let who = state.viewer?.id;
-  return subscribe(() => {
-    if (state.status !== "starting" && state.viewer?.id !== who) {
-      who = state.viewer?.id;
-      listener();
-    }
-  });
+  identityListeners.add(listener);
+  return () => identityListeners.delete(listener);
 }
 
-/** Calls `listener` after each sign-in, e.g. to give a guest cart to the new customer. */
+/** Calls `listener` after each sign-in (here or in another tab), e.g. to give a guest cart
+ * to the new customer; not when a page restores the session it starts with. */
 export function onSignIn(listener: (viewer: Viewer) => void): () => void {
   signInListeners.add(listener);
   return () => signInListeners.delete(listener);
@@ -144,8 +143,10 @@ export function accessToken(): string | null {
   return access && access.expiresAt - Date.now() > 10_000 ? access.token : null;
 }
 
-/** True when a request should wait for a refresh first. */
+/** True when a request should wait for a refresh first: the session is being restored,
+ * or its access token has run out. */
 export function needsRefresh(): boolean {
+  if (state.status === "starting") return storedRefreshToken() !== null;
   return state.status === "signedIn" && accessToken() === null;
 }
 
@@ -155,9 +156,10 @@ export async function freshAccessToken(): Promise<string | null> {
   return accessToken();
 }
 
-/** Forget the access token (the server refused it), so the next use refreshes. */
-export function dropAccessToken(): void {
-  access = null;
+/** Forgets the access token the server refused (`token`; the current one when not given),
+ * so that the next use refreshes. A newer token, got meanwhile, is kept. */
+export function dropAccessToken(token?: string): void {
+  if (token === undefined || access?.token === token) access = null;
 }
 
 function storedRefreshToken(): string | null {
@@ -190,32 +192,39 @@ function clearLocal(): void {
   setState({ status: "anonymous", viewer: null });
 }
 
-/** Trades the stored refresh token for a new pair; signs out if the server refuses it. */
+/** Trades the stored refresh token for a new pair. Signs out only when the server says
+ * the token is no good; when it cannot answer (offline, restarting, an error of its own)
+ * the token is kept and tried again shortly, and a page that was starting stays so. */
 export function refresh(): Promise<void> {
   refreshing ??= withRefreshLock(async () => {
     const token = storedRefreshToken();
     if (!token) return clearLocal();
+    let payload: Payload;
     try {
-      const { refreshToken } = await post(RefreshMutation, { refreshToken: token });
-      const payload = readPayload(refreshToken);
-      if (payload.userErrors.length > 0) return forget();
-      adopt(payload);
+      payload = readPayload((await post(RefreshMutation, { refreshToken: token })).refreshToken);
     } catch (error) {
-      // Offline or the server is down: keep the refresh token and try again shortly.
-      if (!(error instanceof ApiError) || error.code === undefined) {
-        clearTimeout(refreshTimer);
-        refreshTimer = setTimeout(() => void refresh(), MIN_REFRESH_DELAY_MS);
-        if (state.status === "starting") clearLocal();
-        return;
-      }
-      forget();
+      if (error instanceof ApiError && error.code === "UNAUTHENTICATED") return forget();
+      return retryRefreshSoon();
     }
+    // Signed out (here or in another tab) while the answer was on its way: stay so.
+    if (storedRefreshToken() !== token) return;
+    if (payload.userErrors.some((error) => error.code === "INVALID_TOKEN")) return forget();
+    if (payload.userErrors.length > 0) return retryRefreshSoon(); // e.g. too many attempts
+    adopt(payload);
   }).finally(() => {
     refreshing = null;
   });
   return refreshing;
 }
 
+function retryRefreshSoon(): void {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => void refresh(), MIN_REFRESH_DELAY_MS);
+}
+
+/** Runs `work` holding the tabs' refresh lock. Web Locks exist only in secure contexts
+ * (https, or http on localhost); elsewhere tabs refresh unguarded, and two of them
+ * restoring at once may spend one token twice, which ends the session. */
 async function withRefreshLock(work: () => Promise<void>): Promise<void> {
   if (!("locks" in navigator)) return work();
   await navigator.locks.request(REFRESH_LOCK, work);
@@ -259,7 +268,7 @@ function take(payload: Payload): UserError[] {
 /** Ends this session on the server and forgets it here (in every tab). */
 export async function logout(): Promise<void> {
   const token = storedRefreshToken();
-  forget();
+  forget(); // a refresh under way sees the token gone and does not sign back in
   if (token) await post(LogoutMutation, { refreshToken: token }).catch(() => undefined);
 }
 

@@ -101,8 +101,22 @@ window.addEventListener("storage", (event) => {
 
 export type LineToAdd = { variantId: string; quantity: number };
 
-/** Adds lines to the cart, starting one when there is none (or the last was checked out). */
-export async function addToCart(lines: LineToAdd[]): Promise<UserError[]> {
+const CART_LOCK = "shopgraph.cart";
+let adding: Promise<unknown> = Promise.resolve();
+
+/** Adds lines to the cart, starting one when there is none (or the last was checked out).
+ * One addition at a time, across tabs too: two quick ones would otherwise each start a
+ * cart, and the item in the cart the browser forgets would vanish. */
+export function addToCart(lines: LineToAdd[]): Promise<UserError[]> {
+  const added = adding.then(async (): Promise<UserError[]> => {
+    if (!("locks" in navigator)) return addNow(lines);
+    return navigator.locks.request(CART_LOCK, () => addNow(lines));
+  });
+  adding = added.catch(() => undefined);
+  return added;
+}
+
+async function addNow(lines: LineToAdd[]): Promise<UserError[]> {
   const cartId = currentCartId();
   if (cartId) {
     const result = await storeClient().mutation(CartLinesAdd, { cartId, lines }).toPromise();
@@ -128,7 +142,8 @@ export function forgetCart(): void {
   setCartId(null);
 }
 
-// A guest cart becomes the customer's on sign-in; with none, the customer's own is used.
+// On sign-in (not on a reload that restores the session) the guest cart becomes the
+// customer's, merged into the cart they had; with no guest cart, theirs is used.
 onSignIn(async () => {
   const guestCart = currentCartId();
   if (guestCart) {
