@@ -5,7 +5,7 @@ import { StockBadge } from "../components/StockBadge";
 import { type FragmentType, graphql, readFragment } from "../gql";
 import type { StockLevel } from "../live/useLiveStock";
 import { formatMoney } from "../lib/money";
-import { payloadErrors } from "./errors";
+import { payloadErrors } from "../lib/errors";
 import { lineName, shownVariantTitle } from "./variantTitle";
 
 export const CartLineRowFragment = graphql(`

@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from "react";
 import { useMutation } from "urql";
 import { type FragmentType, graphql, readFragment } from "../gql";
 import { errorFor, generalErrors, type UserError } from "../lib/userErrors";
-import { payloadErrors } from "./errors";
+import { payloadErrors } from "../lib/errors";
 import type { TrackSave } from "./pendingSaves";
 
 export const ContactSectionFragment = graphql(`

@@ -2,7 +2,7 @@ import { useId, useState } from "react";
 import { useMutation } from "urql";
 import { type FragmentType, graphql, readFragment } from "../gql";
 import { SectionErrors } from "./ContactSection";
-import { payloadErrors } from "./errors";
+import { payloadErrors } from "../lib/errors";
 import type { TrackSave } from "./pendingSaves";
 
 export const DiscountSectionFragment = graphql(`

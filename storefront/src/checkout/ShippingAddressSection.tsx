@@ -5,7 +5,7 @@ import { generalErrors, type UserError } from "../lib/userErrors";
 import { AddressFields, addressInput, type AddressDraft, draftOf } from "./AddressFields";
 import { AddressText, addressLines } from "./AddressText";
 import { SectionErrors } from "./ContactSection";
-import { payloadErrors } from "./errors";
+import { payloadErrors } from "../lib/errors";
 import type { TrackSave } from "./pendingSaves";
 
 export const ShippingAddressSectionFragment = graphql(`

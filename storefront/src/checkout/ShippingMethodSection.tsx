@@ -4,7 +4,7 @@ import { type FragmentType, graphql, readFragment } from "../gql";
 import { formatMoney } from "../lib/money";
 import { SectionErrors } from "./ContactSection";
 import { countryName } from "./countries";
-import { payloadErrors } from "./errors";
+import { payloadErrors } from "../lib/errors";
 import type { TrackSave } from "./pendingSaves";
 
 export const ShippingMethodSectionFragment = graphql(`

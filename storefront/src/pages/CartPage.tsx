@@ -5,7 +5,7 @@ import { useSession } from "../auth/session";
 import { forgetCart, useCartId } from "../cart/cartStore";
 import { CartLineRow, type LineProblem } from "../checkout/CartLineRow";
 import { CostSummary } from "../checkout/CostSummary";
-import { isForbidden, requestErrorText } from "../checkout/errors";
+import { isForbidden, requestErrorText } from "../lib/errors";
 import { BLOCKING_LINE_PROBLEMS, useRefetchOnStockChange } from "../checkout/cartStock";
 import "../checkout/checkout.css";
 import { graphql } from "../gql";

@@ -6,7 +6,7 @@ import { forgetCart, useCartId } from "../cart/cartStore";
 import { attemptKey, endAttempt } from "../checkout/attemptKey";
 import { ContactSection } from "../checkout/ContactSection";
 import { DiscountSection } from "../checkout/DiscountSection";
-import { isForbidden, requestErrorText } from "../checkout/errors";
+import { isForbidden, requestErrorText } from "../lib/errors";
 import {
   messagesFor,
   type PlacedError,

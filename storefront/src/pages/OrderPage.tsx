@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { useQuery } from "urql";
 import { useSession } from "../auth/session";
-import { isForbidden, requestErrorText } from "../checkout/errors";
+import { isForbidden, requestErrorText } from "../lib/errors";
 import { graphql } from "../gql";
 import { usePageTitle } from "../lib/usePageTitle";
 import { orderToken, placedState } from "../orders/orderAccess";

@@ -7,6 +7,7 @@ import { TextField } from "../account/TextField";
 import "../account/account.css";
 import { currentSession, logout } from "../auth/session";
 import { graphql } from "../gql";
+import { requestProblem } from "../lib/errors";
 import { errorFor, generalErrors, type UserError } from "../lib/userErrors";
 import { usePageTitle } from "../lib/usePageTitle";
 
@@ -74,7 +75,7 @@ export function PasswordResetPage() {
     setErrors([]);
     const result = await requestReset({ email: address });
     const payload = result.data?.requestPasswordReset;
-    if (!payload) return setErrors([networkProblem(result.error?.message)]);
+    if (!payload) return setErrors([requestProblem(result.error)]);
     if (payload.userErrors.length > 0) return setErrors(payload.userErrors);
     setSentTo(address);
     setStep("reset");
@@ -99,7 +100,7 @@ export function PasswordResetPage() {
     setErrors([]);
     const result = await setPassword({ token, newPassword });
     const payload = result.data?.resetPassword;
-    if (!payload) return setErrors([networkProblem(result.error?.message)]);
+    if (!payload) return setErrors([requestProblem(result.error)]);
     if (payload.userErrors.length > 0 || !payload.ok) {
       setErrors(payload.userErrors);
       if (errorFor(payload.userErrors, "token")) codeInput.current?.focus();
@@ -225,11 +226,4 @@ export function PasswordResetPage() {
       )}
     </section>
   );
-}
-
-function networkProblem(message: string | undefined): UserError {
-  return {
-    message: message ?? "Could not reach the store. Check your connection and try again.",
-    code: "NETWORK",
-  };
 }

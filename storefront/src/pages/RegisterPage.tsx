@@ -3,7 +3,7 @@ import { Link, useNavigate } from "react-router";
 import { FormAlert } from "../account/FormAlert";
 import { useNextPath, withNext } from "../account/nextPath";
 import { PASSWORD_HINT } from "../account/passwordRule";
-import { thrownProblem } from "../account/problems";
+import { requestProblem } from "../lib/errors";
 import { SignedInNotice } from "../account/SignedInNotice";
 import { TextField } from "../account/TextField";
 import "../account/account.css";
@@ -50,7 +50,7 @@ export function RegisterPage() {
         return;
       }
     } catch (error) {
-      found = [thrownProblem(error)];
+      found = [requestProblem(error)];
     }
     setErrors(found);
     setBusy(false);
