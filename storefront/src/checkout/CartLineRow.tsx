@@ -6,6 +6,7 @@ import { type FragmentType, graphql, readFragment } from "../gql";
 import type { StockLevel } from "../live/useLiveStock";
 import { formatMoney } from "../lib/money";
 import { payloadErrors } from "../lib/errors";
+import { useLatestSave } from "./useLatestSave";
 import { lineName, shownVariantTitle } from "./variantTitle";
 
 export const CartLineRowFragment = graphql(`
@@ -111,6 +112,8 @@ export function CartLineRow(props: {
   const input = useRef<HTMLInputElement>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const sent = useRef<number>(line.quantity);
+  const lineQuantity = useRef(line.quantity);
+  lineQuantity.current = line.quantity;
 
   // The cart changed on the server (or another tab): show its quantity unless being typed.
   useEffect(() => {
@@ -119,6 +122,24 @@ export function CartLineRow(props: {
   }, [line.quantity]);
 
   useEffect(() => () => clearTimeout(timer.current), []);
+
+  // One change at a time, the last quantity typed winning, so that they land in order.
+  const saveQuantity = useLatestSave(async (quantity: number) => {
+    const result = await updateLines({ cartId, lines: [{ id: line.id, quantity }] });
+    const payload = result.data?.cartLinesUpdate;
+    const errors =
+      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    if (errors.length > 0) {
+      setError(errors.map((e) => e.message).join(" "));
+      return false;
+    }
+    setError(null);
+    announce(
+      quantity === 0 ? `Removed ${fullName} from your cart.` : `${fullName}: quantity ${quantity}.`,
+    );
+    if (quantity === 0) props.onRemoved();
+    return true;
+  });
 
   async function commit(value: string) {
     clearTimeout(timer.current);
@@ -132,20 +153,8 @@ export function CartLineRow(props: {
       return;
     }
     sent.current = quantity;
-    const result = await updateLines({ cartId, lines: [{ id: line.id, quantity }] });
-    const payload = result.data?.cartLinesUpdate;
-    const errors =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
-    if (errors.length > 0) {
-      sent.current = line.quantity;
-      setError(errors.map((e) => e.message).join(" "));
-      return;
-    }
-    setError(null);
-    announce(
-      quantity === 0 ? `Removed ${fullName} from your cart.` : `${fullName}: quantity ${quantity}.`,
-    );
-    if (quantity === 0) props.onRemoved();
+    // A refused quantity is not the cart's: the cart's own is the one to compare with.
+    if (!(await saveQuantity(quantity))) sent.current = lineQuantity.current;
   }
 
   function change(value: string) {

@@ -1,4 +1,4 @@
-import { type Ref, useEffect, useId, useRef, useState } from "react";
+import { type Ref, useEffect, useId, useState } from "react";
 import { useMutation } from "urql";
 import { type FragmentType, graphql, readFragment } from "../gql";
 import { formatMoney } from "../lib/money";
@@ -6,6 +6,7 @@ import { SectionErrors } from "./ContactSection";
 import { countryName } from "./countries";
 import { payloadErrors } from "../lib/errors";
 import type { TrackSave } from "./pendingSaves";
+import { useLatestSave } from "./useLatestSave";
 
 export const ShippingMethodSectionFragment = graphql(`
   fragment ShippingMethodSection_cart on Cart {
@@ -82,8 +83,6 @@ export function ShippingMethodSection(props: {
   const [choice, setChoice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [, select] = useMutation(ShippingMethodSectionSelect);
-  const wanted = useRef<string | null>(null);
-  const running = useRef<Promise<void> | null>(null);
   const selectedId = cart.shippingMethod?.id ?? null;
 
   // Once the cart shows the method picked, it is the cart's choice again.
@@ -91,36 +90,21 @@ export function ShippingMethodSection(props: {
     if (choice !== null && choice === selectedId) setChoice(null);
   }, [choice, selectedId]);
 
-  function choose(id: string) {
+  // One save at a time; the last pick wins (arrow keys move through several).
+  const saveChoice = useLatestSave(async (id: string) => {
+    const result = await select({ cartId: cart.id, shippingMethodId: id });
+    const payload = result.data?.cartSelectShippingMethod;
+    const problems =
+      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    setError(problems.length > 0 ? problems.map((p) => p.message).join(" ") : null);
+    return problems.length === 0;
+  }, props.track);
+
+  async function choose(id: string) {
     setChoice(id);
     setError(null);
-    wanted.current = id;
-    // One save at a time; the last pick wins (arrow keys move through several).
-    running.current ??= props.track(
-      (async () => {
-        try {
-          let target: string | null = null;
-          while (wanted.current !== target) {
-            target = wanted.current!;
-            const result = await select({ cartId: cart.id, shippingMethodId: target });
-            const payload = result.data?.cartSelectShippingMethod;
-            const problems =
-              payload && payload.userErrors.length === 0
-                ? []
-                : payloadErrors(payload, result.error);
-            if (problems.length > 0) {
-              setError(problems.map((p) => p.message).join(" "));
-              setChoice(null);
-              wanted.current = null;
-              return;
-            }
-          }
-          props.onChanged();
-        } finally {
-          running.current = null;
-        }
-      })(),
-    );
+    if (await saveChoice(id)) props.onChanged();
+    else setChoice(null);
   }
 
   const heading = (
@@ -176,7 +160,7 @@ export function ShippingMethodSection(props: {
                   name={`${ids}-method`}
                   value={method.id}
                   checked={checked === method.id}
-                  onChange={() => choose(method.id)}
+                  onChange={() => void choose(method.id)}
                   aria-describedby={`${id}-details`}
                 />
                 <label htmlFor={id}>
