@@ -36,6 +36,13 @@ export const ShippingMethodSectionFragment = graphql(`
       subtotal {
         amount
       }
+      discount {
+        amount
+      }
+      shipping {
+        amount
+        currency
+      }
     }
   }
 `);
@@ -64,6 +71,11 @@ function deliveryText(
   const high = max ?? min!;
   if (low === high) return `Delivery in ${low} ${low === 1 ? "day" : "days"}`;
   return `Delivery in ${low}–${high} days`;
+}
+
+/** An amount in thousandths, to compare decimal strings without float surprises. */
+function thousandths(amount: string): number {
+  return Math.round(Number(amount) * 1000);
 }
 
 /** The methods that ship to the cart's address, as radios; picking one saves it. */
@@ -129,7 +141,16 @@ export function ShippingMethodSection(props: {
   }
   const methods = cart.availableShippingMethods;
   const checked = choice ?? selectedId;
-  const subtotal = Number(cart.cost.subtotal.amount);
+  // The server makes shipping free when the goods *after* their discount reach a method's
+  // "free over" amount. The cart's own method is shown at what the cart charges for it;
+  // the others are compared as the server would. The cart's discount is the goods'
+  // discount, plus the shipping when a free-shipping code covers it: a discount of
+  // exactly the shipping charged is taken to be that (such a code takes nothing off the
+  // goods).
+  const discount = thousandths(cart.cost.discount.amount);
+  const shipping = thousandths(cart.cost.shipping.amount);
+  const goodsDiscount = shipping > 0 && discount === shipping ? 0 : discount;
+  const goods = thousandths(cart.cost.subtotal.amount) - goodsDiscount;
   return (
     <section
       aria-labelledby={`${ids}-heading`}
@@ -148,8 +169,11 @@ export function ShippingMethodSection(props: {
         >
           <legend className="visually-hidden">Shipping method</legend>
           {methods.map((method) => {
+            const price = method.id === selectedId ? cart.cost.shipping : method.price;
             const free =
-              method.freeOverSubtotal && subtotal >= Number(method.freeOverSubtotal.amount);
+              method.id === selectedId
+                ? Number(cart.cost.shipping.amount) === 0
+                : !!method.freeOverSubtotal && goods >= thousandths(method.freeOverSubtotal.amount);
             const delivery = deliveryText(method.minDeliveryDays, method.maxDeliveryDays);
             const id = `${ids}-${method.id}`;
             return (
@@ -165,13 +189,13 @@ export function ShippingMethodSection(props: {
                 />
                 <label htmlFor={id}>
                   <span className="choice-name">{method.name}</span>{" "}
-                  <span className="choice-price">{free ? "Free" : formatMoney(method.price)}</span>
+                  <span className="choice-price">{free ? "Free" : formatMoney(price)}</span>
                 </label>
                 <p className="muted choice-details" id={`${id}-details`}>
                   {[method.description, delivery].filter(Boolean).join(" · ")}
                   {method.freeOverSubtotal &&
                     !free &&
-                    ` · Free over ${formatMoney(method.freeOverSubtotal)}`}
+                    ` · Free over ${formatMoney(method.freeOverSubtotal)}${goodsDiscount > 0 ? " after the discount" : ""}`}
                 </p>
               </div>
             );
