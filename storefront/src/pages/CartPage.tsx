@@ -21,6 +21,9 @@ const CartPageQuery = graphql(`
       shippingAddress {
         country
       }
+      shippingMethod {
+        id
+      }
       lines {
         id
         variant {
@@ -136,7 +139,11 @@ export function CartPage() {
         </section>
         <section aria-labelledby="cart-summary-heading" className="panel stack cart-summary">
           <h2 id="cart-summary-heading">Summary</h2>
-          <CostSummary cost={cart.cost} addressKnown={!!cart.shippingAddress} />
+          <CostSummary
+            cost={cart.cost}
+            addressKnown={!!cart.shippingAddress}
+            methodChosen={!!cart.shippingMethod}
+          />
           {cartProblems.length > 0 && (
             <ul className="line-problems" aria-live="polite">
               {cartProblems.map((problem) => (
