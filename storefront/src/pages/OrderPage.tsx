@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { useQuery } from "urql";
 import { useSession } from "../auth/session";
@@ -68,14 +68,22 @@ export function OrderPage() {
   function onOutcome(outcome: PaymentOutcome) {
     setAttempts((n) => n + 1);
     if (outcome.paid) {
+      // The answer names the Order, so urql's cache reads this page's order again itself.
       setPaidHere(true);
       setPayment(null);
-    } else {
-      setPayment({ code: outcome.code, message: outcome.message });
+      return;
     }
+    setPayment({ code: outcome.code, message: outcome.message });
+    // A refusal carries no order: read it again here (it may have been cancelled meanwhile).
     const refetch = byToken ? refetchGuest : refetchMine;
     refetch({ requestPolicy: "network-only" });
   }
+
+  // Paid here: the form is gone, so the keyboard goes to the news that replaces it.
+  const paidNotice = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (paidHere) paidNotice.current?.focus();
+  }, [paidHere]);
 
   let body;
   if (!byToken && session.status === "starting") {
@@ -117,7 +125,7 @@ export function OrderPage() {
     body = (
       <>
         {paid && (placed || paidHere) && (
-          <div className="notice stack" role="status">
+          <div className="notice stack" role="status" tabIndex={-1} ref={paidNotice}>
             <p>
               <strong>
                 {paidHere ? "Payment received. " : ""}Thank you — your order is placed.
