@@ -206,7 +206,15 @@ export function CartLineRow(props: {
         <p className="cart-line-price">
           {formatMoney(line.unitPrice)} <span className="muted">each</span>
         </p>
-        {stock && stock.stock < SHOW_STOCK_BELOW && <StockBadge level={stock} live />}
+        {/* Always in the page, so that a badge appearing in it is announced too. */}
+        <div className="cart-line-stock" aria-live="polite" aria-atomic="true">
+          {stock && stock.stock < SHOW_STOCK_BELOW && (
+            <>
+              <span className="visually-hidden">{fullName}: </span>
+              <StockBadge level={stock} />
+            </>
+          )}
+        </div>
         <ul className="line-problems" id={problemsId} aria-live="polite">
           {props.problems.map((problem) => (
             <li key={problem.code} data-code={problem.code}>
