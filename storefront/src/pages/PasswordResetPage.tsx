@@ -43,8 +43,21 @@ type Step = "request" | "reset" | "done";
  * link with `?code=` starts at the second step with the code filled in. */
 export function PasswordResetPage() {
   usePageTitle("Reset your password");
-  const [params] = useSearchParams();
+  const [params, setParams] = useSearchParams();
   const codeParam = params.get("code")?.trim() ?? "";
+  // The code is read once, then taken out of the address, so that it is not left in the
+  // history, a bookmark or a shared link.
+  useEffect(() => {
+    if (!params.has("code")) return;
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        next.delete("code");
+        return next;
+      },
+      { replace: true },
+    );
+  }, [params, setParams]);
   const [step, setStep] = useState<Step>(codeParam ? "reset" : "request");
   const [email, setEmail] = useState("");
   const [sentTo, setSentTo] = useState<string | null>(null);
