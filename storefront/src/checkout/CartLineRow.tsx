@@ -23,7 +23,6 @@ export const CartLineRowFragment = graphql(`
       currency
     }
     product {
-      id
       sku
       name
       images {
@@ -32,10 +31,7 @@ export const CartLineRowFragment = graphql(`
       }
     }
     variant {
-      id
       title
-      stock
-      inStock
       selectedOptions {
         name
       }

@@ -6,8 +6,6 @@ import "./orders.css";
 
 export const OrderDetailsFragment = graphql(`
   fragment OrderDetails_order on Order {
-    id
-    number
     status
     email
     createdAt

@@ -17,7 +17,6 @@ const CartPageQuery = graphql(`
     cart(id: $id) {
       id
       completed
-      totalQuantity
       shippingAddress {
         country
       }

@@ -51,7 +51,6 @@ const CheckoutPageMe = graphql(`
   query CheckoutPageMe {
     me {
       id
-      email
       ...ShippingAddressSection_user
     }
   }
