@@ -1,5 +1,5 @@
 import { type FragmentType, graphql, readFragment } from "../gql";
-import { formatMoney } from "../lib/money";
+import { formatDiscount, formatMoney } from "../lib/money";
 
 export const CostSummaryFragment = graphql(`
   fragment CostSummary_cost on CartCost {
@@ -39,7 +39,6 @@ export function CostSummary(props: {
   const cost = readFragment(CostSummaryFragment, props.cost);
   const noAddress = props.addressKnown === false;
   const noMethod = !noAddress && props.methodChosen === false;
-  const hasDiscount = Number(cost.discount.amount) !== 0;
   const later = <span className="muted">Calculated at checkout</span>;
   return (
     <dl className="cost-summary">
@@ -65,7 +64,7 @@ export function CostSummary(props: {
       </div>
       <div>
         <dt>Discount</dt>
-        <dd>{hasDiscount ? `−${formatMoney(cost.discount)}` : formatMoney(cost.discount)}</dd>
+        <dd>{formatDiscount(cost.discount)}</dd>
       </div>
       <div className="cost-total">
         <dt>{noAddress || noMethod ? "Total so far" : "Total"}</dt>

@@ -6,7 +6,8 @@ import { isForbidden, requestErrorText } from "../lib/errors";
 import { graphql } from "../gql";
 import { usePageTitle } from "../lib/usePageTitle";
 import { orderToken, placedState } from "../orders/orderAccess";
-import { formatDate, OrderDetails } from "../orders/OrderDetails";
+import { formatDateTime } from "../lib/dates";
+import { OrderDetails } from "../orders/OrderDetails";
 import { type PaymentOutcome, PayOrderForm } from "../orders/PayOrderForm";
 import "../orders/orders.css";
 
@@ -139,8 +140,8 @@ export function OrderPage() {
             <PendingMessage key={attempts} payment={payment} />
             {order.holdExpiresAt && (
               <p>
-                We hold your items until {formatDate(order.holdExpiresAt)}. If the order is not paid
-                by then, it is cancelled.
+                We hold your items until {formatDateTime(order.holdExpiresAt)}. If the order is not
+                paid by then, it is cancelled.
               </p>
             )}
             <PayOrderForm orderId={order.id} guestToken={guestToken} onOutcome={onOutcome} />
