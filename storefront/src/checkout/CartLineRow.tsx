@@ -50,9 +50,7 @@ const CartLineRowUpdate = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -65,9 +63,7 @@ const CartLineRowRemove = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -123,8 +119,7 @@ export function CartLineRow(props: {
   const saveQuantity = useLatestSave(async (quantity: number) => {
     const result = await updateLines({ cartId, lines: [{ id: line.id, quantity }] });
     const payload = result.data?.cartLinesUpdate;
-    const errors =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const errors = payloadErrors(payload, result.error);
     if (errors.length > 0) {
       setError(errors.map((e) => e.message).join(" "));
       return false;
@@ -162,8 +157,7 @@ export function CartLineRow(props: {
   async function remove() {
     const result = await removeLines({ cartId, lineIds: [line.id] });
     const payload = result.data?.cartLinesRemove;
-    const errors =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const errors = payloadErrors(payload, result.error);
     if (errors.length > 0) {
       setError(errors.map((e) => e.message).join(" "));
       return;

@@ -20,9 +20,7 @@ const ContactSectionSetEmail = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -67,8 +65,7 @@ export function ContactSection(props: {
   const saveEmail = useLatestSave(async (value: string) => {
     const result = await setCartEmail({ cartId: cart.id, email: value });
     const payload = result.data?.cartSetEmail;
-    const problems =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const problems = payloadErrors(payload, result.error);
     setErrors(problems);
     if (problems.length > 0) return false;
     agreed.current = value;

@@ -20,9 +20,7 @@ const DiscountSectionApply = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -35,9 +33,7 @@ const DiscountSectionRemove = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -72,8 +68,7 @@ export function DiscountSection(props: {
       result.data && "cartRemoveDiscountCode" in result.data
         ? result.data.cartRemoveDiscountCode
         : result.data?.cartApplyDiscountCode;
-    const problems =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const problems = payloadErrors(payload, result.error);
     if (problems.length > 0) {
       setError(problems.map((p) => p.message).join(" "));
       return false;

@@ -54,9 +54,7 @@ const ShippingMethodSectionSelect = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -106,8 +104,7 @@ export function ShippingMethodSection(props: {
   const saveChoice = useLatestSave(async (id: string) => {
     const result = await select({ cartId: cart.id, shippingMethodId: id });
     const payload = result.data?.cartSelectShippingMethod;
-    const problems =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const problems = payloadErrors(payload, result.error);
     setError(problems.length > 0 ? problems.map((p) => p.message).join(" ") : null);
     return problems.length === 0;
   }, props.track);

@@ -1,6 +1,7 @@
 import { CombinedError } from "urql";
 import { ApiError } from "../api/http";
-import type { UserError } from "./userErrors";
+import type { FragmentType } from "../gql";
+import { type UserError, type UserErrorFields, userErrorsOf } from "./userErrors";
 
 const UNREACHABLE = "Could not reach the store. Check your connection and try again.";
 const BAD_ANSWER = "The store could not answer just now. Try again in a moment.";
@@ -49,10 +50,10 @@ export function isForbidden(error: CombinedError | undefined): boolean {
 
 /** The userErrors of a mutation's payload, or one made of the request's own failure. */
 export function payloadErrors(
-  payload: { userErrors: readonly UserError[] } | null | undefined,
+  payload: { userErrors: readonly FragmentType<typeof UserErrorFields>[] } | null | undefined,
   error: CombinedError | undefined,
 ): UserError[] {
-  if (payload) return [...payload.userErrors];
+  if (payload) return userErrorsOf(payload.userErrors);
   if (error) return [requestProblem(error)];
   return [{ message: "The store sent no answer; try again.", code: "ERROR" }];
 }

@@ -12,9 +12,7 @@ const PayOrderFormPay = graphql(`
         status
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }

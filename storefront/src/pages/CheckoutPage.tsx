@@ -23,6 +23,7 @@ import { useCurrentCart } from "../checkout/useCurrentCart";
 import "../checkout/checkout.css";
 import { graphql } from "../gql";
 import { requestErrorText } from "../lib/errors";
+import { userErrorsOf } from "../lib/userErrors";
 import { usePageTitle } from "../lib/usePageTitle";
 import { orderPath, type PlacedState, rememberOrderToken } from "../orders/orderAccess";
 
@@ -65,9 +66,7 @@ const CheckoutPageComplete = graphql(`
         token
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -126,11 +125,12 @@ export function CheckoutPage() {
       return;
     }
     endAttempt(cart.id);
+    const userErrors = userErrorsOf(payload.userErrors);
     const order = payload.order;
     if (order) {
       // Placed (paid, or PENDING when the card was declined): the server completed the cart.
       if (order.token) rememberOrderToken(order.id, order.token);
-      const failed = payload.userErrors.find(
+      const failed = userErrors.find(
         (e) => e.code === "PAYMENT_DECLINED" || e.code === "PAYMENT_FAILED",
       );
       const state: PlacedState = {
@@ -142,13 +142,13 @@ export function CheckoutPage() {
       return;
     }
     setPlacing(false);
-    const completed = payload.userErrors.find((e) => e.code === "CART_COMPLETED");
+    const completed = userErrors.find((e) => e.code === "CART_COMPLETED");
     if (completed) {
       setNotice(completed.message);
       forgetCart();
       return;
     }
-    setPlaceErrors(placeErrors(payload.userErrors));
+    setPlaceErrors(placeErrors(userErrors));
     refetch();
     setTimeout(() => errorSummary.current?.focus(), 0);
   }

@@ -7,7 +7,7 @@ import { TextField } from "../account/TextField";
 import "../account/account.css";
 import { currentSession, logout } from "../auth/session";
 import { graphql } from "../gql";
-import { requestProblem } from "../lib/errors";
+import { payloadErrors } from "../lib/errors";
 import { errorFor, generalErrors, type UserError } from "../lib/userErrors";
 import { usePageTitle } from "../lib/usePageTitle";
 
@@ -16,9 +16,7 @@ const PasswordResetRequest = graphql(`
     requestPasswordReset(email: $email) {
       ok
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -29,9 +27,7 @@ const PasswordResetSet = graphql(`
     resetPassword(token: $token, newPassword: $newPassword) {
       ok
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -87,9 +83,8 @@ export function PasswordResetPage() {
       ]);
     setErrors([]);
     const result = await requestReset({ email: address });
-    const payload = result.data?.requestPasswordReset;
-    if (!payload) return setErrors([requestProblem(result.error)]);
-    if (payload.userErrors.length > 0) return setErrors(payload.userErrors);
+    const problems = payloadErrors(result.data?.requestPasswordReset, result.error);
+    if (problems.length > 0) return setErrors(problems);
     setSentTo(address);
     setStep("reset");
     // The notice above the new form says what happened; the code is what to do next.
@@ -113,11 +108,11 @@ export function PasswordResetPage() {
     setErrors([]);
     const result = await setPassword({ token, newPassword });
     const payload = result.data?.resetPassword;
-    if (!payload) return setErrors([requestProblem(result.error)]);
-    if (payload.userErrors.length > 0 || !payload.ok) {
-      setErrors(payload.userErrors);
-      if (errorFor(payload.userErrors, "token")) codeInput.current?.focus();
-      else if (errorFor(payload.userErrors, "newPassword")) passwordInput.current?.focus();
+    const problems = payloadErrors(payload, result.error);
+    if (problems.length > 0 || !payload?.ok) {
+      setErrors(problems);
+      if (errorFor(problems, "token")) codeInput.current?.focus();
+      else if (errorFor(problems, "newPassword")) passwordInput.current?.focus();
       return;
     }
     // The server has ended every session of the account; forget ours too.
