@@ -1,5 +1,6 @@
 import { type FormEvent, useRef, useState } from "react";
 import { Link, useNavigate } from "react-router";
+import { ConfirmEmailForm } from "../account/ConfirmEmailForm";
 import { FormAlert } from "../account/FormAlert";
 import { useNextPath, withNext } from "../account/nextPath";
 import { PASSWORD_HINT } from "../account/passwordRule";
@@ -69,13 +70,7 @@ export function RegisterPage() {
       ) : signedIn ? (
         <SignedInNotice viewer={session.viewer} />
       ) : awaitingConfirmation ? (
-        <div className="notice" role="status">
-          <p>
-            Check your inbox: if {awaitingConfirmation} can be used for a new account, we sent it a
-            code that confirms the address. Once it is confirmed,{" "}
-            <Link to={withNext("/login", next)}>sign in</Link>.
-          </p>
-        </div>
+        <ConfirmEmailForm email={awaitingConfirmation} signInPath={withNext("/login", next)} />
       ) : (
         <>
           <form className="stack panel" onSubmit={submit} noValidate>
