@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router";
 import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { requestErrorText } from "../lib/errors";
 import { OrderRow } from "./OrderRow";
 
 const PAGE_SIZE = 10;
@@ -109,7 +110,7 @@ export function OrderHistory() {
       )}
       {failed && (
         <div className="form-error" role="alert">
-          <p>Your orders could not be loaded: {error.message}</p>
+          <p>Your orders could not be loaded: {requestErrorText(error)}</p>
           <button type="button" className="secondary" onClick={() => reexecute()}>
             Try again
           </button>

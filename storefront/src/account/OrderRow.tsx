@@ -1,7 +1,9 @@
 import { Link } from "react-router";
 import { type FragmentType, graphql, readFragment } from "../gql";
+import { formatDay } from "../lib/dates";
 import { formatMoney } from "../lib/money";
-import { ORDER_STATUS } from "./orderStatus";
+import { orderPath } from "../orders/orderAccess";
+import { ORDER_STATUS } from "../orders/orderStatus";
 
 export const OrderRowFields = graphql(`
   fragment OrderRowFields on Order {
@@ -19,13 +21,6 @@ export const OrderRowFields = graphql(`
   }
 `);
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
-
-/** The path of an order's own page. */
-export function orderPath(id: string): string {
-  return `/orders/${encodeURIComponent(id)}`;
-}
-
 /** One order in the order history: its number (a link to it), date, status, size, total. */
 export function OrderRow(props: { order: FragmentType<typeof OrderRowFields> }) {
   const order = readFragment(OrderRowFields, props.order);
@@ -40,7 +35,7 @@ export function OrderRow(props: { order: FragmentType<typeof OrderRowFields> }) 
         </Link>
       </th>
       <td className="order-date">
-        <time dateTime={order.createdAt}>{dateFormat.format(new Date(order.createdAt))}</time>
+        <time dateTime={order.createdAt}>{formatDay(order.createdAt)}</time>
       </td>
       <td className="order-status">
         <span className={`badge ${status.badge}`}>{status.label}</span>

@@ -1,6 +1,7 @@
 import { type FormEvent, useId, useRef, useState } from "react";
 import { Link } from "react-router";
 import { addToCart } from "../cart/cartStore";
+import { requestProblem } from "../lib/errors";
 import type { UserError } from "../lib/userErrors";
 import type { StockLevel } from "../live/useLiveStock";
 import "./product.css";
@@ -58,12 +59,7 @@ export function AddToCartForm({ variantId, level, unavailable }: Props) {
     } catch (error) {
       setOutcome({
         added: false,
-        errors: [
-          {
-            message: error instanceof Error ? error.message : "Could not reach the store",
-            code: "NETWORK",
-          },
-        ],
+        errors: [requestProblem(error)],
       });
     } finally {
       setPending(false);

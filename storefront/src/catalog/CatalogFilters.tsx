@@ -2,7 +2,7 @@ import { useId, useRef, useState } from "react";
 import { useQuery } from "urql";
 import { graphql } from "../gql";
 import { type CatalogQuery, SORTS, type SortKey, hasFilters } from "./catalogQuery";
-import { errorText } from "./errorText";
+import { requestErrorText } from "../lib/errors";
 import "./catalog.css";
 
 const CatalogFiltersMenus = graphql(`
@@ -115,7 +115,7 @@ export function CatalogFilters({ query, onChange }: Props) {
       </div>
       {menus.error && (
         <p className="field-error" role="alert">
-          The category and tag menus could not be loaded: {errorText(menus.error)}
+          The category and tag menus could not be loaded: {requestErrorText(menus.error)}
         </p>
       )}
       {hasFilters(query) && (

@@ -62,6 +62,14 @@ export function VariantPicker({ product, selection, onSelect, soldOut }: Props) 
   if (product.options.length === 0) return null;
   return (
     <div className="variant-picker">
+      {/* What the struck-through values mean, read as each one's description: the radios
+          keep the bare value as their name ("40"). */}
+      <p hidden id={`${id}-sold-out`}>
+        Sold out
+      </p>
+      <p hidden id={`${id}-missing`}>
+        Not available in this combination
+      </p>
       {product.options.map((option, index) => (
         <fieldset key={option.name} className="option-group">
           <legend>{option.name}</legend>
@@ -81,6 +89,7 @@ export function VariantPicker({ product, selection, onSelect, soldOut }: Props) 
                     value={value}
                     checked={selection[option.name] === value}
                     onChange={() => onSelect(next)}
+                    aria-describedby={state === "available" ? undefined : `${id}-${state}`}
                   />
                   <label htmlFor={inputId}>{value}</label>
                 </div>

@@ -5,7 +5,8 @@ import { StockBadge } from "../components/StockBadge";
 import { type FragmentType, graphql, readFragment } from "../gql";
 import type { StockLevel } from "../live/useLiveStock";
 import { formatMoney } from "../lib/money";
-import { payloadErrors } from "./errors";
+import { payloadErrors } from "../lib/errors";
+import { useLatestSave } from "./useLatestSave";
 import { lineName, shownVariantTitle } from "./variantTitle";
 
 export const CartLineRowFragment = graphql(`
@@ -22,7 +23,6 @@ export const CartLineRowFragment = graphql(`
       currency
     }
     product {
-      id
       sku
       name
       images {
@@ -31,10 +31,7 @@ export const CartLineRowFragment = graphql(`
       }
     }
     variant {
-      id
       title
-      stock
-      inStock
       selectedOptions {
         name
       }
@@ -53,9 +50,7 @@ const CartLineRowUpdate = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -68,9 +63,7 @@ const CartLineRowRemove = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -111,6 +104,8 @@ export function CartLineRow(props: {
   const input = useRef<HTMLInputElement>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const sent = useRef<number>(line.quantity);
+  const lineQuantity = useRef(line.quantity);
+  lineQuantity.current = line.quantity;
 
   // The cart changed on the server (or another tab): show its quantity unless being typed.
   useEffect(() => {
@@ -119,6 +114,23 @@ export function CartLineRow(props: {
   }, [line.quantity]);
 
   useEffect(() => () => clearTimeout(timer.current), []);
+
+  // One change at a time, the last quantity typed winning, so that they land in order.
+  const saveQuantity = useLatestSave(async (quantity: number) => {
+    const result = await updateLines({ cartId, lines: [{ id: line.id, quantity }] });
+    const payload = result.data?.cartLinesUpdate;
+    const errors = payloadErrors(payload, result.error);
+    if (errors.length > 0) {
+      setError(errors.map((e) => e.message).join(" "));
+      return false;
+    }
+    setError(null);
+    announce(
+      quantity === 0 ? `Removed ${fullName} from your cart.` : `${fullName}: quantity ${quantity}.`,
+    );
+    if (quantity === 0) props.onRemoved();
+    return true;
+  });
 
   async function commit(value: string) {
     clearTimeout(timer.current);
@@ -132,20 +144,8 @@ export function CartLineRow(props: {
       return;
     }
     sent.current = quantity;
-    const result = await updateLines({ cartId, lines: [{ id: line.id, quantity }] });
-    const payload = result.data?.cartLinesUpdate;
-    const errors =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
-    if (errors.length > 0) {
-      sent.current = line.quantity;
-      setError(errors.map((e) => e.message).join(" "));
-      return;
-    }
-    setError(null);
-    announce(
-      quantity === 0 ? `Removed ${fullName} from your cart.` : `${fullName}: quantity ${quantity}.`,
-    );
-    if (quantity === 0) props.onRemoved();
+    // A refused quantity is not the cart's: the cart's own is the one to compare with.
+    if (!(await saveQuantity(quantity))) sent.current = lineQuantity.current;
   }
 
   function change(value: string) {
@@ -157,8 +157,7 @@ export function CartLineRow(props: {
   async function remove() {
     const result = await removeLines({ cartId, lineIds: [line.id] });
     const payload = result.data?.cartLinesRemove;
-    const errors =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const errors = payloadErrors(payload, result.error);
     if (errors.length > 0) {
       setError(errors.map((e) => e.message).join(" "));
       return;
@@ -197,7 +196,15 @@ export function CartLineRow(props: {
         <p className="cart-line-price">
           {formatMoney(line.unitPrice)} <span className="muted">each</span>
         </p>
-        {stock && stock.stock < SHOW_STOCK_BELOW && <StockBadge level={stock} live />}
+        {/* Always in the page, so that a badge appearing in it is announced too. */}
+        <div className="cart-line-stock" aria-live="polite" aria-atomic="true">
+          {stock && stock.stock < SHOW_STOCK_BELOW && (
+            <>
+              <span className="visually-hidden">{fullName}: </span>
+              <StockBadge level={stock} />
+            </>
+          )}
+        </div>
         <ul className="line-problems" id={problemsId} aria-live="polite">
           {props.problems.map((problem) => (
             <li key={problem.code} data-code={problem.code}>

@@ -1,9 +1,10 @@
-import { useEffect, useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { useMutation } from "urql";
 import { type FragmentType, graphql, readFragment } from "../gql";
 import { errorFor, generalErrors, type UserError } from "../lib/userErrors";
-import { payloadErrors } from "./errors";
+import { payloadErrors } from "../lib/errors";
 import type { TrackSave } from "./pendingSaves";
+import { useLatestSave } from "./useLatestSave";
 
 export const ContactSectionFragment = graphql(`
   fragment ContactSection_cart on Cart {
@@ -19,9 +20,7 @@ const ContactSectionSetEmail = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -45,22 +44,45 @@ export function ContactSection(props: {
   const [saved, setSaved] = useState(false);
   const [, setCartEmail] = useMutation(ContactSectionSetEmail);
 
+  // The address the field and the cart last agreed on (loaded, or saved from here). The
+  // field follows the cart (changed in another tab) only while it holds no edit of its own
+  // and no save is on its way, so a slower answer never puts an older address back.
+  const agreed = useRef(cart.email ?? "");
+  const saving = useRef(0);
   useEffect(() => {
-    if (cart.email && document.activeElement?.id !== `${ids}-email`) setEmail(cart.email);
+    const server = cart.email ?? "";
+    if (saving.current > 0 || server === agreed.current) return;
+    if (document.activeElement?.id === `${ids}-email`) return;
+    const before = agreed.current;
+    setEmail((shown) => (shown.trim() === before ? server : shown));
+    agreed.current = server;
   }, [cart.email, ids]);
 
+  // What the field shows now, to say "Email saved." only for that.
+  const shown = useRef(email);
+  shown.current = email;
+
+  const saveEmail = useLatestSave(async (value: string) => {
+    const result = await setCartEmail({ cartId: cart.id, email: value });
+    const payload = result.data?.cartSetEmail;
+    const problems = payloadErrors(payload, result.error);
+    setErrors(problems);
+    if (problems.length > 0) return false;
+    agreed.current = value;
+    if (shown.current.trim() === value) setSaved(true);
+    return true;
+  }, props.track);
+
+  // On Enter and on leaving the field; an address already saved is not sent again.
   async function save() {
     const value = email.trim();
-    if (value === "" || value === cart.email) return;
+    if (value === "" || value === agreed.current) return;
     setSaved(false);
-    const result = await props.track(setCartEmail({ cartId: cart.id, email: value }));
-    const payload = result.data?.cartSetEmail;
-    const problems =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
-    setErrors(problems);
-    if (problems.length === 0) {
-      setSaved(true);
-      props.onChanged();
+    saving.current += 1;
+    try {
+      if (await saveEmail(value)) props.onChanged();
+    } finally {
+      saving.current -= 1;
     }
   }
 

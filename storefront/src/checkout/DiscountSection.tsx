@@ -2,8 +2,9 @@ import { useId, useState } from "react";
 import { useMutation } from "urql";
 import { type FragmentType, graphql, readFragment } from "../gql";
 import { SectionErrors } from "./ContactSection";
-import { payloadErrors } from "./errors";
+import { payloadErrors } from "../lib/errors";
 import type { TrackSave } from "./pendingSaves";
+import { useLatestSave } from "./useLatestSave";
 
 export const DiscountSectionFragment = graphql(`
   fragment DiscountSection_cart on Cart {
@@ -19,9 +20,7 @@ const DiscountSectionApply = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -34,9 +33,7 @@ const DiscountSectionRemove = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -56,8 +53,35 @@ export function DiscountSection(props: {
   const [code, setCode] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState("");
-  const [applying, apply] = useMutation(DiscountSectionApply);
-  const [removing, remove] = useMutation(DiscountSectionRemove);
+  const [, apply] = useMutation(DiscountSectionApply);
+  const [, remove] = useMutation(DiscountSectionRemove);
+
+  // A code to apply, or null to remove the cart's code: one request at a time, and the
+  // last press wins (a code replaces the one before, so skipping between them is safe).
+  const saveCode = useLatestSave(async (wanted: string | null) => {
+    const applied = cart.discountCodes[0] ?? "";
+    const result =
+      wanted === null
+        ? await remove({ cartId: cart.id })
+        : await apply({ cartId: cart.id, code: wanted });
+    const payload =
+      result.data && "cartRemoveDiscountCode" in result.data
+        ? result.data.cartRemoveDiscountCode
+        : result.data?.cartApplyDiscountCode;
+    const problems = payloadErrors(payload, result.error);
+    if (problems.length > 0) {
+      setError(problems.map((p) => p.message).join(" "));
+      return false;
+    }
+    setError(null);
+    if (wanted === null) {
+      setStatus(`Discount ${applied} removed.`);
+    } else {
+      setCode((typed) => (typed.trim().toUpperCase() === wanted.toUpperCase() ? "" : typed));
+      setStatus(`Discount ${wanted.toUpperCase()} added.`);
+    }
+    return true;
+  }, props.track);
 
   async function submit() {
     const value = code.trim();
@@ -66,32 +90,12 @@ export function DiscountSection(props: {
       return;
     }
     setStatus("");
-    const result = await props.track(apply({ cartId: cart.id, code: value }));
-    const payload = result.data?.cartApplyDiscountCode;
-    const problems =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
-    if (problems.length > 0) {
-      setError(problems.map((p) => p.message).join(" "));
-      return;
-    }
-    setError(null);
-    setCode("");
-    setStatus(`Discount ${value.toUpperCase()} added.`);
-    props.onChanged();
+    if (await saveCode(value)) props.onChanged();
   }
 
-  async function removeCode(applied: string) {
+  async function removeCode() {
     setStatus("");
-    const result = await props.track(remove({ cartId: cart.id }));
-    const payload = result.data?.cartRemoveDiscountCode;
-    const problems =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
-    if (problems.length > 0) {
-      setError(problems.map((p) => p.message).join(" "));
-      return;
-    }
-    setError(null);
-    setStatus(`Discount ${applied} removed.`);
+    if (!(await saveCode(null))) return;
     props.onChanged();
     setTimeout(() => document.getElementById(`${ids}-code`)?.focus(), 0);
   }
@@ -114,8 +118,7 @@ export function DiscountSection(props: {
               <button
                 type="button"
                 className="link-button"
-                onClick={() => void removeCode(applied)}
-                disabled={removing.fetching}
+                onClick={() => void removeCode()}
                 aria-describedby={`${ids}-applied-${applied}`}
               >
                 Remove
@@ -146,7 +149,7 @@ export function DiscountSection(props: {
             aria-describedby={error ? `${ids}-error` : undefined}
           />
         </div>
-        <button type="submit" className="secondary" disabled={applying.fetching}>
+        <button type="submit" className="secondary">
           Apply
         </button>
       </form>

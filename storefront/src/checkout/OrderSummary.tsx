@@ -11,6 +11,9 @@ export const OrderSummaryFragment = graphql(`
     shippingAddress {
       country
     }
+    shippingMethod {
+      id
+    }
     lines {
       id
       quantity
@@ -78,7 +81,11 @@ export function OrderSummary(props: {
         <Link to="/cart">Edit cart</Link>
       </p>
       <SectionErrors messages={props.checkoutErrors} />
-      <CostSummary cost={cart.cost} addressKnown={!!cart.shippingAddress} />
+      <CostSummary
+        cost={cart.cost}
+        addressKnown={!!cart.shippingAddress}
+        methodChosen={!!cart.shippingMethod}
+      />
     </section>
   );
 }

@@ -5,7 +5,7 @@ import { generalErrors, type UserError } from "../lib/userErrors";
 import { AddressFields, addressInput, type AddressDraft, draftOf } from "./AddressFields";
 import { AddressText, addressLines } from "./AddressText";
 import { SectionErrors } from "./ContactSection";
-import { payloadErrors } from "./errors";
+import { payloadErrors } from "../lib/errors";
 import type { TrackSave } from "./pendingSaves";
 
 export const ShippingAddressSectionFragment = graphql(`
@@ -56,9 +56,7 @@ const ShippingAddressSectionSet = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -111,8 +109,7 @@ export function ShippingAddressSection(props: {
         : { cartId: cart.id, address: addressInput(draft) };
     const result = await props.track(setAddress(variables));
     const payload = result.data?.cartSetShippingAddress;
-    const problems =
-      payload && payload.userErrors.length === 0 ? [] : payloadErrors(payload, result.error);
+    const problems = payloadErrors(payload, result.error);
     setErrors(problems);
     if (problems.length > 0) {
       const first = problems

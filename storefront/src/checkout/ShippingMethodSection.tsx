@@ -1,11 +1,12 @@
-import { type Ref, useEffect, useId, useRef, useState } from "react";
+import { type Ref, useEffect, useId, useState } from "react";
 import { useMutation } from "urql";
 import { type FragmentType, graphql, readFragment } from "../gql";
 import { formatMoney } from "../lib/money";
 import { SectionErrors } from "./ContactSection";
 import { countryName } from "./countries";
-import { payloadErrors } from "./errors";
+import { payloadErrors } from "../lib/errors";
 import type { TrackSave } from "./pendingSaves";
+import { useLatestSave } from "./useLatestSave";
 
 export const ShippingMethodSectionFragment = graphql(`
   fragment ShippingMethodSection_cart on Cart {
@@ -35,6 +36,13 @@ export const ShippingMethodSectionFragment = graphql(`
       subtotal {
         amount
       }
+      discount {
+        amount
+      }
+      shipping {
+        amount
+        currency
+      }
     }
   }
 `);
@@ -46,9 +54,7 @@ const ShippingMethodSectionSelect = graphql(`
         id
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -63,6 +69,11 @@ function deliveryText(
   const high = max ?? min!;
   if (low === high) return `Delivery in ${low} ${low === 1 ? "day" : "days"}`;
   return `Delivery in ${low}–${high} days`;
+}
+
+/** An amount in thousandths, to compare decimal strings without float surprises. */
+function thousandths(amount: string): number {
+  return Math.round(Number(amount) * 1000);
 }
 
 /** The methods that ship to the cart's address, as radios; picking one saves it. */
@@ -82,8 +93,6 @@ export function ShippingMethodSection(props: {
   const [choice, setChoice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [, select] = useMutation(ShippingMethodSectionSelect);
-  const wanted = useRef<string | null>(null);
-  const running = useRef<Promise<void> | null>(null);
   const selectedId = cart.shippingMethod?.id ?? null;
 
   // Once the cart shows the method picked, it is the cart's choice again.
@@ -91,36 +100,20 @@ export function ShippingMethodSection(props: {
     if (choice !== null && choice === selectedId) setChoice(null);
   }, [choice, selectedId]);
 
-  function choose(id: string) {
+  // One save at a time; the last pick wins (arrow keys move through several).
+  const saveChoice = useLatestSave(async (id: string) => {
+    const result = await select({ cartId: cart.id, shippingMethodId: id });
+    const payload = result.data?.cartSelectShippingMethod;
+    const problems = payloadErrors(payload, result.error);
+    setError(problems.length > 0 ? problems.map((p) => p.message).join(" ") : null);
+    return problems.length === 0;
+  }, props.track);
+
+  async function choose(id: string) {
     setChoice(id);
     setError(null);
-    wanted.current = id;
-    // One save at a time; the last pick wins (arrow keys move through several).
-    running.current ??= props.track(
-      (async () => {
-        try {
-          let target: string | null = null;
-          while (wanted.current !== target) {
-            target = wanted.current!;
-            const result = await select({ cartId: cart.id, shippingMethodId: target });
-            const payload = result.data?.cartSelectShippingMethod;
-            const problems =
-              payload && payload.userErrors.length === 0
-                ? []
-                : payloadErrors(payload, result.error);
-            if (problems.length > 0) {
-              setError(problems.map((p) => p.message).join(" "));
-              setChoice(null);
-              wanted.current = null;
-              return;
-            }
-          }
-          props.onChanged();
-        } finally {
-          running.current = null;
-        }
-      })(),
-    );
+    if (await saveChoice(id)) props.onChanged();
+    else setChoice(null);
   }
 
   const heading = (
@@ -145,7 +138,16 @@ export function ShippingMethodSection(props: {
   }
   const methods = cart.availableShippingMethods;
   const checked = choice ?? selectedId;
-  const subtotal = Number(cart.cost.subtotal.amount);
+  // The server makes shipping free when the goods *after* their discount reach a method's
+  // "free over" amount. The cart's own method is shown at what the cart charges for it;
+  // the others are compared as the server would. The cart's discount is the goods'
+  // discount, plus the shipping when a free-shipping code covers it: a discount of
+  // exactly the shipping charged is taken to be that (such a code takes nothing off the
+  // goods).
+  const discount = thousandths(cart.cost.discount.amount);
+  const shipping = thousandths(cart.cost.shipping.amount);
+  const goodsDiscount = shipping > 0 && discount === shipping ? 0 : discount;
+  const goods = thousandths(cart.cost.subtotal.amount) - goodsDiscount;
   return (
     <section
       aria-labelledby={`${ids}-heading`}
@@ -164,8 +166,11 @@ export function ShippingMethodSection(props: {
         >
           <legend className="visually-hidden">Shipping method</legend>
           {methods.map((method) => {
+            const price = method.id === selectedId ? cart.cost.shipping : method.price;
             const free =
-              method.freeOverSubtotal && subtotal >= Number(method.freeOverSubtotal.amount);
+              method.id === selectedId
+                ? Number(cart.cost.shipping.amount) === 0
+                : !!method.freeOverSubtotal && goods >= thousandths(method.freeOverSubtotal.amount);
             const delivery = deliveryText(method.minDeliveryDays, method.maxDeliveryDays);
             const id = `${ids}-${method.id}`;
             return (
@@ -176,18 +181,18 @@ export function ShippingMethodSection(props: {
                   name={`${ids}-method`}
                   value={method.id}
                   checked={checked === method.id}
-                  onChange={() => choose(method.id)}
+                  onChange={() => void choose(method.id)}
                   aria-describedby={`${id}-details`}
                 />
                 <label htmlFor={id}>
                   <span className="choice-name">{method.name}</span>{" "}
-                  <span className="choice-price">{free ? "Free" : formatMoney(method.price)}</span>
+                  <span className="choice-price">{free ? "Free" : formatMoney(price)}</span>
                 </label>
                 <p className="muted choice-details" id={`${id}-details`}>
                   {[method.description, delivery].filter(Boolean).join(" · ")}
                   {method.freeOverSubtotal &&
                     !free &&
-                    ` · Free over ${formatMoney(method.freeOverSubtotal)}`}
+                    ` · Free over ${formatMoney(method.freeOverSubtotal)}${goodsDiscount > 0 ? " after the discount" : ""}`}
                 </p>
               </div>
             );

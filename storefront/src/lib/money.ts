@@ -11,3 +11,8 @@ export function formatMoney(money: Money): string {
   }
   return format.format(Number(money.amount));
 }
+
+/** A discount as taken off: "−$4.50", or "$0.00" when there is none. */
+export function formatDiscount(money: Money): string {
+  return Number(money.amount) !== 0 ? `−${formatMoney(money)}` : formatMoney(money);
+}

@@ -1,3 +1,5 @@
+import { type FragmentType, graphql, readFragment } from "../gql";
+
 /** A mutation's `userErrors` entry: what was wrong with the input, and where. */
 export type UserError = { field?: readonly string[] | null; message: string; code: string };
 
@@ -11,4 +13,18 @@ export function generalErrors(errors: readonly UserError[], shown: readonly stri
   return errors
     .filter((error) => !error.field?.length || !shown.includes(error.field.at(-1) ?? ""))
     .map((error) => error.message);
+}
+
+/** What every mutation's `userErrors` asks for; spread it as `userErrors { ...UserErrorFields }`. */
+export const UserErrorFields = graphql(`
+  fragment UserErrorFields on UserError {
+    field
+    message
+    code
+  }
+`);
+
+/** A payload's `userErrors`, read through the fragment. */
+export function userErrorsOf(errors: readonly FragmentType<typeof UserErrorFields>[]): UserError[] {
+  return [...readFragment(UserErrorFields, errors)];
 }

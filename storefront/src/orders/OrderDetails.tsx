@@ -1,13 +1,13 @@
 import { AddressText } from "../checkout/AddressText";
 import "../checkout/checkout.css";
 import { type FragmentType, graphql, readFragment } from "../gql";
-import { formatMoney } from "../lib/money";
+import { formatDateTime } from "../lib/dates";
+import { formatDiscount, formatMoney } from "../lib/money";
+import { ORDER_STATUS } from "./orderStatus";
 import "./orders.css";
 
 export const OrderDetailsFragment = graphql(`
   fragment OrderDetails_order on Order {
-    id
-    number
     status
     email
     createdAt
@@ -66,34 +66,25 @@ export const OrderDetailsFragment = graphql(`
   }
 `);
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "long", timeStyle: "short" });
-
-export function formatDate(value: string): string {
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? value : dateFormat.format(date);
-}
-
 /** Everything an order says: status, lines, where it goes and how, and what it costs. */
 export function OrderDetails(props: { order: FragmentType<typeof OrderDetailsFragment> }) {
   const order = readFragment(OrderDetailsFragment, props.order);
   const discountCodes = order.discounts.map((discount) => discount.code).join(", ");
+  const status = ORDER_STATUS[order.status];
   return (
     <div className="order-details stack">
       <dl className="order-facts">
         <div>
           <dt>Status</dt>
           <dd>
-            <span
-              className={`badge order-status order-status-${order.status.toLowerCase()}`}
-              data-status={order.status}
-            >
-              {order.status}
+            <span className={`badge ${status.badge}`} data-status={order.status}>
+              {status.label}
             </span>
           </dd>
         </div>
         <div>
           <dt>Placed</dt>
-          <dd>{formatDate(order.createdAt)}</dd>
+          <dd>{formatDateTime(order.createdAt)}</dd>
         </div>
         {order.email && (
           <div>
@@ -169,11 +160,7 @@ export function OrderDetails(props: { order: FragmentType<typeof OrderDetailsFra
             </div>
             <div>
               <dt>{discountCodes ? `Discount (${discountCodes})` : "Discount"}</dt>
-              <dd>
-                {Number(order.discountTotal.amount) !== 0
-                  ? `−${formatMoney(order.discountTotal)}`
-                  : formatMoney(order.discountTotal)}
-              </dd>
+              <dd>{formatDiscount(order.discountTotal)}</dd>
             </div>
             <div className="cost-total">
               <dt>Total</dt>

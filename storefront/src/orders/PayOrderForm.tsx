@@ -1,6 +1,6 @@
 import { useId, useState } from "react";
 import { useMutation } from "urql";
-import { payloadErrors } from "../checkout/errors";
+import { payloadErrors } from "../lib/errors";
 import { DEFAULT_TEST_CARD, TestCardSelect } from "../checkout/TestCardSelect";
 import { graphql } from "../gql";
 
@@ -12,9 +12,7 @@ const PayOrderFormPay = graphql(`
         status
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }

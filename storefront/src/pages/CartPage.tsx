@@ -1,13 +1,11 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { Link } from "react-router";
-import { useQuery } from "urql";
-import { useSession } from "../auth/session";
-import { forgetCart, useCartId } from "../cart/cartStore";
 import { CartLineRow, type LineProblem } from "../checkout/CartLineRow";
 import { CostSummary } from "../checkout/CostSummary";
-import { isForbidden, requestErrorText } from "../checkout/errors";
 import { BLOCKING_LINE_PROBLEMS, useRefetchOnStockChange } from "../checkout/cartStock";
+import { useCurrentCart } from "../checkout/useCurrentCart";
 import "../checkout/checkout.css";
+import { requestErrorText } from "../lib/errors";
 import { graphql } from "../gql";
 import { useLiveStock } from "../live/useLiveStock";
 import { usePageTitle } from "../lib/usePageTitle";
@@ -17,9 +15,11 @@ const CartPageQuery = graphql(`
     cart(id: $id) {
       id
       completed
-      totalQuantity
       shippingAddress {
         country
+      }
+      shippingMethod {
+        id
       }
       lines {
         id
@@ -44,26 +44,8 @@ const CartPageQuery = graphql(`
 
 export function CartPage() {
   usePageTitle("Your cart");
-  const cartId = useCartId();
-  const session = useSession();
-  const [{ data, error, fetching, operation }, reexecute] = useQuery({
-    query: CartPageQuery,
-    variables: { id: cartId ?? "" },
-    // A customer's cart is read with their token: wait until the session is known.
-    pause: !cartId || session.status === "starting",
-  });
-  const cart = cartId && data?.cart && data.cart.id === cartId ? data.cart : null;
-  const answered = !!cartId && !fetching && operation?.variables.id === cartId;
-  const gone = answered && !!data && (!data.cart || data.cart.completed);
-  const notOurs = !!cartId && session.status !== "starting" && isForbidden(error);
-
-  // A cart that was checked out, expired or belongs to someone else cannot be filled.
-  useEffect(() => {
-    if (gone || notOurs) forgetCart();
-  }, [gone, notOurs]);
-
+  const { cart, loading, error, refetch } = useCurrentCart(CartPageQuery);
   const variantIds = cart?.lines.flatMap((line) => (line.variant ? [line.variant.id] : [])) ?? [];
-  const refetch = useCallback(() => reexecute({ requestPolicy: "network-only" }), [reexecute]);
   const live = useLiveStock({ variantIds }, refetch);
   useRefetchOnStockChange(live, variantIds, refetch);
 
@@ -80,9 +62,9 @@ export function CartPage() {
   }, []);
 
   let body;
-  if (session.status === "starting" || (cartId && !data && !error && !gone)) {
+  if (loading) {
     body = <p>Loading…</p>;
-  } else if (error && !notOurs && !cart) {
+  } else if (error && !cart) {
     body = (
       <div className="form-error" role="alert">
         <p>Your cart could not be loaded: {requestErrorText(error)}</p>
@@ -136,7 +118,11 @@ export function CartPage() {
         </section>
         <section aria-labelledby="cart-summary-heading" className="panel stack cart-summary">
           <h2 id="cart-summary-heading">Summary</h2>
-          <CostSummary cost={cart.cost} addressKnown={!!cart.shippingAddress} />
+          <CostSummary
+            cost={cart.cost}
+            addressKnown={!!cart.shippingAddress}
+            methodChosen={!!cart.shippingMethod}
+          />
           {cartProblems.length > 0 && (
             <ul className="line-problems" aria-live="polite">
               {cartProblems.map((problem) => (

@@ -10,7 +10,7 @@ import {
   productSort,
   readCatalogQuery,
 } from "../catalog/catalogQuery";
-import { errorText } from "../catalog/errorText";
+import { requestErrorText } from "../lib/errors";
 import { graphql } from "../gql";
 import type { ProductFilter } from "../gql/graphql";
 import { usePageTitle } from "../lib/usePageTitle";
@@ -127,7 +127,7 @@ export function CatalogPage() {
 
       {result.error && (
         <div role="alert" className="form-error">
-          <p>The products could not be loaded: {errorText(result.error)}</p>
+          <p>The products could not be loaded: {requestErrorText(result.error)}</p>
           {cursor && (
             <p>
               <Link to={pageLink({ after: "", before: "" })}>Go to the first page</Link>

@@ -1,12 +1,11 @@
-import { type MouseEvent, useCallback, useEffect, useId, useRef, useState } from "react";
+import { type MouseEvent, useCallback, useId, useRef, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { useSession } from "../auth/session";
-import { forgetCart, useCartId } from "../cart/cartStore";
+import { forgetCart } from "../cart/cartStore";
 import { attemptKey, endAttempt } from "../checkout/attemptKey";
 import { ContactSection } from "../checkout/ContactSection";
 import { DiscountSection } from "../checkout/DiscountSection";
-import { isForbidden, requestErrorText } from "../checkout/errors";
 import {
   messagesFor,
   type PlacedError,
@@ -20,8 +19,11 @@ import { usePendingSaves } from "../checkout/pendingSaves";
 import { ShippingAddressSection } from "../checkout/ShippingAddressSection";
 import { ShippingMethodSection } from "../checkout/ShippingMethodSection";
 import { DEFAULT_TEST_CARD, TestCardSelect } from "../checkout/TestCardSelect";
+import { useCurrentCart } from "../checkout/useCurrentCart";
 import "../checkout/checkout.css";
 import { graphql } from "../gql";
+import { requestErrorText } from "../lib/errors";
+import { userErrorsOf } from "../lib/userErrors";
 import { usePageTitle } from "../lib/usePageTitle";
 import { orderPath, type PlacedState, rememberOrderToken } from "../orders/orderAccess";
 
@@ -51,7 +53,6 @@ const CheckoutPageMe = graphql(`
   query CheckoutPageMe {
     me {
       id
-      email
       ...ShippingAddressSection_user
     }
   }
@@ -65,9 +66,7 @@ const CheckoutPageComplete = graphql(`
         token
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -75,23 +74,11 @@ const CheckoutPageComplete = graphql(`
 
 export function CheckoutPage() {
   usePageTitle("Checkout");
-  const cartId = useCartId();
   const session = useSession();
   const navigate = useNavigate();
   const signedIn = session.status === "signedIn";
-  const [{ data, error, fetching, operation }, reexecute] = useQuery({
-    query: CheckoutPageQuery,
-    variables: { id: cartId ?? "" },
-    pause: !cartId || session.status === "starting",
-  });
+  const { cart, loading, error, refetch } = useCurrentCart(CheckoutPageQuery);
   const [me] = useQuery({ query: CheckoutPageMe, pause: !signedIn });
-  const cart = cartId && data?.cart && data.cart.id === cartId ? data.cart : null;
-  const answered = !!cartId && !fetching && operation?.variables.id === cartId;
-  const gone = answered && !!data && (!data.cart || data.cart.completed);
-  const notOurs = !!cartId && session.status !== "starting" && isForbidden(error);
-  useEffect(() => {
-    if (gone || notOurs) forgetCart();
-  }, [gone, notOurs]);
 
   const saves = usePendingSaves();
   const [errors, setPlaceErrors] = useState<PlacedError[]>([]);
@@ -105,7 +92,6 @@ export function CheckoutPage() {
   const errorSummary = useRef<HTMLDivElement>(null);
   const ids = useId();
 
-  const refetch = useCallback(() => reexecute({ requestPolicy: "network-only" }), [reexecute]);
   const clear = useCallback(
     (section: Section) => setPlaceErrors((errors) => errors.filter((e) => e.section !== section)),
     [],
@@ -139,11 +125,12 @@ export function CheckoutPage() {
       return;
     }
     endAttempt(cart.id);
+    const userErrors = userErrorsOf(payload.userErrors);
     const order = payload.order;
     if (order) {
       // Placed (paid, or PENDING when the card was declined): the server completed the cart.
       if (order.token) rememberOrderToken(order.id, order.token);
-      const failed = payload.userErrors.find(
+      const failed = userErrors.find(
         (e) => e.code === "PAYMENT_DECLINED" || e.code === "PAYMENT_FAILED",
       );
       const state: PlacedState = {
@@ -155,21 +142,21 @@ export function CheckoutPage() {
       return;
     }
     setPlacing(false);
-    const completed = payload.userErrors.find((e) => e.code === "CART_COMPLETED");
+    const completed = userErrors.find((e) => e.code === "CART_COMPLETED");
     if (completed) {
       setNotice(completed.message);
       forgetCart();
       return;
     }
-    setPlaceErrors(placeErrors(payload.userErrors));
+    setPlaceErrors(placeErrors(userErrors));
     refetch();
     setTimeout(() => errorSummary.current?.focus(), 0);
   }
 
   let body;
-  if (session.status === "starting" || (cartId && !data && !error && !gone)) {
+  if (loading) {
     body = <p>Loading…</p>;
-  } else if (error && !notOurs && !cart) {
+  } else if (error && !cart) {
     body = (
       <div className="form-error" role="alert">
         <p>Your cart could not be loaded: {requestErrorText(error)}</p>

@@ -2,7 +2,7 @@ import { type FormEvent, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { FormAlert } from "../account/FormAlert";
 import { useNextPath, withNext } from "../account/nextPath";
-import { thrownProblem } from "../account/problems";
+import { requestProblem } from "../lib/errors";
 import { SignedInNotice } from "../account/SignedInNotice";
 import { TextField } from "../account/TextField";
 import "../account/account.css";
@@ -38,7 +38,7 @@ export function LoginPage() {
       setProblems(errors.map((error) => error.message));
       setPassword("");
     } catch (error) {
-      setProblems([thrownProblem(error).message]);
+      setProblems([requestProblem(error).message]);
     }
     setBusy(false);
   }

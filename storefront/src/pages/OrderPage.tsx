@@ -1,12 +1,13 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { useQuery } from "urql";
 import { useSession } from "../auth/session";
-import { isForbidden, requestErrorText } from "../checkout/errors";
+import { isForbidden, requestErrorText } from "../lib/errors";
 import { graphql } from "../gql";
 import { usePageTitle } from "../lib/usePageTitle";
 import { orderToken, placedState } from "../orders/orderAccess";
-import { formatDate, OrderDetails } from "../orders/OrderDetails";
+import { formatDateTime } from "../lib/dates";
+import { OrderDetails } from "../orders/OrderDetails";
 import { type PaymentOutcome, PayOrderForm } from "../orders/PayOrderForm";
 import "../orders/orders.css";
 
@@ -68,14 +69,22 @@ export function OrderPage() {
   function onOutcome(outcome: PaymentOutcome) {
     setAttempts((n) => n + 1);
     if (outcome.paid) {
+      // The answer names the Order, so urql's cache reads this page's order again itself.
       setPaidHere(true);
       setPayment(null);
-    } else {
-      setPayment({ code: outcome.code, message: outcome.message });
+      return;
     }
+    setPayment({ code: outcome.code, message: outcome.message });
+    // A refusal carries no order: read it again here (it may have been cancelled meanwhile).
     const refetch = byToken ? refetchGuest : refetchMine;
     refetch({ requestPolicy: "network-only" });
   }
+
+  // Paid here: the form is gone, so the keyboard goes to the news that replaces it.
+  const paidNotice = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (paidHere) paidNotice.current?.focus();
+  }, [paidHere]);
 
   let body;
   if (!byToken && session.status === "starting") {
@@ -117,7 +126,7 @@ export function OrderPage() {
     body = (
       <>
         {paid && (placed || paidHere) && (
-          <div className="notice stack" role="status">
+          <div className="notice stack" role="status" tabIndex={-1} ref={paidNotice}>
             <p>
               <strong>
                 {paidHere ? "Payment received. " : ""}Thank you — your order is placed.
@@ -131,8 +140,8 @@ export function OrderPage() {
             <PendingMessage key={attempts} payment={payment} />
             {order.holdExpiresAt && (
               <p>
-                We hold your items until {formatDate(order.holdExpiresAt)}. If the order is not paid
-                by then, it is cancelled.
+                We hold your items until {formatDateTime(order.holdExpiresAt)}. If the order is not
+                paid by then, it is cancelled.
               </p>
             )}
             <PayOrderForm orderId={order.id} guestToken={guestToken} onOutcome={onOutcome} />

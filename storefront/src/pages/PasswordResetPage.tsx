@@ -7,6 +7,7 @@ import { TextField } from "../account/TextField";
 import "../account/account.css";
 import { currentSession, logout } from "../auth/session";
 import { graphql } from "../gql";
+import { payloadErrors } from "../lib/errors";
 import { errorFor, generalErrors, type UserError } from "../lib/userErrors";
 import { usePageTitle } from "../lib/usePageTitle";
 
@@ -15,9 +16,7 @@ const PasswordResetRequest = graphql(`
     requestPasswordReset(email: $email) {
       ok
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -28,9 +27,7 @@ const PasswordResetSet = graphql(`
     resetPassword(token: $token, newPassword: $newPassword) {
       ok
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -42,8 +39,21 @@ type Step = "request" | "reset" | "done";
  * link with `?code=` starts at the second step with the code filled in. */
 export function PasswordResetPage() {
   usePageTitle("Reset your password");
-  const [params] = useSearchParams();
+  const [params, setParams] = useSearchParams();
   const codeParam = params.get("code")?.trim() ?? "";
+  // The code is read once, then taken out of the address, so that it is not left in the
+  // history, a bookmark or a shared link.
+  useEffect(() => {
+    if (!params.has("code")) return;
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        next.delete("code");
+        return next;
+      },
+      { replace: true },
+    );
+  }, [params, setParams]);
   const [step, setStep] = useState<Step>(codeParam ? "reset" : "request");
   const [email, setEmail] = useState("");
   const [sentTo, setSentTo] = useState<string | null>(null);
@@ -73,9 +83,8 @@ export function PasswordResetPage() {
       ]);
     setErrors([]);
     const result = await requestReset({ email: address });
-    const payload = result.data?.requestPasswordReset;
-    if (!payload) return setErrors([networkProblem(result.error?.message)]);
-    if (payload.userErrors.length > 0) return setErrors(payload.userErrors);
+    const problems = payloadErrors(result.data?.requestPasswordReset, result.error);
+    if (problems.length > 0) return setErrors(problems);
     setSentTo(address);
     setStep("reset");
     // The notice above the new form says what happened; the code is what to do next.
@@ -99,11 +108,11 @@ export function PasswordResetPage() {
     setErrors([]);
     const result = await setPassword({ token, newPassword });
     const payload = result.data?.resetPassword;
-    if (!payload) return setErrors([networkProblem(result.error?.message)]);
-    if (payload.userErrors.length > 0 || !payload.ok) {
-      setErrors(payload.userErrors);
-      if (errorFor(payload.userErrors, "token")) codeInput.current?.focus();
-      else if (errorFor(payload.userErrors, "newPassword")) passwordInput.current?.focus();
+    const problems = payloadErrors(payload, result.error);
+    if (problems.length > 0 || !payload?.ok) {
+      setErrors(problems);
+      if (errorFor(problems, "token")) codeInput.current?.focus();
+      else if (errorFor(problems, "newPassword")) passwordInput.current?.focus();
       return;
     }
     // The server has ended every session of the account; forget ours too.
@@ -225,11 +234,4 @@ export function PasswordResetPage() {
       )}
     </section>
   );
-}
-
-function networkProblem(message: string | undefined): UserError {
-  return {
-    message: message ?? "Could not reach the store. Check your connection and try again.",
-    code: "NETWORK",
-  };
 }

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { useQuery } from "urql";
 import { AddToCartForm } from "../catalog/AddToCartForm";
-import { errorText } from "../catalog/errorText";
+import { requestErrorText } from "../lib/errors";
 import { ProductGallery } from "../catalog/ProductGallery";
 import { priceText } from "../catalog/ProductCard";
 import {
@@ -94,7 +94,7 @@ export function ProductPage() {
     return (
       <section className="page">
         <div role="alert" className="form-error">
-          <p>The product could not be loaded: {errorText(result.error)}</p>
+          <p>The product could not be loaded: {requestErrorText(result.error)}</p>
         </div>
         <p>
           <Link to="/">Back to the shop</Link>

@@ -1,9 +1,10 @@
 import { type FormEvent, useRef, useState } from "react";
 import { Link, useNavigate } from "react-router";
+import { ConfirmEmailForm } from "../account/ConfirmEmailForm";
 import { FormAlert } from "../account/FormAlert";
 import { useNextPath, withNext } from "../account/nextPath";
 import { PASSWORD_HINT } from "../account/passwordRule";
-import { thrownProblem } from "../account/problems";
+import { requestProblem } from "../lib/errors";
 import { SignedInNotice } from "../account/SignedInNotice";
 import { TextField } from "../account/TextField";
 import "../account/account.css";
@@ -50,7 +51,7 @@ export function RegisterPage() {
         return;
       }
     } catch (error) {
-      found = [thrownProblem(error)];
+      found = [requestProblem(error)];
     }
     setErrors(found);
     setBusy(false);
@@ -69,13 +70,7 @@ export function RegisterPage() {
       ) : signedIn ? (
         <SignedInNotice viewer={session.viewer} />
       ) : awaitingConfirmation ? (
-        <div className="notice" role="status">
-          <p>
-            Check your inbox: if {awaitingConfirmation} can be used for a new account, we sent it a
-            code that confirms the address. Once it is confirmed,{" "}
-            <Link to={withNext("/login", next)}>sign in</Link>.
-          </p>
-        </div>
+        <ConfirmEmailForm email={awaitingConfirmation} signInPath={withNext("/login", next)} />
       ) : (
         <>
           <form className="stack panel" onSubmit={submit} noValidate>
