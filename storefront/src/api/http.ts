@@ -4,7 +4,7 @@ import { print } from "graphql";
 export const GRAPHQL_PATH = "/graphql";
 /** A call that has not been answered by then is given up (and tried again by its caller). */
 const TIMEOUT_MS = 15_000;
-const UNREACHABLE = "Could not reach the store. Check your connection and try again.";
+export const UNREACHABLE = "Could not reach the store. Check your connection and try again.";
 
 /** A GraphQL error the server sent, with its `extensions.code` when it had one. */
 export class ApiError extends Error {

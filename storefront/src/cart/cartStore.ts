@@ -9,6 +9,7 @@ import { useSyncExternalStore } from "react";
 import { storeClient } from "../api/client";
 import { currentSession, onIdentityChange, onSignIn } from "../auth/session";
 import { graphql } from "../gql";
+import { isForbidden, payloadErrors } from "../lib/errors";
 import type { UserError } from "../lib/userErrors";
 
 const CART_KEY = "shopgraph.cartId";
@@ -18,12 +19,9 @@ const CartCreate = graphql(`
     cartCreate(input: { lines: $lines }) {
       cart {
         id
-        totalQuantity
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -34,12 +32,9 @@ const CartLinesAdd = graphql(`
     cartLinesAdd(cartId: $cartId, lines: $lines) {
       cart {
         id
-        totalQuantity
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -50,12 +45,9 @@ const CartAssignToMe = graphql(`
     cartAssignToMe(cartId: $cartId) {
       cart {
         id
-        totalQuantity
       }
       userErrors {
-        field
-        message
-        code
+        ...UserErrorFields
       }
     }
   }
@@ -119,22 +111,17 @@ export function addToCart(lines: LineToAdd[]): Promise<UserError[]> {
 async function addNow(lines: LineToAdd[]): Promise<UserError[]> {
   const cartId = currentCartId();
   if (cartId) {
-    const result = await storeClient().mutation(CartLinesAdd, { cartId, lines }).toPromise();
-    const payload = result.data?.cartLinesAdd;
-    const stale = payload?.userErrors.some(
-      (e) => e.code === "CART_COMPLETED" || e.code === "NOT_FOUND",
-    );
-    if (payload && !stale) return payload.userErrors;
-    if (!payload && !result.error?.graphQLErrors.some((e) => e.extensions?.code === "FORBIDDEN")) {
-      return [{ message: result.error?.message ?? "Could not reach the store", code: "NETWORK" }];
-    }
+    const { data, error } = await storeClient()
+      .mutation(CartLinesAdd, { cartId, lines })
+      .toPromise();
+    const errors = payloadErrors(data?.cartLinesAdd, error);
+    const gone = errors.some((e) => e.code === "CART_COMPLETED" || e.code === "NOT_FOUND");
+    // A cart checked out, expired or another shopper's is left for a new one.
+    if (!gone && !isForbidden(error)) return errors;
   }
-  const result = await storeClient().mutation(CartCreate, { lines }).toPromise();
-  const payload = result.data?.cartCreate;
-  if (!payload)
-    return [{ message: result.error?.message ?? "Could not reach the store", code: "NETWORK" }];
-  if (payload.cart) setCartId(payload.cart.id);
-  return payload.userErrors;
+  const { data, error } = await storeClient().mutation(CartCreate, { lines }).toPromise();
+  if (data?.cartCreate.cart) setCartId(data.cartCreate.cart.id);
+  return payloadErrors(data?.cartCreate, error);
 }
 
 /** Forgets a cart that can no longer be filled (checked out, expired or not ours). */

@@ -1,9 +1,8 @@
 import { CombinedError } from "urql";
-import { ApiError } from "../api/http";
+import { ApiError, UNREACHABLE } from "../api/http";
 import type { FragmentType } from "../gql";
 import { type UserError, type UserErrorFields, userErrorsOf } from "./userErrors";
 
-const UNREACHABLE = "Could not reach the store. Check your connection and try again.";
 const BAD_ANSWER = "The store could not answer just now. Try again in a moment.";
 
 /**
