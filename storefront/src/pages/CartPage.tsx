@@ -5,6 +5,7 @@ import { CostSummary } from "../checkout/CostSummary";
 import { BLOCKING_LINE_PROBLEMS, useRefetchOnStockChange } from "../checkout/cartStock";
 import { useCurrentCart } from "../checkout/useCurrentCart";
 import "../checkout/checkout.css";
+import { CartLoadFailed } from "../checkout/CartLoadFailed";
 import { requestErrorText } from "../lib/errors";
 import { graphql } from "../gql";
 import { useLiveStock } from "../live/useLiveStock";
@@ -65,14 +66,7 @@ export function CartPage() {
   if (loading) {
     body = <p>Loading…</p>;
   } else if (error && !cart) {
-    body = (
-      <div className="form-error" role="alert">
-        <p>Your cart could not be loaded: {requestErrorText(error)}</p>
-        <button type="button" className="secondary" onClick={refetch}>
-          Try again
-        </button>
-      </div>
-    );
+    body = <CartLoadFailed error={error} retry={refetch} />;
   } else if (!cart || cart.lines.length === 0) {
     body = (
       <div className="stack">

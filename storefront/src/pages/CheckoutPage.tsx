@@ -22,6 +22,7 @@ import { DEFAULT_TEST_CARD, TestCardSelect } from "../checkout/TestCardSelect";
 import { useCurrentCart } from "../checkout/useCurrentCart";
 import "../checkout/checkout.css";
 import { graphql } from "../gql";
+import { CartLoadFailed } from "../checkout/CartLoadFailed";
 import { requestErrorText } from "../lib/errors";
 import { userErrorsOf } from "../lib/userErrors";
 import { usePageTitle } from "../lib/usePageTitle";
@@ -157,14 +158,7 @@ export function CheckoutPage() {
   if (loading) {
     body = <p>Loading…</p>;
   } else if (error && !cart) {
-    body = (
-      <div className="form-error" role="alert">
-        <p>Your cart could not be loaded: {requestErrorText(error)}</p>
-        <button type="button" className="secondary" onClick={refetch}>
-          Try again
-        </button>
-      </div>
-    );
+    body = <CartLoadFailed error={error} retry={refetch} />;
   } else if (!cart || cart.lines.length === 0) {
     body = (
       <div className="stack">

@@ -3,7 +3,7 @@ import { Link, useLocation, useParams } from "react-router";
 import { useQuery } from "urql";
 import { useSession } from "../auth/session";
 import { isForbidden, requestErrorText } from "../lib/errors";
-import { graphql } from "../gql";
+import { graphql, readFragment } from "../gql";
 import { usePageTitle } from "../lib/usePageTitle";
 import { orderToken, placedState } from "../orders/orderAccess";
 import { formatDateTime } from "../lib/dates";
@@ -11,15 +11,21 @@ import { OrderDetails } from "../orders/OrderDetails";
 import { type PaymentOutcome, PayOrderForm } from "../orders/PayOrderForm";
 import "../orders/orders.css";
 
+const OrderPageFields = graphql(`
+  fragment OrderPage_order on Order {
+    id
+    number
+    status
+    email
+    holdExpiresAt
+    ...OrderDetails_order
+  }
+`);
+
 const OrderPageById = graphql(`
   query OrderPageById($id: ID!) {
     order(id: $id) {
-      id
-      number
-      status
-      email
-      holdExpiresAt
-      ...OrderDetails_order
+      ...OrderPage_order
     }
   }
 `);
@@ -27,12 +33,7 @@ const OrderPageById = graphql(`
 const OrderPageByToken = graphql(`
   query OrderPageByToken($token: String!) {
     orderByToken(token: $token) {
-      id
-      number
-      status
-      email
-      holdExpiresAt
-      ...OrderDetails_order
+      ...OrderPage_order
     }
   }
 `);
@@ -57,7 +58,8 @@ export function OrderPage() {
     pause: !byToken,
   });
   const result = byToken ? guest : mine;
-  const order = byToken ? guest.data?.orderByToken : mine.data?.order;
+  const found = byToken ? guest.data?.orderByToken : mine.data?.order;
+  const order = found ? readFragment(OrderPageFields, found) : found;
 
   // What the last payment here said: at checkout (from the page that sent us) or "Pay now".
   const [payment, setPayment] = useState<Payment>(placed?.payment ?? null);
