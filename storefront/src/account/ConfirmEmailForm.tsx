@@ -6,6 +6,7 @@ import { payloadErrors } from "../lib/errors";
 import { errorFor, generalErrors, type UserError } from "../lib/userErrors";
 import { FormAlert } from "./FormAlert";
 import { TextField } from "./TextField";
+import { SubmitRow } from "./SubmitRow";
 
 const ConfirmEmailFormVerify = graphql(`
   mutation ConfirmEmailFormVerify($token: String!) {
@@ -93,14 +94,7 @@ export function ConfirmEmailForm(props: { email: string; signInPath: string }) {
           error={errorFor(errors, "token")}
           onChange={(event) => setCode(event.target.value)}
         />
-        <div className="row">
-          <button type="submit" aria-disabled={fetching || undefined}>
-            Confirm email
-          </button>
-          <span className="muted" role="status">
-            {fetching ? "Confirming…" : ""}
-          </span>
-        </div>
+        <SubmitRow label="Confirm email" busy={fetching} busyText="Confirming…" />
       </form>
     </>
   );

@@ -8,6 +8,7 @@ import { TextField } from "../account/TextField";
 import "../account/account.css";
 import { login, useSession } from "../auth/session";
 import { usePageTitle } from "../lib/usePageTitle";
+import { SubmitRow } from "../account/SubmitRow";
 
 export function LoginPage() {
   usePageTitle("Sign in");
@@ -79,14 +80,7 @@ export function LoginPage() {
               value={password}
               onChange={(event) => setPassword(event.target.value)}
             />
-            <div className="row">
-              <button type="submit" aria-disabled={busy || undefined}>
-                Sign in
-              </button>
-              <span className="muted" role="status">
-                {busy ? "Signing in…" : ""}
-              </span>
-            </div>
+            <SubmitRow label="Sign in" busy={busy} busyText="Signing in…" />
           </form>
           <ul className="account-links">
             <li>

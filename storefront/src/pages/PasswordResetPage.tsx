@@ -10,6 +10,7 @@ import { graphql } from "../gql";
 import { payloadErrors } from "../lib/errors";
 import { errorFor, generalErrors, type UserError } from "../lib/userErrors";
 import { usePageTitle } from "../lib/usePageTitle";
+import { SubmitRow } from "../account/SubmitRow";
 
 const PasswordResetRequest = graphql(`
   mutation PasswordResetRequest($email: String!) {
@@ -155,14 +156,7 @@ export function PasswordResetPage() {
             error={errorFor(errors, "email")}
             onChange={(event) => setEmail(event.target.value)}
           />
-          <div className="row">
-            <button type="submit" aria-disabled={requestState.fetching || undefined}>
-              Send reset code
-            </button>
-            <span className="muted" role="status">
-              {requestState.fetching ? "Sending…" : ""}
-            </span>
-          </div>
+          <SubmitRow label="Send reset code" busy={requestState.fetching} busyText="Sending…" />
         </form>
       )}
       {step === "reset" && (
@@ -207,14 +201,7 @@ export function PasswordResetPage() {
               error={errorFor(errors, "newPassword")}
               onChange={(event) => setNewPassword(event.target.value)}
             />
-            <div className="row">
-              <button type="submit" aria-disabled={resetState.fetching || undefined}>
-                Set new password
-              </button>
-              <span className="muted" role="status">
-                {resetState.fetching ? "Saving…" : ""}
-              </span>
-            </div>
+            <SubmitRow label="Set new password" busy={resetState.fetching} busyText="Saving…" />
           </form>
           <p>
             No email, or the code does not work?{" "}

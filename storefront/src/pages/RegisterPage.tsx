@@ -11,6 +11,7 @@ import "../account/account.css";
 import { register, useSession } from "../auth/session";
 import { errorFor, generalErrors, type UserError } from "../lib/userErrors";
 import { usePageTitle } from "../lib/usePageTitle";
+import { SubmitRow } from "../account/SubmitRow";
 
 const FIELDS = ["name", "email", "password"] as const;
 
@@ -113,14 +114,7 @@ export function RegisterPage() {
               error={errorFor(errors, "password")}
               onChange={(event) => setPassword(event.target.value)}
             />
-            <div className="row">
-              <button type="submit" aria-disabled={busy || undefined}>
-                Create account
-              </button>
-              <span className="muted" role="status">
-                {busy ? "Creating your account…" : ""}
-              </span>
-            </div>
+            <SubmitRow label="Create account" busy={busy} busyText="Creating your account…" />
           </form>
           <p>
             Already have an account? <Link to={withNext("/login", next)}>Sign in</Link>
