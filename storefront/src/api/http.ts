@@ -1,5 +1,5 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { print } from "graphql";
+import { stringifyDocument } from "urql";
 
 export const GRAPHQL_PATH = "/graphql";
 /** A call that has not been answered by then is given up (and tried again by its caller). */
@@ -30,7 +30,7 @@ export async function post<Result, Variables>(
     const response = await fetch(GRAPHQL_PATH, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/graphql-response+json" },
-      body: JSON.stringify({ query: print(document), variables }),
+      body: JSON.stringify({ query: stringifyDocument(document), variables }),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     body = await response.json();
