@@ -1,3 +1,4 @@
+import { type FragmentType, graphql, readFragment } from "../gql";
 import { errorFor } from "../lib/userErrors";
 import type { UserError } from "../lib/userErrors";
 import { countryName, countryOptions } from "./countries";
@@ -30,13 +31,35 @@ export const EMPTY_ADDRESS: AddressDraft = {
 };
 
 /** A draft from an address the API sent (null fields become empty). */
+/** An address's fields as the form edits them, and as a saved address's summary shows them. */
+export const AddressFieldsFragment = graphql(`
+  fragment AddressFields_address on Address {
+    firstName
+    lastName
+    company
+    line1
+    line2
+    city
+    region
+    postalCode
+    country
+    phone
+  }
+`);
+
+/** The fields of an address, read through its fragment. */
+export function addressFieldsOf(address: FragmentType<typeof AddressFieldsFragment>) {
+  return readFragment(AddressFieldsFragment, address);
+}
+
 export function draftOf(
-  address: { [K in keyof AddressDraft]?: string | null } | null | undefined,
+  address: FragmentType<typeof AddressFieldsFragment> | null | undefined,
 ): AddressDraft {
   if (!address) return EMPTY_ADDRESS;
+  const fields = addressFieldsOf(address);
   const draft = { ...EMPTY_ADDRESS };
   for (const key of Object.keys(EMPTY_ADDRESS) as (keyof AddressDraft)[])
-    draft[key] = address[key] ?? "";
+    draft[key] = fields[key] ?? "";
   return draft;
 }
 

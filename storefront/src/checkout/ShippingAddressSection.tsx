@@ -2,7 +2,13 @@ import { useEffect, useId, useState } from "react";
 import { useMutation } from "urql";
 import { type FragmentType, graphql, readFragment } from "../gql";
 import { generalErrors, type UserError } from "../lib/userErrors";
-import { AddressFields, addressInput, type AddressDraft, draftOf } from "./AddressFields";
+import {
+  AddressFields,
+  addressFieldsOf,
+  addressInput,
+  type AddressDraft,
+  draftOf,
+} from "./AddressFields";
 import { AddressText, addressLines } from "./AddressText";
 import { SectionErrors } from "./ContactSection";
 import { payloadErrors } from "../lib/errors";
@@ -13,16 +19,7 @@ export const ShippingAddressSectionFragment = graphql(`
     id
     shippingAddress {
       ...AddressText_address
-      firstName
-      lastName
-      company
-      line1
-      line2
-      city
-      region
-      postalCode
-      country
-      phone
+      ...AddressFields_address
     }
   }
 `);
@@ -34,16 +31,7 @@ export const ShippingAddressSectionUserFragment = graphql(`
       id
       isDefaultShipping
       address {
-        firstName
-        lastName
-        company
-        line1
-        line2
-        city
-        region
-        postalCode
-        country
-        phone
+        ...AddressFields_address
       }
     }
   }
@@ -185,7 +173,7 @@ export function ShippingAddressSection(props: {
                   onChange={() => setPick(entry.id)}
                 />
                 <label htmlFor={`${ids}-pick-${entry.id}`}>
-                  {addressLines(entry.address).join(", ")}
+                  {addressLines(addressFieldsOf(entry.address)).join(", ")}
                   {entry.isDefaultShipping && <span className="muted"> (default)</span>}
                 </label>
               </div>

@@ -6,6 +6,7 @@ import { BLOCKING_LINE_PROBLEMS, useRefetchOnStockChange } from "../checkout/car
 import { useCurrentCart } from "../checkout/useCurrentCart";
 import "../checkout/checkout.css";
 import { CartLoadFailed } from "../checkout/CartLoadFailed";
+import { EmptyCart } from "../checkout/EmptyCart";
 import { requestErrorText } from "../lib/errors";
 import { graphql } from "../gql";
 import { useLiveStock } from "../live/useLiveStock";
@@ -68,14 +69,7 @@ export function CartPage() {
   } else if (error && !cart) {
     body = <CartLoadFailed error={error} retry={refetch} />;
   } else if (!cart || cart.lines.length === 0) {
-    body = (
-      <div className="stack">
-        <p>Your cart is empty.</p>
-        <p>
-          <Link to="/">Browse the shop</Link> and add something you like.
-        </p>
-      </div>
-    );
+    body = <EmptyCart />;
   } else {
     const byLine = new Map<string, LineProblem[]>();
     const cartProblems: LineProblem[] = [];

@@ -1,5 +1,5 @@
 import { type MouseEvent, useCallback, useId, useRef, useState } from "react";
-import { Link, useNavigate } from "react-router";
+import { useNavigate } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { useSession } from "../auth/session";
 import { forgetCart } from "../cart/cartStore";
@@ -23,6 +23,7 @@ import { useCurrentCart } from "../checkout/useCurrentCart";
 import "../checkout/checkout.css";
 import { graphql } from "../gql";
 import { CartLoadFailed } from "../checkout/CartLoadFailed";
+import { EmptyCart } from "../checkout/EmptyCart";
 import { requestErrorText } from "../lib/errors";
 import { userErrorsOf } from "../lib/userErrors";
 import { usePageTitle } from "../lib/usePageTitle";
@@ -160,19 +161,7 @@ export function CheckoutPage() {
   } else if (error && !cart) {
     body = <CartLoadFailed error={error} retry={refetch} />;
   } else if (!cart || cart.lines.length === 0) {
-    body = (
-      <div className="stack">
-        {notice && (
-          <p className="form-error" role="alert">
-            {notice}
-          </p>
-        )}
-        <p>Your cart is empty.</p>
-        <p>
-          <Link to="/">Browse the shop</Link> and add something you like.
-        </p>
-      </div>
-    );
+    body = <EmptyCart notice={notice} />;
   } else {
     const lineProblems = new Map<string, string[]>();
     const shippingProblems: string[] = [];
